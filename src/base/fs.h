@@ -1,0 +1,45 @@
+/* fs.h — small filesystem helpers used by every layer.
+ *
+ * All return 0 / -errno and fill err with the path involved. Writes that
+ * must survive a crash go through sn_write_file_atomic (temp file in the same
+ * directory, fsync, rename, fsync of the directory), so a reader sees the old
+ * or the new content, never half of one.
+ */
+#ifndef SN_BASE_FS_H
+#define SN_BASE_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "base/err.h"
+
+/* Read a whole file (NUL-terminated; *len excludes the NUL). max_size 0 =
+ * no limit; a larger file fails with EFBIG. */
+int sn_read_file(const char *path, size_t max_size, char **out, size_t *len,
+		 struct sn_err *err);
+int sn_read_file_at(int dirfd, const char *path, size_t max_size, char **out,
+		    size_t *len, struct sn_err *err);
+/* Write (create/truncate) a file in one go. */
+int sn_write_file(const char *path, const void *data, size_t len, mode_t mode,
+		  struct sn_err *err);
+/* Write an existing file without O_CREAT/O_TRUNC (cgroup and /proc files). */
+int sn_write_existing(const char *path, const char *data, struct sn_err *err);
+int sn_write_existing_at(int dirfd, const char *name, const char *data,
+			 struct sn_err *err);
+/* Atomic replace: temp + fsync + rename + fsync(dir). */
+int sn_write_file_atomic(const char *path, const void *data, size_t len,
+			 mode_t mode, struct sn_err *err);
+/* mkdir -p; existing directories are fine. */
+int sn_mkdir_p(const char *path, mode_t mode, struct sn_err *err);
+/* rm -rf without following symlinks and without crossing mount points. A
+ * missing path is not an error. */
+int sn_rm_rf(const char *path, struct sn_err *err);
+/* Does path exist (lstat)? */
+int sn_path_exists(const char *path);
+/* Join a and b with exactly one '/'; returns malloc'ed string or NULL. */
+char *sn_path_join(const char *a, const char *b);
+/* Parse an unsigned decimal, whole string. */
+int sn_parse_u64(const char *s, unsigned long long *out);
+/* Parse a signed decimal, whole string. */
+int sn_parse_i64(const char *s, long long *out);
+
+#endif

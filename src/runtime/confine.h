@@ -1,0 +1,47 @@
+/* confine.h — the last steps of a container process before execve: limits,
+ * identity, capabilities and seccomp, in the order that keeps each step
+ * possible:
+ *
+ *   1. rlimits (setrlimit), oom_score_adj
+ *   2. no_new_privs if asked
+ *   3. seccomp now if no_new_privs is off (loading then needs CAP_SYS_ADMIN,
+ *      which is still held)
+ *   4. drop the bounding set; PR_SET_KEEPCAPS; setgroups, setresgid,
+ *      setresuid; then effective/permitted/inheritable (libcap) and ambient
+ *   5. seccomp last when no_new_privs is on (so as few syscalls as possible
+ *      run under the filter before execve)
+ *   6. umask
+ *
+ * Used by the container init and by `exec`. Capabilities unknown to the
+ * running kernel (above CAP_LAST_CAP) are skipped, as runc does.
+ */
+#ifndef SN_RUNTIME_CONFINE_H
+#define SN_RUNTIME_CONFINE_H
+
+#include "base/err.h"
+#include "runtime/spec.h"
+
+/* Run steps 1-6. *notify_fd gets the seccomp user-notification fd when the
+ * profile uses SCMP_ACT_NOTIFY (else -1); the caller hands it to the
+ * listener (seccomp_notify_send) before execve. */
+int confine_process(const struct spec_process *p, const struct spec_seccomp *sc,
+		    int *notify_fd, struct sn_err *err);
+
+/* Pieces, for tests and for callers that need a different order. */
+int confine_rlimits(const struct spec_rlimit *r, size_t n, struct sn_err *err);
+int confine_oom_score_adj(int64_t adj, struct sn_err *err);
+int confine_drop_bounding(const struct spec_caps *caps, struct sn_err *err);
+int confine_identity(const struct spec_user *u, struct sn_err *err);
+int confine_caps(const struct spec_caps *caps, struct sn_err *err);
+int seccomp_load(const struct spec_seccomp *sc, int *notify_fd, struct sn_err *err);
+/* Connect to the listener unix socket and send the notify fd with
+ * SCM_RIGHTS and the container state JSON (as the OCI spec describes). */
+int seccomp_notify_send(const char *listener_path, int notify_fd,
+			const char *state_json, struct sn_err *err);
+/* Capability name <-> number ("CAP_SYS_ADMIN"); -1 if unknown. */
+int caps_from_name(const char *name);
+const char *caps_name(int cap);
+/* Highest capability the running kernel knows. */
+int caps_last_cap(void);
+
+#endif

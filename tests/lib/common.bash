@@ -1,0 +1,65 @@
+# common.bash — shared helpers for the bats integration tests.
+#
+# Every test makes unique names (containers, cgroups, dirs) from $SN_TEST_ID
+# and removes what it made in teardown, even when it failed.
+#
+#   SUBRUN      the runtime under test (default: the ASan+UBSan build)
+#   SUBRUN_ROOT a private --root for subrun state, per test file
+
+REPO=$(cd "$(dirname "${BATS_TEST_FILENAME}")/../.." && pwd)
+: "${SUBRUN:=$REPO/build-asan/bin/subrun}"
+: "${SUBRUN_PLAIN:=$REPO/build/bin/subrun}"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+
+sn_unique() { echo "sn-$1-$$-$RANDOM"; }
+
+# make_busybox_rootfs DIR: a minimal rootfs with busybox-static and its applets.
+make_busybox_rootfs() {
+  local r=$1
+  mkdir -p "$r"/{bin,sbin,etc,proc,sys,dev,tmp,root,usr/bin,var,run}
+  cp "$BUSYBOX" "$r/bin/busybox"
+  local a
+  for a in sh ls cat echo sleep true false id ps mount hostname env pwd grep \
+           touch mkdir rm stat readlink head tail wc printf kill ulimit test \
+           uname sed awk dd tr cut sort ln chmod nproc yes seq umask date tty \
+           nc wget ip ping top free df find xargs expr basename dirname timeout; do
+    ln -sf busybox "$r/bin/$a"
+  done
+  echo 'root:x:0:0:root:/root:/bin/sh' > "$r/etc/passwd"
+  echo 'nobody:x:65534:65534:nobody:/:/bin/false' >> "$r/etc/passwd"
+  echo 'root:x:0:' > "$r/etc/group"
+  echo 'nogroup:x:65534:' >> "$r/etc/group"
+}
+
+# make_bundle DIR [ARGS...]: busybox rootfs + `subrun spec` config, with
+# process.args set to ARGS (default: sh) and terminal off.
+make_bundle() {
+  local b=$1; shift
+  mkdir -p "$b"
+  make_busybox_rootfs "$b/rootfs"
+  (cd "$b" && "$SUBRUN_PLAIN" spec)
+  local args='["sh"]'
+  if [ $# -gt 0 ]; then args=$(printf '%s\n' "$@" | jq -R . | jq -s -c .); fi
+  jq --argjson a "$args" '.process.args = $a | .process.terminal = false' \
+     "$b/config.json" > "$b/config.json.new" && mv "$b/config.json.new" "$b/config.json"
+}
+
+# edit_config BUNDLE JQ_FILTER [jq args...]: rewrite config.json in place.
+edit_config() {
+  local b=$1 f=$2; shift 2
+  jq "$@" "$f" "$b/config.json" > "$b/config.json.new" && mv "$b/config.json.new" "$b/config.json"
+}
+
+# Snapshot of what a container could leave behind on the host, for
+# before/after comparisons in failure tests.
+host_leftovers() {
+  local id=$1
+  {
+    find /sys/fs/cgroup -maxdepth 6 -type d -name "*$id*" 2>/dev/null
+    grep -F "$id" /proc/self/mountinfo 2>/dev/null | awk '{print $5}'
+    ls "$SUBRUN_ROOT" 2>/dev/null | grep -F "$id"
+    ps -eo pid=,args= | grep -F "$id" | grep -v grep | grep -vF "$$" || true
+  } | sort
+}
