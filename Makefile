@@ -20,7 +20,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
-	-Wshadow -Wformat=2 -Wno-format-nonliteral -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) -g
+	-Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) -g
 ifeq ($(SANITIZE),1)
 OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 else
