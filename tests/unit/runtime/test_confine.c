@@ -165,6 +165,24 @@ static void oom_score_adj_written_in_child(void **state)
 	assert_string_equal(out, "777\n");
 }
 
+static void oom_score_adj_refused_names_the_value(void **state)
+{
+	_cleanup_free_ char *mine = NULL;
+	struct sn_err e = { 0 };
+	assert_int_equal(sn_read_file("/proc/self/status", 0, &mine, NULL, &e), 0);
+	char mine_nl[16384];
+	snprintf(mine_nl, sizeof(mine_nl), "\n%s", mine);
+	if (status_hex(mine_nl, "CapEff") & CAPBIT(24 /* CAP_SYS_RESOURCE */))
+		skip(); /* lowering is allowed here */
+	struct spec_process p = base_process();
+	p.oom_score_adj = -1000;
+	char buf[4096];
+	int st = run_child(confine_and_report, &p, buf, sizeof(buf));
+	assert_int_equal(WEXITSTATUS(st), 1);
+	assert_string_equal(buf, "ERR set oom_score_adj -1000: write `-1000` to "
+				 "`/proc/self/oom_score_adj`: Permission denied");
+}
+
 static void user_1000_gets_exactly_the_given_caps_and_groups(void **state)
 {
 	gid_t extra[] = { 44, 100 };
@@ -345,6 +363,7 @@ int main(void)
 		cmocka_unit_test(rlimits_nofile_soft_lowered_and_read_back_in_child),
 		cmocka_unit_test(rlimit_above_hard_limit_fails_naming_rlimit_and_values),
 		cmocka_unit_test(oom_score_adj_written_in_child),
+		cmocka_unit_test(oom_score_adj_refused_names_the_value),
 		cmocka_unit_test(user_1000_gets_exactly_the_given_caps_and_groups),
 		cmocka_unit_test(ambient_cap_is_raised_and_survives_execve_as_user),
 		cmocka_unit_test(ambient_cap_outside_inheritable_fails_naming_the_cap),
