@@ -8,9 +8,9 @@
  *      which is still held)
  *   4. drop the bounding set; PR_SET_KEEPCAPS; setgroups, setresgid,
  *      setresuid; then effective/permitted/inheritable (libcap) and ambient
- *   5. seccomp last when no_new_privs is on (so as few syscalls as possible
+ *   5. umask (before the late filter, so the filter cannot get in its way)
+ *   6. seccomp last when no_new_privs is on (so as few syscalls as possible
  *      run under the filter before execve)
- *   6. umask
  *
  * Used by the container init and by `exec`. Capabilities unknown to the
  * running kernel (above CAP_LAST_CAP) are skipped, as runc does.
@@ -33,7 +33,10 @@ int confine_oom_score_adj(int64_t adj, struct sn_err *err);
 int confine_drop_bounding(const struct spec_caps *caps, struct sn_err *err);
 int confine_identity(const struct spec_user *u, struct sn_err *err);
 int confine_caps(const struct spec_caps *caps, struct sn_err *err);
-int seccomp_load(const struct spec_seccomp *sc, int *notify_fd, struct sn_err *err);
+/* Build and load the filter. (Not named seccomp_load: that is libseccomp's
+ * own symbol, and the two could not share a program.) */
+int confine_seccomp_load(const struct spec_seccomp *sc, int *notify_fd,
+			 struct sn_err *err);
 /* Connect to the listener unix socket and send the notify fd with
  * SCM_RIGHTS and the container state JSON (as the OCI spec describes). */
 int seccomp_notify_send(const char *listener_path, int notify_fd,
