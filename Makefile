@@ -12,6 +12,7 @@
 # folder src/cli/<prog>/ is one program build/bin/<prog>. New files need no
 # Makefile edit. tests/unit/<layer>/test_*.c are cmocka programs.
 
+.DEFAULT_GOAL := all
 LAYERS   := base runtime image node manager
 BUILD    ?= build
 CC       ?= gcc
