@@ -1,0 +1,1170 @@
+/* cgroup.c — the public cgroup interface (cgroup.h): mode detection, path
+ * resolution, layout discovery and the operations every layout shares.
+ *
+ * Design. A struct cgroup is only (mode, root, path). Where each v1
+ * controller lives is discovered on every call (cg_layout_load): from
+ * /proc/self/mountinfo when root is a real cgroup root — cgroup (v1) mounts
+ * whose mount point sits directly under root, controllers taken from the
+ * super options, so co-mounted "cpu,cpuacct" is one hierarchy with two
+ * controllers whatever its directory is called — or, when mountinfo shows no
+ * cgroup mount under root (a fake tree in the tests), from the
+ * sub-directories of root, the directory name split at ',' giving the
+ * controllers. On hybrid hosts root/unified is the v2 side: the container
+ * is created, entered and removed there too, but limits go to v1.
+ *
+ * Operations that are the same for every layout live here: create's
+ * rollback, enter (with move-back on a partial failure), recursive pid
+ * listing from cgroup.procs, kill (cgroup.kill on v2 for SIGKILL; otherwise
+ * signal every pid and, for SIGKILL, repeat until the cgroup is empty,
+ * thawing a frozen cgroup so the signal can be delivered), destroy (rmdir
+ * deepest first, EBUSY retried briefly), JSON. Layout-specific work is in
+ * cgroup_v1.c, cgroup_v2.c and cgroup_bpf.c.
+ *
+ * Trade-offs: rediscovering the layout costs a read of mountinfo per call
+ * but keeps the saved state small and immune to remounts. A relative
+ * cgroupsPath is resolved against one own cgroup (the unified "0::" line,
+ * else name=systemd, else the first line) because struct cgroup carries a
+ * single path for all hierarchies; runc resolves per v1 hierarchy.
+ */
+#include "runtime/cgroup.h"
+#include "runtime/cgroup_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/json.h"
+
+#define CG_DEFAULT_ROOT "/sys/fs/cgroup"
+#define CG_READ_MAX (4u << 20)
+
+static void cg_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* ------------------------------------------------------------ file helpers */
+
+int cg_write(const char *dir, const char *file, const char *val, struct sn_err *err)
+{
+	_cleanup_free_ char *p = sn_path_join(dir, file);
+	if (!p)
+		return sn_err_set(err, ENOMEM, "write `%s` to `%s/%s`", val, dir, file);
+	_cleanup_close_ int fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sn_err_sys(err, "write `%s` to `%s`", val, p);
+	size_t len = strlen(val);
+	ssize_t w;
+	do
+		w = write(fd, val, len);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return sn_err_sys(err, "write `%s` to `%s`", val, p);
+	if ((size_t)w != len)
+		return sn_err_msg(err, EIO, "write `%s` to `%s`: short write", val, p);
+	return 0;
+}
+
+int cg_writef(const char *dir, const char *file, struct sn_err *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	_cleanup_free_ char *val = NULL;
+	int n = vasprintf(&val, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		val = NULL;
+		return sn_err_set(err, ENOMEM, "write `%s/%s`", dir, file);
+	}
+	return cg_write(dir, file, val, err);
+}
+
+int cg_read(const char *dir, const char *file, char **out, struct sn_err *err)
+{
+	_cleanup_free_ char *p = sn_path_join(dir, file);
+	if (!p)
+		return sn_err_set(err, ENOMEM, "read `%s/%s`", dir, file);
+	return sn_read_file(p, CG_READ_MAX, out, NULL, err);
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+int cg_read_u64(const char *dir, const char *file, uint64_t *out, struct sn_err *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	int r = cg_read(dir, file, &buf, err);
+	if (r < 0)
+		return r;
+	char *s = trim(buf);
+	if (strcmp(s, "max") == 0) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	unsigned long long v;
+	if (sn_parse_u64(s, &v) < 0) {
+		long long sv;
+		/* v1 files may say -1 for "no limit". */
+		if (sn_parse_i64(s, &sv) == 0 && sv < 0) {
+			*out = UINT64_MAX;
+			return 0;
+		}
+		return sn_err_msg(err, EINVAL, "read `%s/%s`: not a number: `%s`", dir, file, s);
+	}
+	*out = v;
+	return 0;
+}
+
+bool cg_kv_u64(const char *text, const char *key, uint64_t *out)
+{
+	size_t kl = strlen(key);
+	for (const char *line = text; line && *line;) {
+		if (strncmp(line, key, kl) == 0 && (line[kl] == ' ' || line[kl] == '\t')) {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(line + kl + 1, &end, 10);
+			if (errno == 0 && end != line + kl + 1) {
+				*out = v;
+				return true;
+			}
+			return false;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return false;
+}
+
+int cg_mkdir_levels(const char *base, const char *path, char **first_new,
+		    struct sn_err *err)
+{
+	*first_new = NULL;
+	_cleanup_free_ char *dir = strdup(base);
+	if (!dir)
+		return sn_err_set(err, ENOMEM, "mkdir `%s%s`", base, path);
+	const char *p = path;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		size_t len = strcspn(p, "/");
+		char *next;
+		if (asprintf(&next, "%s/%.*s", dir, (int)len, p) < 0)
+			return sn_err_set(err, ENOMEM, "mkdir `%s%s`", base, path);
+		free(dir);
+		dir = next;
+		p += len;
+		if (mkdir(dir, 0755) == 0) {
+			if (!*first_new && !(*first_new = strdup(dir)))
+				return sn_err_set(err, ENOMEM, "mkdir `%s`", dir);
+			continue;
+		}
+		if (errno != EEXIST)
+			return sn_err_sys(err, "mkdir `%s`", dir);
+		struct stat st;
+		if (stat(dir, &st) < 0)
+			return sn_err_sys(err, "stat `%s`", dir);
+		if (!S_ISDIR(st.st_mode))
+			return sn_err_msg(err, ENOTDIR, "mkdir `%s`: exists and is not a directory", dir);
+	}
+	return 0;
+}
+
+static int rmdir_retry(const char *dir, struct sn_err *err)
+{
+	/* Up to ~2 s: killed processes leave their cgroup asynchronously. */
+	for (int i = 0;; i++) {
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY || i >= 100)
+			return sn_err_sys(err, "rmdir `%s`", dir);
+		cg_sleep_ms(i < 10 ? 2 : 20);
+	}
+}
+
+int cg_rmdir_tree(const char *dir, struct sn_err *err)
+{
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		return sn_err_sys(err, "open `%s`", dir);
+	}
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		bool is_dir = de->d_type == DT_DIR;
+		if (de->d_type == DT_UNKNOWN) {
+			struct stat st;
+			is_dir = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				 S_ISDIR(st.st_mode);
+		}
+		if (!is_dir)
+			continue;
+		_cleanup_free_ char *sub = sn_path_join(dir, de->d_name);
+		if (!sub)
+			return sn_err_set(err, ENOMEM, "rmdir `%s`", dir);
+		int r = cg_rmdir_tree(sub, err);
+		if (r < 0)
+			return r;
+		errno = 0;
+	}
+	if (errno)
+		return sn_err_sys(err, "read directory `%s`", dir);
+	return rmdir_retry(dir, err);
+}
+
+int cg_enter_dir(const char *dir, pid_t pid, struct sn_err *err)
+{
+	return cg_writef(dir, "cgroup.procs", err, "%d", (int)pid);
+}
+
+int cg_collect_pids(const char *dir, pid_t **pids, size_t *n, size_t *cap,
+		    struct sn_err *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	int r = cg_read(dir, "cgroup.procs", &buf, err);
+	if (r < 0)
+		return r;
+	for (char *save = NULL, *tok = strtok_r(buf, "\n", &save); tok;
+	     tok = strtok_r(NULL, "\n", &save)) {
+		long long v;
+		if (sn_parse_i64(trim(tok), &v) < 0 || v <= 0 || v > INT_MAX)
+			continue;
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 16;
+			pid_t *np = realloc(*pids, nc * sizeof(**pids));
+			if (!np)
+				return sn_err_set(err, ENOMEM, "list pids of `%s`", dir);
+			*pids = np;
+			*cap = nc;
+		}
+		(*pids)[(*n)++] = (pid_t)v;
+	}
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	if (!d)
+		return sn_err_sys(err, "open `%s`", dir);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		_cleanup_free_ char *sub = sn_path_join(dir, de->d_name);
+		if (!sub)
+			return sn_err_set(err, ENOMEM, "list pids of `%s`", dir);
+		r = cg_collect_pids(sub, pids, n, cap, err);
+		if (r == -ENOENT)  /* removed while we walked */
+			continue;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ resources */
+
+bool cg_res_has_memory(const struct spec_resources *r)
+{
+	const struct spec_memory *m = &r->memory;
+	return m->limit != SPEC_UNSET || m->reservation != SPEC_UNSET ||
+	       m->swap != SPEC_UNSET || m->kernel != SPEC_UNSET ||
+	       m->kernel_tcp != SPEC_UNSET || m->swappiness != SPEC_UNSET ||
+	       m->has_disable_oom_killer || m->has_use_hierarchy;
+}
+
+bool cg_res_has_cpu(const struct spec_resources *r)
+{
+	const struct spec_cpu *c = &r->cpu;
+	return c->shares != SPEC_UNSET || c->quota != SPEC_UNSET ||
+	       c->period != SPEC_UNSET || c->realtime_runtime != SPEC_UNSET ||
+	       c->realtime_period != SPEC_UNSET || c->burst != SPEC_UNSET ||
+	       c->idle != SPEC_UNSET;
+}
+
+bool cg_res_has_cpuset(const struct spec_resources *r)
+{
+	return r->cpu.cpus || r->cpu.mems;
+}
+
+bool cg_res_has_blkio(const struct spec_resources *r)
+{
+	const struct spec_blockio *b = &r->blockio;
+	if (!r->has_blockio)
+		return false;
+	return b->weight != SPEC_UNSET || b->leaf_weight != SPEC_UNSET ||
+	       b->n_weight_devices || b->n_throttle_read_bps || b->n_throttle_write_bps ||
+	       b->n_throttle_read_iops || b->n_throttle_write_iops;
+}
+
+/* ------------------------------------------------------------ layout */
+
+static void hier_free(struct cg_hier *h)
+{
+	free(h->dir);
+	sn_strv_free(h->ctrls);
+}
+
+void cg_layout_free(struct cg_layout *l)
+{
+	for (size_t i = 0; i < l->n_v1; i++)
+		hier_free(&l->v1[i]);
+	free(l->v1);
+	free(l->unified);
+	memset(l, 0, sizeof(*l));
+}
+
+const struct cg_hier *cg_v1_find(const struct cg_layout *l, const char *ctrl)
+{
+	for (size_t i = 0; i < l->n_v1; i++)
+		for (char **c = l->v1[i].ctrls; c && *c; c++)
+			if (strcmp(*c, ctrl) == 0)
+				return &l->v1[i];
+	return NULL;
+}
+
+char *cg_v1_dir(const struct cg_layout *l, const char *ctrl, const char *path)
+{
+	const struct cg_hier *h = cg_v1_find(l, ctrl);
+	if (!h) {
+		errno = ENOENT;
+		return NULL;
+	}
+	return sn_path_join(h->dir, path);
+}
+
+/* Split "a,b,c" into a strv, keeping only the words keep() accepts. */
+static char **split_ctrls(const char *s, bool (*keep)(const char *))
+{
+	size_t n = 1;
+	for (const char *p = s; *p; p++)
+		n += *p == ',';
+	char **v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	size_t k = 0;
+	_cleanup_free_ char *copy = strdup(s);
+	if (!copy) {
+		free(v);
+		return NULL;
+	}
+	for (char *save = NULL, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (keep && !keep(t))
+			continue;
+		if (!(v[k++] = strdup(t))) {
+			sn_strv_free(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+/* Super options of a v1 cgroup mount that are not controller names. */
+static bool is_controller_opt(const char *o)
+{
+	static const char *const not_ctrl[] = {
+		"rw", "ro", "noprefix", "xattr", "clone_children", "cpuset_v2_mode",
+		"favordynmods", "none", "all", NULL,
+	};
+	for (const char *const *p = not_ctrl; *p; p++)
+		if (strcmp(o, *p) == 0)
+			return false;
+	return strncmp(o, "release_agent=", 14) != 0;
+}
+
+/* mountinfo escapes ' ', '\t', '\n', '\\' as \ooo. In place. */
+static void unescape_octal(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r;) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
+			r += 4;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+}
+
+static int layout_add(struct cg_layout *l, const char *dir, const char *ctrls,
+		      struct sn_err *err)
+{
+	for (size_t i = 0; i < l->n_v1; i++)
+		if (strcmp(l->v1[i].dir, dir) == 0)
+			return 0;
+	struct cg_hier *nv = realloc(l->v1, (l->n_v1 + 1) * sizeof(*nv));
+	if (!nv)
+		return sn_err_set(err, ENOMEM, "cgroup layout");
+	l->v1 = nv;
+	struct cg_hier h = { strdup(dir), split_ctrls(ctrls, is_controller_opt) };
+	if (!h.dir || !h.ctrls) {
+		hier_free(&h);
+		return sn_err_set(err, ENOMEM, "cgroup layout");
+	}
+	if (!h.ctrls[0]) {  /* a named-less, controller-less mount: useless */
+		hier_free(&h);
+		return 0;
+	}
+	l->v1[l->n_v1++] = h;
+	return 0;
+}
+
+static int layout_from_mountinfo(struct cg_layout *l, const char *root, struct sn_err *err)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return sn_err_sys(err, "open `/proc/self/mountinfo`");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	size_t rl = strlen(root);
+	while (getline(&line, &cap, f) > 0) {
+		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
+		char *sep = strstr(line, " - ");
+		if (!sep)
+			continue;
+		char *fields[5] = { 0 };
+		char *save = NULL;
+		char *t = strtok_r(line, " ", &save);
+		for (int i = 0; i < 5 && t; i++, t = strtok_r(NULL, " ", &save))
+			fields[i] = t;
+		if (!fields[4])
+			continue;
+		char *fstype = strtok_r(sep + 3, " ", &save);
+		strtok_r(NULL, " ", &save);  /* source */
+		char *super = strtok_r(NULL, " \n", &save);
+		if (!fstype || !super || strcmp(fstype, "cgroup") != 0)
+			continue;
+		char *mp = fields[4];
+		unescape_octal(mp);
+		/* directly under root: root + "/" + name without further '/' */
+		if (strncmp(mp, root, rl) != 0 || mp[rl] != '/' || !mp[rl + 1] ||
+		    strchr(mp + rl + 1, '/'))
+			continue;
+		int r = layout_add(l, mp, super, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int layout_from_dir(struct cg_layout *l, const char *root, struct sn_err *err)
+{
+	_cleanup_closedir_ DIR *d = opendir(root);
+	if (!d)
+		return sn_err_sys(err, "open cgroup root `%s`", root);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "unified") == 0)
+			continue;
+		struct stat st;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;  /* symlinks (cpu -> cpu,cpuacct) are aliases */
+		_cleanup_free_ char *dir = sn_path_join(root, de->d_name);
+		if (!dir)
+			return sn_err_set(err, ENOMEM, "cgroup layout");
+		int r = layout_add(l, dir, de->d_name, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int cg_layout_load(const struct cgroup *cg, struct cg_layout *l, struct sn_err *err)
+{
+	memset(l, 0, sizeof(*l));
+	if (cg->mode == CGROUP_V2) {
+		if (!(l->unified = strdup(cg->root)))
+			return sn_err_set(err, ENOMEM, "cgroup layout");
+		return 0;
+	}
+	char real[PATH_MAX];
+	const char *root = realpath(cg->root, real) ? real : cg->root;
+	int r = layout_from_mountinfo(l, root, err);
+	if (r == 0 && l->n_v1 == 0)
+		r = layout_from_dir(l, root, err);
+	if (r == 0 && cg->mode == CGROUP_HYBRID && !(l->unified = sn_path_join(root, "unified")))
+		r = sn_err_set(err, ENOMEM, "cgroup layout");
+	if (r == 0 && l->n_v1 == 0)
+		r = sn_err_msg(err, ENOENT, "no cgroup v1 hierarchy found under `%s`", root);
+	if (r < 0)
+		cg_layout_free(l);
+	return r;
+}
+
+/* Every directory the cgroup has: the v1 hierarchies and the unified side.
+ * Returns a malloc'ed strv. */
+static int all_dirs(const struct cgroup *cg, const struct cg_layout *l, char ***out,
+		    struct sn_err *err)
+{
+	char **v = calloc(l->n_v1 + 2, sizeof(*v));
+	if (!v)
+		return sn_err_set(err, ENOMEM, "cgroup `%s`", cg->path);
+	size_t k = 0;
+	for (size_t i = 0; i < l->n_v1; i++)
+		if (!(v[k++] = sn_path_join(l->v1[i].dir, cg->path)))
+			goto oom;
+	if (l->unified && !(v[k++] = sn_path_join(l->unified, cg->path)))
+		goto oom;
+	*out = v;
+	return 0;
+oom:
+	sn_strv_free(v);
+	return sn_err_set(err, ENOMEM, "cgroup `%s`", cg->path);
+}
+
+/* The directory whose cgroup.procs is authoritative for ps / kill. */
+static char *procs_dir(const struct cgroup *cg, const struct cg_layout *l)
+{
+	if (cg->mode == CGROUP_V2)
+		return sn_path_join(l->unified, cg->path);
+	static const char *const pref[] = { "pids", "freezer", "devices", "memory", "cpu", NULL };
+	for (const char *const *p = pref; *p; p++) {
+		const struct cg_hier *h = cg_v1_find(l, *p);
+		if (h)
+			return sn_path_join(h->dir, cg->path);
+	}
+	return sn_path_join(l->v1[0].dir, cg->path);
+}
+
+/* ------------------------------------------------------------ mode, paths */
+
+int cgroup_detect_mode(const char *root, enum cgroup_mode *mode, struct sn_err *err)
+{
+	struct statfs fs;
+	if (statfs(root, &fs) < 0)
+		return sn_err_sys(err, "statfs `%s`", root);
+	if (fs.f_type == CGROUP2_SUPER_MAGIC) {
+		*mode = CGROUP_V2;
+		return 0;
+	}
+	_cleanup_free_ char *uni = sn_path_join(root, "unified");
+	if (!uni)
+		return sn_err_set(err, ENOMEM, "statfs `%s/unified`", root);
+	if (statfs(uni, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
+		*mode = CGROUP_HYBRID;
+	else
+		*mode = CGROUP_V1;
+	return 0;
+}
+
+/* Normalise an absolute path: collapse '/', drop '.', refuse '..' and the
+ * root itself. */
+static int normalize_abs(const char *in, const char *what, char **out, struct sn_err *err)
+{
+	size_t cap = strlen(in) + 2;
+	_cleanup_free_ char *buf = malloc(cap);
+	if (!buf)
+		return sn_err_set(err, ENOMEM, "cgroup path `%s`", in);
+	size_t n = 0;
+	for (const char *p = in; *p;) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		size_t len = strcspn(p, "/");
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			return sn_err_msg(err, EINVAL, "%s `%s`: `..` is not allowed", what, in);
+		if (!(len == 1 && p[0] == '.')) {
+			buf[n++] = '/';
+			memcpy(buf + n, p, len);
+			n += len;
+		}
+		p += len;
+	}
+	if (n == 0)
+		return sn_err_msg(err, EINVAL, "%s `%s`: names the root cgroup", what, in);
+	buf[n] = '\0';
+	*out = steal_ptr(buf);
+	return 0;
+}
+
+static bool valid_unit_word(const char *s, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '/' || s[i] == ':' || s[i] == '\0')
+			return false;
+	return true;
+}
+
+/* "a-b.slice" -> "/a.slice/a-b.slice"; "-.slice" -> "". */
+static int expand_slice(const char *slice, char **out, struct sn_err *err)
+{
+	size_t len = strlen(slice);
+	const char *suffix = ".slice";
+	if (len <= 6 || strcmp(slice + len - 6, suffix) != 0 || strchr(slice, '/'))
+		return sn_err_msg(err, EINVAL, "systemd slice `%s`: must end in `.slice`", slice);
+	if (strcmp(slice, "-.slice") == 0) {
+		*out = strdup("");
+		return *out ? 0 : sn_err_set(err, ENOMEM, "slice `%s`", slice);
+	}
+	size_t base = len - 6;
+	if (slice[0] == '-' || slice[base - 1] == '-' || strstr(slice, "--"))
+		return sn_err_msg(err, EINVAL, "systemd slice `%s`: invalid name", slice);
+	_cleanup_free_ char *res = calloc(1, (len + 8) * (len + 1));
+	if (!res)
+		return sn_err_set(err, ENOMEM, "slice `%s`", slice);
+	size_t n = 0;
+	for (size_t i = 0; i <= base; i++) {
+		if (i == base || slice[i] == '-') {
+			n += (size_t)sprintf(res + n, "/%.*s.slice", (int)i, slice);
+		}
+	}
+	*out = steal_ptr(res);
+	return 0;
+}
+
+static int resolve_systemd(const char *in, char **out, struct sn_err *err)
+{
+	const char *c1 = strchr(in, ':');
+	const char *c2 = strchr(c1 + 1, ':');
+	_cleanup_free_ char *slice = strndup(in, (size_t)(c1 - in));
+	_cleanup_free_ char *prefix = strndup(c1 + 1, (size_t)(c2 - c1 - 1));
+	const char *name = c2 + 1;
+	if (!slice || !prefix)
+		return sn_err_set(err, ENOMEM, "cgroupsPath `%s`", in);
+	if (!valid_unit_word(name, strlen(name)) || strcmp(name, "..") == 0 ||
+	    strcmp(name, ".") == 0)
+		return sn_err_msg(err, EINVAL, "cgroupsPath `%s`: invalid unit name `%s`", in, name);
+	if (strstr(prefix, "..") || strchr(prefix, '/'))
+		return sn_err_msg(err, EINVAL, "cgroupsPath `%s`: invalid prefix `%s`", in, prefix);
+	_cleanup_free_ char *exp = NULL;
+	int r = expand_slice(slice[0] ? slice : "system.slice", &exp, err);
+	if (r < 0)
+		return sn_err_wrap(err, "cgroupsPath `%s`", in);
+	size_t nl = strlen(name);
+	bool is_unit = (nl > 6 && strcmp(name + nl - 6, ".scope") == 0) ||
+		       (nl > 6 && strcmp(name + nl - 6, ".slice") == 0);
+	int n;
+	if (is_unit)
+		n = asprintf(out, "%s/%s", exp, name);
+	else if (prefix[0])
+		n = asprintf(out, "%s/%s-%s.scope", exp, prefix, name);
+	else
+		n = asprintf(out, "%s/%s.scope", exp, name);
+	if (n < 0) {
+		*out = NULL;
+		return sn_err_set(err, ENOMEM, "cgroupsPath `%s`", in);
+	}
+	return 0;
+}
+
+/* The calling process's own cgroup from /proc/self/cgroup content. */
+static int own_cgroup(const char *content, char **out, struct sn_err *err)
+{
+	const char *unified = NULL, *systemd = NULL, *first = NULL;
+	_cleanup_free_ char *copy = strdup(content ? content : "");
+	if (!copy)
+		return sn_err_set(err, ENOMEM, "own cgroup");
+	for (char *save = NULL, *line = strtok_r(copy, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(line, ':');
+		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		const char *ctrls = c1 + 1, *path = c2 + 1;
+		if (!first)
+			first = path;
+		if (ctrls[0] == '\0' && strncmp(line, "0:", 2) == 0)
+			unified = path;
+		else if (strcmp(ctrls, "name=systemd") == 0)
+			systemd = path;
+	}
+	const char *p = unified ? unified : systemd ? systemd : first;
+	if (!p || p[0] != '/')
+		return sn_err_msg(err, ENOENT, "cannot find the own cgroup in /proc/self/cgroup");
+	*out = strdup(p);
+	return *out ? 0 : sn_err_set(err, ENOMEM, "own cgroup");
+}
+
+int cg_resolve_path_in(const char *cgroups_path, const char *id,
+		       const char *self_cgroup, char **out, struct sn_err *err)
+{
+	if (!cgroups_path || !cgroups_path[0]) {
+		if (!id || !id[0] || strchr(id, '/') || strcmp(id, ".") == 0 ||
+		    strcmp(id, "..") == 0)
+			return sn_err_msg(err, EINVAL, "container id `%s`: not usable as a cgroup name",
+					  id ? id : "");
+		_cleanup_free_ char *p = NULL;
+		if (asprintf(&p, "/subrun/%s", id) < 0) {
+			p = NULL;
+			return sn_err_set(err, ENOMEM, "cgroup path");
+		}
+		return normalize_abs(p, "cgroup path", out, err);
+	}
+	if (cgroups_path[0] == '/')
+		return normalize_abs(cgroups_path, "cgroupsPath", out, err);
+	const char *c1 = strchr(cgroups_path, ':');
+	if (c1 && !strchr(cgroups_path, '/')) {
+		const char *c2 = strchr(c1 + 1, ':');
+		if (!c2 || strchr(c2 + 1, ':'))
+			return sn_err_msg(err, EINVAL,
+					  "cgroupsPath `%s`: systemd form is `slice:prefix:name`",
+					  cgroups_path);
+		return resolve_systemd(cgroups_path, out, err);
+	}
+	/* relative: refuse ".." before looking at our own cgroup */
+	_cleanup_free_ char *rel = NULL;
+	int r = normalize_abs(cgroups_path, "cgroupsPath", &rel, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *own = NULL;
+	r = own_cgroup(self_cgroup, &own, err);
+	if (r < 0)
+		return sn_err_wrap(err, "cgroupsPath `%s`", cgroups_path);
+	_cleanup_free_ char *joined = sn_path_join(own, rel);
+	if (!joined)
+		return sn_err_set(err, ENOMEM, "cgroupsPath `%s`", cgroups_path);
+	return normalize_abs(joined, "cgroupsPath", out, err);
+}
+
+int cgroup_resolve_path(const char *cgroups_path, const char *id, char **out,
+			struct sn_err *err)
+{
+	_cleanup_free_ char *self = NULL;
+	if (cgroups_path && cgroups_path[0] && cgroups_path[0] != '/' &&
+	    (!strchr(cgroups_path, ':') || strchr(cgroups_path, '/'))) {
+		int r = sn_read_file("/proc/self/cgroup", 1u << 20, &self, NULL, err);
+		if (r < 0)
+			return r;
+	}
+	return cg_resolve_path_in(cgroups_path, id, self, out, err);
+}
+
+/* ------------------------------------------------------------ object */
+
+int cgroup_new(const char *root, const char *path, enum cgroup_mode mode,
+	       struct cgroup **out, struct sn_err *err)
+{
+	if (!root || !root[0])
+		root = CG_DEFAULT_ROOT;
+	if (!path || path[0] != '/')
+		return sn_err_msg(err, EINVAL, "cgroup path `%s`: must be absolute",
+				  path ? path : "");
+	if (mode != 0 && mode != CGROUP_V1 && mode != CGROUP_V2 && mode != CGROUP_HYBRID)
+		return sn_err_msg(err, EINVAL, "cgroup mode %d: unknown", (int)mode);
+	if (mode == 0) {
+		int r = cgroup_detect_mode(root, &mode, err);
+		if (r < 0)
+			return r;
+	}
+	_cleanup_free_ char *norm = NULL;
+	int r = normalize_abs(path, "cgroup path", &norm, err);
+	if (r < 0)
+		return r;
+	struct cgroup *cg = calloc(1, sizeof(*cg));
+	if (!cg)
+		return sn_err_set(err, ENOMEM, "cgroup `%s`", path);
+	cg->mode = mode;
+	cg->root = strdup(root);
+	cg->path = steal_ptr(norm);
+	if (!cg->root) {
+		cgroup_free(cg);
+		return sn_err_set(err, ENOMEM, "cgroup `%s`", path);
+	}
+	/* no trailing '/' on root */
+	size_t rl = strlen(cg->root);
+	while (rl > 1 && cg->root[rl - 1] == '/')
+		cg->root[--rl] = '\0';
+	*out = cg;
+	return 0;
+}
+
+void cgroup_free(struct cgroup *cg)
+{
+	if (!cg)
+		return;
+	free(cg->root);
+	free(cg->path);
+	free(cg);
+}
+
+static const char *mode_name(enum cgroup_mode m)
+{
+	switch (m) {
+	case CGROUP_V1: return "v1";
+	case CGROUP_V2: return "v2";
+	case CGROUP_HYBRID: return "hybrid";
+	}
+	return "?";
+}
+
+json_t *cgroup_to_json(const struct cgroup *cg)
+{
+	return json_pack("{s:s, s:s, s:s}", "mode", mode_name(cg->mode), "root", cg->root,
+			 "path", cg->path);
+}
+
+int cgroup_from_json(json_t *j, struct cgroup **out, struct sn_err *err)
+{
+	static const char *const keys[] = { "mode", "root", "path", NULL };
+	if (!json_is_object(j))
+		return sn_err_msg(err, EINVAL, "cgroup: must be an object");
+	int r = sn_json_only_keys(j, "cgroup", keys, err);
+	if (r < 0)
+		return r;
+	const char *mode = NULL, *root = NULL, *path = NULL;
+	if ((r = sn_json_string(j, "cgroup", "mode", &mode, err)) < 0 ||
+	    (r = sn_json_string(j, "cgroup", "root", &root, err)) < 0 ||
+	    (r = sn_json_string(j, "cgroup", "path", &path, err)) < 0)
+		return r;
+	if (!mode || !root || !path)
+		return sn_err_msg(err, EINVAL, "cgroup: `mode`, `root` and `path` are required");
+	enum cgroup_mode m;
+	if (strcmp(mode, "v1") == 0)
+		m = CGROUP_V1;
+	else if (strcmp(mode, "v2") == 0)
+		m = CGROUP_V2;
+	else if (strcmp(mode, "hybrid") == 0)
+		m = CGROUP_HYBRID;
+	else
+		return sn_err_msg(err, EINVAL, "cgroup.mode: unknown mode `%s`", mode);
+	return cgroup_new(root, path, m, out, err);
+}
+
+/* ------------------------------------------------------------ operations */
+
+/* Is the controller list "a,b" (from /proc/<pid>/cgroup) exactly h's set? */
+static bool same_ctrls(const char *list, const struct cg_hier *h)
+{
+	_cleanup_strv_ char **lc = split_ctrls(list, NULL);
+	if (!lc)
+		return false;
+	size_t nl = 0, nh = 0;
+	for (char **c = lc; *c; c++, nl++) {
+		bool found = false;
+		for (char **x = h->ctrls; *x; x++)
+			found |= strcmp(*x, *c) == 0;
+		if (!found)
+			return false;
+	}
+	for (char **x = h->ctrls; *x; x++)
+		nh++;
+	return nl == nh;
+}
+
+/* Where /proc/<pid>/cgroup content says pid is in hierarchy h (NULL =
+ * unified): a pointer into content, or NULL. content is modified. */
+static const char *orig_path(char *content, const struct cg_hier *h)
+{
+	for (char *line = content; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (c2) {
+			*c2 = '\0';
+			bool match = h ? same_ctrls(c1 + 1, h) : c1[1] == '\0';
+			*c2 = ':';
+			if (match)
+				return c2 + 1;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* Move pid into every directory; on a failure move it back to where
+ * /proc/<pid>/cgroup said it was (best effort), so a rollback can rmdir. */
+static int enter_all(const struct cgroup *cg, const struct cg_layout *l, pid_t pid,
+		     struct sn_err *err)
+{
+	char procf[64];
+	snprintf(procf, sizeof(procf), "/proc/%d/cgroup", (int)pid);
+	_cleanup_free_ char *orig = NULL;
+	struct sn_err ignored = { 0 };
+	if (sn_read_file(procf, 1u << 20, &orig, NULL, &ignored) < 0)
+		orig = NULL;
+
+	_cleanup_strv_ char **dirs = NULL;
+	int r = all_dirs(cg, l, &dirs, err);
+	if (r < 0)
+		return r;
+	size_t i;
+	for (i = 0; dirs[i]; i++) {
+		r = cg_enter_dir(dirs[i], pid, err);
+		if (r < 0)
+			break;
+	}
+	for (size_t k = 0; r < 0 && orig && k < i; k++) {
+		_cleanup_free_ char *copy = strdup(orig);
+		const struct cg_hier *h = k < l->n_v1 ? &l->v1[k] : NULL;
+		const char *p = copy ? orig_path(copy, h) : NULL;
+		_cleanup_free_ char *back = p ? sn_path_join(h ? h->dir : l->unified, p) : NULL;
+		if (back)
+			cg_enter_dir(back, pid, &ignored);
+	}
+	return r;
+}
+
+int cgroup_create(struct cgroup *cg, pid_t pid, const struct spec_resources *res,
+		  struct sn_err *err)
+{
+	struct cg_layout l;
+	int r = cg_layout_load(cg, &l, err);
+	if (r < 0)
+		return sn_err_wrap(err, "create cgroup `%s`", cg->path);
+	_cleanup_free_ char **made = calloc(l.n_v1 + 2, sizeof(char *));
+	size_t n_made = 0;
+	if (!made) {
+		cg_layout_free(&l);
+		return sn_err_set(err, ENOMEM, "create cgroup `%s`", cg->path);
+	}
+	if (cg->mode != CGROUP_V2)
+		r = cg_v1_create(cg, &l, made, &n_made, err);
+	if (r == 0 && l.unified) {
+		char *first = NULL;
+		r = cg_mkdir_levels(l.unified, cg->path, &first, err);
+		if (first)
+			made[n_made++] = first;
+	}
+	if (r == 0 && cg->mode == CGROUP_V2)
+		r = cg_v2_enable_controllers(l.unified, cg->path, res, true, err);
+	cg_layout_free(&l);
+	if (r < 0)
+		sn_err_wrap(err, "create cgroup `%s`", cg->path);
+	/* apply and enter name the cgroup themselves */
+	if (r == 0 && res)
+		r = cgroup_apply(cg, res, err);
+	if (r == 0 && pid > 0)
+		r = cgroup_enter(cg, pid, err);
+	if (r < 0) {
+		struct sn_err ignored = { 0 };
+		for (size_t i = n_made; i-- > 0;)
+			cg_rmdir_tree(made[i], &ignored);
+	}
+	for (size_t i = 0; i < n_made; i++)
+		free(made[i]);
+	return r;
+}
+
+int cgroup_enter(const struct cgroup *cg, pid_t pid, struct sn_err *err)
+{
+	struct cg_layout l;
+	int r = cg_layout_load(cg, &l, err);
+	if (r == 0)
+		r = enter_all(cg, &l, pid, err);
+	cg_layout_free(&l);
+	if (r < 0)
+		return sn_err_wrap(err, "move pid %d into cgroup `%s`", (int)pid, cg->path);
+	return 0;
+}
+
+int cgroup_apply(const struct cgroup *cg, const struct spec_resources *res,
+		 struct sn_err *err)
+{
+	if (!res)
+		return 0;
+	struct cg_layout l;
+	int r = cg_layout_load(cg, &l, err);
+	if (r < 0)
+		return sn_err_wrap(err, "cgroup `%s`", cg->path);
+	switch (cg->mode) {
+	case CGROUP_V1:
+		if (res->n_unified) {
+			r = sn_err_msg(err, EOPNOTSUPP,
+				       "linux.resources.unified (`%s`) needs cgroup v2, but the host has only cgroup v1",
+				       res->unified[0].key);
+			break;
+		}
+		r = cg_v1_apply(cg, &l, res, err);
+		break;
+	case CGROUP_HYBRID:
+		r = cg_v1_apply(cg, &l, res, err);
+		if (r == 0 && res->n_unified) {
+			_cleanup_free_ char *dir = sn_path_join(l.unified, cg->path);
+			r = dir ? cg_v2_apply_unified(dir, res, err)
+				: sn_err_set(err, ENOMEM, "cgroup `%s`", cg->path);
+		}
+		break;
+	case CGROUP_V2:
+		r = cg_v2_enable_controllers(l.unified, cg->path, res, false, err);
+		if (r == 0)
+			r = cg_v2_apply(l.unified, cg->path, res, true, err);
+		break;
+	}
+	cg_layout_free(&l);
+	if (r < 0)
+		return sn_err_wrap(err, "cgroup `%s`", cg->path);
+	return 0;
+}
+
+int cgroup_freeze(const struct cgroup *cg, bool frozen, struct sn_err *err)
+{
+	struct cg_layout l;
+	int r = cg_layout_load(cg, &l, err);
+	if (r == 0) {
+		if (cg->mode == CGROUP_V2) {
+			_cleanup_free_ char *dir = sn_path_join(l.unified, cg->path);
+			r = dir ? cg_v2_freeze(dir, frozen, err) : sn_err_set(err, ENOMEM, "freeze");
+		} else {
+			r = cg_v1_freeze(cg, &l, frozen, err);
+		}
+	}
+	cg_layout_free(&l);
+	if (r < 0)
+		return sn_err_wrap(err, "%s cgroup `%s`", frozen ? "freeze" : "thaw", cg->path);
+	return 0;
+}
+
+int cgroup_is_frozen(const struct cgroup *cg, bool *frozen, struct sn_err *err)
+{
+	struct cg_layout l;
+	int r = cg_layout_load(cg, &l, err);
+	if (r == 0) {
+		if (cg->mode == CGROUP_V2) {
+			_cleanup_free_ char *dir = sn_path_join(l.unified, cg->path);
+			r = dir ? cg_v2_is_frozen(dir, frozen, err) : sn_err_set(err, ENOMEM, "state");
+		} else {
+			r = cg_v1_is_frozen(cg, &l, frozen, err);
+		}
+	}
+	cg_layout_free(&l);
+	if (r < 0)
+		return sn_err_wrap(err, "freezer state of cgroup `%s`", cg->path);
+	return 0;
+}
+
+int cgroup_pids(const struct cgroup *cg, pid_t **pids, size_t *n, struct sn_err *err)
+{
+	*pids = NULL;
+	*n = 0;
+	struct cg_layout l;
+	int r = cg_layout_load(cg, &l, err);
+	if (r < 0)
+		return sn_err_wrap(err, "list pids of cgroup `%s`", cg->path);
+	_cleanup_free_ char *dir = procs_dir(cg, &l);
+	cg_layout_free(&l);
+	if (!dir)
+		return sn_err_set(err, ENOMEM, "list pids of cgroup `%s`", cg->path);
+	size_t cap = 0;
+	r = cg_collect_pids(dir, pids, n, &cap, err);
+	if (r < 0) {
+		free(*pids);
+		*pids = NULL;
+		*n = 0;
+		return r;
+	}
+	return 0;
+}
+
+int cgroup_kill_all(const struct cgroup *cg, int sig, struct sn_err *err)
+{
+	if (cg->mode == CGROUP_V2 && sig == SIGKILL) {
+		_cleanup_free_ char *dir = sn_path_join(cg->root, cg->path);
+		_cleanup_free_ char *killf = dir ? sn_path_join(dir, "cgroup.kill") : NULL;
+		if (!killf)
+			return sn_err_set(err, ENOMEM, "kill cgroup `%s`", cg->path);
+		if (access(killf, F_OK) == 0)
+			return cg_write(dir, "cgroup.kill", "1", err);
+	}
+	bool was_frozen = false;
+	struct sn_err ignored = { 0 };
+	if (sig == SIGKILL && cgroup_is_frozen(cg, &was_frozen, &ignored) < 0)
+		was_frozen = false;
+	for (int round = 0;; round++) {
+		_cleanup_free_ pid_t *pids = NULL;
+		size_t n = 0;
+		int r = cgroup_pids(cg, &pids, &n, err);
+		if (r < 0)
+			return sn_err_wrap(err, "kill cgroup `%s`", cg->path);
+		if (n == 0)
+			return 0;
+		for (size_t i = 0; i < n; i++)
+			if (kill(pids[i], sig) < 0 && errno != ESRCH)
+				return sn_err_sys(err, "kill pid %d of cgroup `%s` with signal %d",
+						  (int)pids[i], cg->path, sig);
+		if (sig != SIGKILL)
+			return 0;
+		if (was_frozen && round == 0) {
+			/* frozen tasks die only once thawed */
+			if (cgroup_freeze(cg, false, err) < 0)
+				return r;
+		}
+		if (round >= 500)
+			return sn_err_msg(err, EBUSY,
+					  "kill cgroup `%s`: processes still there after SIGKILL for 5s",
+					  cg->path);
+		cg_sleep_ms(10);
+	}
+}
+
+int cgroup_destroy(const struct cgroup *cg, struct sn_err *err)
+{
+	struct cg_layout l;
+	int r = cg_layout_load(cg, &l, err);
+	if (r < 0)
+		return sn_err_wrap(err, "remove cgroup `%s`", cg->path);
+	_cleanup_strv_ char **dirs = NULL;
+	r = all_dirs(cg, &l, &dirs, err);
+	cg_layout_free(&l);
+	if (r < 0)
+		return r;
+	int first = 0;
+	struct sn_err e = { 0 };
+	for (char **d = dirs; *d; d++) {
+		int rr = cg_rmdir_tree(*d, &e);
+		if (rr < 0 && first == 0) {
+			first = rr;
+			*err = e;
+		}
+	}
+	if (first < 0)
+		return sn_err_wrap(err, "remove cgroup `%s`", cg->path);
+	return 0;
+}
+
+int cgroup_stats(const struct cgroup *cg, struct cgroup_stats *st, struct sn_err *err)
+{
+	memset(st, 0, sizeof(*st));
+	st->memory_limit = UINT64_MAX;
+	st->pids_limit = UINT64_MAX;
+	struct cg_layout l;
+	int r = cg_layout_load(cg, &l, err);
+	if (r < 0)
+		return sn_err_wrap(err, "stats of cgroup `%s`", cg->path);
+	_cleanup_free_ char *main_dir = procs_dir(cg, &l);
+	if (!main_dir)
+		r = sn_err_set(err, ENOMEM, "stats");
+	else if (access(main_dir, F_OK) < 0)
+		r = sn_err_sys(err, "cgroup `%s`", main_dir);
+	else if (cg->mode == CGROUP_V2)
+		r = cg_v2_stats(main_dir, st, err);
+	else
+		r = cg_v1_stats(cg, &l, st, err);
+	cg_layout_free(&l);
+	if (r < 0)
+		return sn_err_wrap(err, "stats of cgroup `%s`", cg->path);
+	return 0;
+}
