@@ -122,7 +122,7 @@ static int confine_no_new_privs(struct sn_err *err)
 /* Step 4: bounding set, uid change with the permitted set kept, the other
  * capability sets. Without a `capabilities` object only the identity
  * changes, with the kernel's usual setuid rules (as runc). */
-static int confine_identity_and_caps(const struct spec_process *p, struct sn_err *err)
+int confine_identity_and_caps(const struct spec_process *p, struct sn_err *err)
 {
 	int r;
 	if (!p->has_caps)

@@ -32,6 +32,8 @@ int confine_rlimits(const struct spec_rlimit *r, size_t n, struct sn_err *err);
 int confine_oom_score_adj(int64_t adj, struct sn_err *err);
 int confine_drop_bounding(const struct spec_caps *caps, struct sn_err *err);
 int confine_identity(const struct spec_user *u, struct sn_err *err);
+/* Steps 4 together: bounding, KEEPCAPS, identity, the capability sets. */
+int confine_identity_and_caps(const struct spec_process *p, struct sn_err *err);
 int confine_caps(const struct spec_caps *caps, struct sn_err *err);
 /* Build and load the filter. (Not named seccomp_load: that is libseccomp's
  * own symbol, and the two could not share a program.) */

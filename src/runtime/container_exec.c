@@ -187,11 +187,7 @@ static int exec_child(const struct exec_opts *o, const struct spec *s, const str
 		return sn_err_sys(err, "prctl NO_NEW_PRIVS");
 	if (sc && !p->no_new_privileges && (r = confine_seccomp_load(sc, NULL, err)) < 0)
 		return r;
-	if (p->has_caps && (r = confine_drop_bounding(&p->caps, err)) < 0)
-		return r;
-	if ((r = confine_identity(&p->user, err)) < 0)
-		return r;
-	if (p->has_caps && (r = confine_caps(&p->caps, err)) < 0)
+	if ((r = confine_identity_and_caps(p, err)) < 0)
 		return r;
 	if (p->user.umask != SPEC_UNSET)
 		umask((mode_t)p->user.umask);

@@ -257,11 +257,7 @@ int container_init_main(struct create_ctx *c)
 			return fail(c, &err);
 		seccomp_done = true;
 	}
-	if (p->has_caps && (r = confine_drop_bounding(&p->caps, &err)) < 0)
-		return fail(c, &err);
-	if ((r = confine_identity(&p->user, &err)) < 0)
-		return fail(c, &err);
-	if (p->has_caps && (r = confine_caps(&p->caps, &err)) < 0)
+	if ((r = confine_identity_and_caps(p, &err)) < 0)
 		return fail(c, &err);
 	if (p->user.umask != SPEC_UNSET)
 		umask((mode_t)p->user.umask);
