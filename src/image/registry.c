@@ -158,9 +158,11 @@ int reg_simple_get(struct reg_client *c, CURL *h, const char *url, const char *e
 	if (cc == CURLE_WRITE_ERROR && body->overflow)
 		return sn_err_msg(err, EFBIG, "GET %s: answer larger than %zu bytes (refused)", url,
 				  body->max);
+	if (cc == CURLE_OPERATION_TIMEDOUT)
+		return sn_err_msg(err, ETIMEDOUT, "GET %s: timed out (no answer for %ld s)", url,
+				  c->timeout_s);
 	if (cc != CURLE_OK)
-		return sn_err_msg(err, cc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : EIO, "GET %s: %s",
-				  url, ebuf[0] ? ebuf : curl_easy_strerror(cc));
+		return sn_err_msg(err, EIO, "GET %s: %s", url, ebuf[0] ? ebuf : curl_easy_strerror(cc));
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	return 0;
 }
@@ -458,7 +460,7 @@ static int download_layers(struct reg_client *c, const struct image *img, struct
 			struct dl *d = &dls[next++];
 			bool dup = false;
 			for (size_t k = 0; k + 1 < next; k++)
-				if (strcmp(dls[k].l->digest, d->l->digest) == 0)
+				if (strcmp(img->layers[k].digest, d->l->digest) == 0)
 					dup = true;
 			if (dup || image_store_has_blob(c->s, d->l->digest)) {
 				progress_emit(c->o->progress, c->o->progress_data, IMAGE_PROGRESS_EXISTS, "layer",
@@ -544,7 +546,8 @@ static int download_layers(struct reg_client *c, const struct image *img, struct
 			if (d->failed || (cc != CURLE_OK && d->tries >= 4)) {
 				if (!d->failed)
 					sn_err_msg(&d->err, cc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : EIO,
-						   "%s", d->ebuf[0] ? d->ebuf : curl_easy_strerror(cc));
+						   "%s%s", cc == CURLE_OPERATION_TIMEDOUT ? "timed out: " : "",
+						   d->ebuf[0] ? d->ebuf : curl_easy_strerror(cc));
 				*err = d->err;
 				r = sn_err_wrap(err, "registry %s: layer %s", c->ref.registry, d->l->digest);
 				continue;
