@@ -285,8 +285,8 @@ int image_config_to_spec(const json_t *image_config, const char *rootfs,
 		return r;
 	bool is_root = json_integer_value(json_object_get(user, "uid")) == 0;
 	json_t *caps_all = strv_json(default_caps, SN_ARRAY_SIZE(default_caps));
-	json_t *caps = json_pack("{s:O, s:O, s:o, s:o}", "bounding", caps_all, "permitted",
-				 is_root ? caps_all : json_array(), "effective",
+	json_t *caps = json_pack("{s:O, s:o, s:o, s:o}", "bounding", caps_all, "permitted",
+				 is_root ? json_incref(caps_all) : json_array(), "effective",
 				 is_root ? json_deep_copy(caps_all) : json_array(), "inheritable", json_array());
 	json_decref(caps_all);
 
