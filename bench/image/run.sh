@@ -29,7 +29,8 @@ SIMG=$REPO/build/bin/subnode-image
 W=$(mktemp -d /tmp/sn-bench-img-XXXXXX)
 REG_PID=
 cleanup() {
-  [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null && wait "$REG_PID" 2>/dev/null
+  set +e
+  if [ -n "$REG_PID" ]; then kill "$REG_PID" 2>/dev/null; wait "$REG_PID" 2>/dev/null; fi
   podman --root "$W/podman" --runroot "$W/podman-run" --storage-driver vfs rmi -a -f >/dev/null 2>&1 || true
   for m in $(awk -v p="$W" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo | sort -r); do umount -l "$m" || true; done
   rm -rf "$W"
