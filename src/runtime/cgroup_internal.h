@@ -46,6 +46,10 @@ struct cg_layout {
 
 int cg_layout_load(const struct cgroup *cg, struct cg_layout *l, struct sn_err *err);
 void cg_layout_free(struct cg_layout *l);
+/* Add the v1 hierarchies that a mountinfo file shows directly under root
+ * (the tests feed their own file). */
+int cg_layout_parse_mountinfo(struct cg_layout *l, const char *mountinfo, const char *root,
+			      struct sn_err *err);
 /* The v1 hierarchy that carries controller ctrl, or NULL. */
 const struct cg_hier *cg_v1_find(const struct cg_layout *l, const char *ctrl);
 /* Malloc'ed "<hierarchy of ctrl><cg->path>", or NULL when ctrl is absent

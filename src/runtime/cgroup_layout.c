@@ -144,11 +144,12 @@ static int layout_add(struct cg_layout *l, const char *dir, const char *ctrls,
 	return 0;
 }
 
-static int layout_from_mountinfo(struct cg_layout *l, const char *root, struct sn_err *err)
+int cg_layout_parse_mountinfo(struct cg_layout *l, const char *mountinfo, const char *root,
+			      struct sn_err *err)
 {
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_fclose_ FILE *f = fopen(mountinfo, "re");
 	if (!f)
-		return sn_err_sys(err, "open `/proc/self/mountinfo`");
+		return sn_err_sys(err, "open `%s`", mountinfo);
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
 	size_t rl = strlen(root);
@@ -215,7 +216,7 @@ int cg_layout_load(const struct cgroup *cg, struct cg_layout *l, struct sn_err *
 	}
 	char real[PATH_MAX];
 	const char *root = realpath(cg->root, real) ? real : cg->root;
-	int r = layout_from_mountinfo(l, root, err);
+	int r = cg_layout_parse_mountinfo(l, "/proc/self/mountinfo", root, err);
 	if (r == 0 && l->n_v1 == 0)
 		r = layout_from_dir(l, root, err);
 	if (r == 0 && cg->mode == CGROUP_HYBRID && !(l->unified = sn_path_join(root, "unified")))
