@@ -79,6 +79,11 @@ int rfs_mount_flags_of(int fd, unsigned long *flags)
 	for (size_t i = 0; i < SN_ARRAY_SIZE(map); i++)
 		if ((unsigned long)st.f_flags & map[i].st)
 			f |= map[i].ms;
+	/* statfs has no bit for strictatime: it is the absence of the others.
+	 * Say it, or a remount would silently get the kernel's default
+	 * relatime (and EPERM where the atime mode is locked). */
+	if (!(f & (MS_NOATIME | MS_RELATIME)))
+		f |= MS_STRICTATIME;
 	*flags = f;
 	return 0;
 }

@@ -423,7 +423,12 @@ static void bind_flags_child(struct fixture *f)
 	write_file(file, "payload");
 	/* A source that is itself nodev: a bind asking only nosuid keeps it. */
 	CHECK(mount("tmpfs", nodev, "tmpfs", MS_NODEV, NULL) == 0);
+	char strict[256];
+	snprintf(strict, sizeof(strict), "%s/strict", f->dir);
+	CHECK(mkdir(strict, 0755) == 0);
+	CHECK(mount("tmpfs", strict, "tmpfs", MS_STRICTATIME, NULL) == 0);
 	struct spec_mount mounts[] = {
+		mnt("/mnt/strict", NULL, strict, MS_BIND | MS_RDONLY, NULL),
 		mnt("/proc", "proc", "proc", 0, NULL),
 		mnt("/mnt/ro", NULL, src, MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID, NULL),
 		mnt("/etc/bound-file", "bind", file, MS_BIND | MS_RDONLY, NULL),
@@ -445,6 +450,9 @@ static void bind_flags_child(struct fixture *f)
 	CHECK(has_flag("/mnt/keep", ST_NOSUID) && has_flag("/mnt/keep", ST_NODEV),
 	      "source's nodev kept when only nosuid was asked");
 	CHECK(!has_flag("/mnt/rw", ST_RDONLY));
+	char line[4096];
+	CHECK(mountinfo_line("/mnt/strict", line, sizeof(line)) && (strstr(line, " ro,") || strstr(line, " ro - ")) &&
+	      !strstr(line, "relatime"), "source's strictatime kept: %s", line);
 	write_file("/mnt/rw/written", "x");
 }
 
@@ -771,6 +779,74 @@ static void in_userns_devices_are_bind_mounted_from_host(void **state)
 	run_contained(devices_userns_child, *state, 0);
 }
 
+/* --- inside a user namespace: locked flags, device binds */
+
+static void write_proc(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	CHECK(fd >= 0, "open %s", path);
+	CHECK(write(fd, s, strlen(s)) == (ssize_t)strlen(s), "write %s", path);
+	close(fd);
+}
+
+static void userns_child(struct fixture *f)
+{
+	/* A nosuid,nodev source made while still fully privileged... */
+	char src[256];
+	snprintf(src, sizeof(src), "%s/locked", f->dir);
+	CHECK(mkdir(src, 0755) == 0);
+	CHECK(mount("tmpfs", src, "tmpfs", MS_NOSUID | MS_NODEV, NULL) == 0);
+	/* ...then a user namespace (root mapped to root) with its own mount
+	 * namespace: every inherited mount's flags are now locked. */
+	CHECK(unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0);
+	write_proc("/proc/self/setgroups", "deny");
+	write_proc("/proc/self/uid_map", "0 0 1");
+	write_proc("/proc/self/gid_map", "0 0 1");
+	struct spec_mount mounts[] = {
+		/* proc cannot be mounted fresh: the pid namespace is not ours */
+		mnt("/proc", NULL, "/proc", MS_BIND | MS_REC, NULL),
+		mnt("/dev", "tmpfs", "tmpfs", MS_NOSUID, "mode=755"),
+		/* "suid,dev" asked: cannot be granted, ro must still apply */
+		mnt("/mnt/locked", NULL, src, MS_BIND | MS_RDONLY, NULL),
+	};
+	mounts[2].clear = MS_NOSUID | MS_NODEV;
+	struct spec_device dev = { .type = 'c', .path = "/dev/zero", .major = 1, .minor = 5,
+				   .file_mode = 0666, .uid = SPEC_UNSET, .gid = SPEC_UNSET };
+	char *masked[] = { "/secret" };
+	char *ro[] = { "/etc" };
+	struct spec s = { 0 };
+	s.mounts = mounts;
+	s.n_mounts = SN_ARRAY_SIZE(mounts);
+	s.linux_.devices = &dev;
+	s.linux_.n_devices = 1;
+	s.linux_.masked_paths = masked;
+	s.linux_.n_masked_paths = 1;
+	s.linux_.readonly_paths = ro;
+	s.linux_.n_readonly_paths = 1;
+	s.root_readonly = true;
+	struct rootfs_ctx ctx = { .in_userns = true };
+	ctx.spec = &s;
+	ctx.rootfs = f->rootfs;
+	CHECK_SN(rootfs_prepare(&ctx, &cerr));
+	CHECK_SN(rootfs_pivot(&ctx, &cerr));
+	CHECK_SN(rootfs_finalize(&ctx, &cerr));
+	CHECK(fs_type("/dev") == TMPFS_MAGIC_);
+	CHECK(dir_is_empty("/secret"), "masked in a user namespace");
+	CHECK(open("/etc/x", O_WRONLY | O_CREAT | O_CLOEXEC, 0600) < 0 && errno == EROFS);
+	CHECK(mkdir("/newdir", 0755) < 0 && errno == EROFS, "read-only root");
+	struct stat st;
+	CHECK(stat("/dev/zero", &st) == 0 && S_ISCHR(st.st_mode) && minor(st.st_rdev) == 5,
+	      "device bound from the host");
+	CHECK(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode) && minor(st.st_rdev) == 3);
+	CHECK(has_flag("/mnt/locked", ST_RDONLY) && has_flag("/mnt/locked", ST_NOSUID) &&
+	      has_flag("/mnt/locked", ST_NODEV), "ro added, locked nosuid/nodev kept");
+}
+
+static void userns_keeps_locked_flags_and_binds_device_nodes(void **state)
+{
+	run_contained(userns_child, *state, 0);
+}
+
 /* --- cgroup bind without a cgroupns, sysfs without a netns */
 
 static void cgroup_sysfs_child(struct fixture *f)
@@ -902,6 +978,7 @@ int main(void)
 		T(resolver_walk_clamps_dotdot_and_absolute_links),
 		T(linux_devices_created_with_major_minor_mode_owner),
 		T(in_userns_devices_are_bind_mounted_from_host),
+		T(userns_keeps_locked_flags_and_binds_device_nodes),
 		T(cgroup_binds_host_hierarchies_and_sysfs_falls_back_to_bind),
 		T(mount_errors_name_the_mount_and_rootfs),
 		T(sysctl_sets_values_in_new_net_and_ipc_namespaces),
