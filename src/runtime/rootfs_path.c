@@ -294,7 +294,8 @@ int rfs_resolve(int root_fd, const char *path, enum rfs_create create,
 			return 0;
 		}
 		if (r == -EXDEV || r == -ELOOP)
-			/* RESOLVE_NO_MAGICLINKS tripped, or a loop: a real refusal. */
+			/* ELOOP: a magic link (RESOLVE_NO_MAGICLINKS) or a real loop;
+			 * EXDEV: an escape the kernel refused. Both are final. */
 			return sn_err_set(err, -r, "resolve `%s` inside the root", path);
 	}
 	/* No openat2 (ENOSYS, or E2BIG/EINVAL from an older struct), or a missing

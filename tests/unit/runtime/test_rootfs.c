@@ -666,6 +666,54 @@ static void refuses_mount_destination_symlink_escape_without_openat2(void **stat
 	run_contained(escape_child_walk, *state, 0);
 }
 
+/* --- magic links */
+
+static void magic_child(struct fixture *f)
+{
+	/* With the container's proc mounted, /proc/self/root is a magic link
+	 * to the host's root (we have not pivoted yet). */
+	struct spec_mount mounts[] = {
+		mnt("/proc", "proc", "proc", 0, NULL),
+		mnt("/proc/self/root/tmp/x", "tmpfs", "tmpfs", 0, NULL),
+	};
+	struct spec s = { 0 };
+	s.mounts = mounts;
+	s.n_mounts = SN_ARRAY_SIZE(mounts);
+	struct rootfs_ctx ctx = { .spec = &s, .rootfs = f->rootfs };
+	sn_err_clear(&cerr);
+	int r = rootfs_prepare(&ctx, &cerr);
+	if (rfs_force_walk) {
+		/* The walk never follows a link in the kernel: the text "/" is
+		 * clamped to the rootfs. */
+		CHECK(r == 0, "%s", cerr.msg);
+		char p[512];
+		snprintf(p, sizeof(p), "%s/tmp/x", f->rootfs);
+		CHECK(fs_type(p) == TMPFS_MAGIC_, "clamped into the rootfs");
+	} else {
+		/* openat2 answers a magic link under RESOLVE_NO_MAGICLINKS with ELOOP */
+		CHECK((r == -ELOOP || r == -EXDEV) && strstr(cerr.msg, "/proc/self/root/tmp/x"), "%d %s", r, cerr.msg);
+	}
+	CHECK(access("/tmp/x", F_OK) < 0 && errno == ENOENT, "nothing on the host");
+}
+
+static void magic_child_walk(struct fixture *f)
+{
+	rfs_force_walk = true;
+	magic_child(f);
+}
+
+static void refuses_mount_destination_through_proc_magic_link(void **state)
+{
+	struct stat st;
+	if (stat("/tmp/x", &st) == 0) {
+		skip();  /* cannot tell ours from someone else's */
+		return;
+	}
+	run_contained(magic_child, *state, 0);
+	run_contained(magic_child_walk, *state, 0);
+	assert_false(sn_path_exists("/tmp/x"));
+}
+
 /* --- resolver unit cases (no mounts) */
 
 static void resolver_walk_clamps_dotdot_and_absolute_links(void **state)
@@ -975,6 +1023,7 @@ int main(void)
 		T(tmpcopyup_copies_original_contents),
 		T(refuses_mount_destination_symlink_escape),
 		T(refuses_mount_destination_symlink_escape_without_openat2),
+		T(refuses_mount_destination_through_proc_magic_link),
 		T(resolver_walk_clamps_dotdot_and_absolute_links),
 		T(linux_devices_created_with_major_minor_mode_owner),
 		T(in_userns_devices_are_bind_mounted_from_host),
