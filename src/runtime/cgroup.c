@@ -1,30 +1,29 @@
-/* cgroup.c — the public cgroup interface (cgroup.h): mode detection, path
- * resolution, layout discovery and the operations every layout shares.
+/* cgroup.c — the public cgroup interface (cgroup.h): mode detection, the
+ * object and its JSON form, and the operations every layout shares.
  *
- * Design. A struct cgroup is only (mode, root, path). Where each v1
- * controller lives is discovered on every call (cg_layout_load): from
- * /proc/self/mountinfo when root is a real cgroup root — cgroup (v1) mounts
- * whose mount point sits directly under root, controllers taken from the
- * super options, so co-mounted "cpu,cpuacct" is one hierarchy with two
- * controllers whatever its directory is called — or, when mountinfo shows no
- * cgroup mount under root (a fake tree in the tests), from the
- * sub-directories of root, the directory name split at ',' giving the
- * controllers. On hybrid hosts root/unified is the v2 side: the container
- * is created, entered and removed there too, but limits go to v1.
+ * Design. A struct cgroup is only (mode, root, path); where each v1
+ * controller lives is discovered on every call (cgroup_layout.c), and a
+ * cgroupsPath is resolved once by cgroup_path.c. Mode detection is by
+ * statfs: a cgroup2 root is v2; otherwise a cgroup2 mount at root/unified
+ * makes the host hybrid; otherwise v1. On hybrid hosts root/unified is the
+ * v2 side: the container is created, entered and removed there too, so
+ * tools reading the v2 tree see it, but limits go to v1 (only `unified`
+ * keys are written there).
  *
- * Operations that are the same for every layout live here: create's
- * rollback, enter (with move-back on a partial failure), recursive pid
- * listing from cgroup.procs, kill (cgroup.kill on v2 for SIGKILL; otherwise
- * signal every pid and, for SIGKILL, repeat until the cgroup is empty,
- * thawing a frozen cgroup so the signal can be delivered), destroy (rmdir
- * deepest first, EBUSY retried briefly), JSON. Layout-specific work is in
- * cgroup_v1.c, cgroup_v2.c and cgroup_bpf.c.
+ * Here: create (mkdir in every hierarchy, apply, enter; a failure removes
+ * exactly the directories this call made), enter (on a partial failure the
+ * pid is moved back where /proc/<pid>/cgroup said it was, so the rollback
+ * can rmdir), apply/freeze/stats dispatch by mode, recursive pid listing
+ * from cgroup.procs, kill (cgroup.kill on v2 for SIGKILL; otherwise signal
+ * every pid and, for SIGKILL, repeat until the cgroup is empty, thawing a
+ * frozen cgroup so the signal can be delivered), destroy (rmdir deepest
+ * first in every hierarchy, EBUSY retried for ~2 s, missing is fine).
  *
- * Trade-offs: rediscovering the layout costs a read of mountinfo per call
- * but keeps the saved state small and immune to remounts. A relative
- * cgroupsPath is resolved against one own cgroup (the unified "0::" line,
- * else name=systemd, else the first line) because struct cgroup carries a
- * single path for all hierarchies; runc resolves per v1 hierarchy.
+ * Trade-offs: resources are applied *before* the pid enters, so a refused
+ * value never leaves a process in a half-configured cgroup and the rollback
+ * can always rmdir; the price is that limits below the process's current
+ * usage are only checked by the kernel after the move (v1 memory charges
+ * are not moved anyway).
  */
 #include "runtime/cgroup.h"
 #include "runtime/cgroup_internal.h"
@@ -323,202 +322,7 @@ bool cg_res_has_blkio(const struct spec_resources *r)
 	       b->n_throttle_read_iops || b->n_throttle_write_iops;
 }
 
-/* ------------------------------------------------------------ layout */
-
-static void hier_free(struct cg_hier *h)
-{
-	free(h->dir);
-	sn_strv_free(h->ctrls);
-}
-
-void cg_layout_free(struct cg_layout *l)
-{
-	for (size_t i = 0; i < l->n_v1; i++)
-		hier_free(&l->v1[i]);
-	free(l->v1);
-	free(l->unified);
-	memset(l, 0, sizeof(*l));
-}
-
-const struct cg_hier *cg_v1_find(const struct cg_layout *l, const char *ctrl)
-{
-	for (size_t i = 0; i < l->n_v1; i++)
-		for (char **c = l->v1[i].ctrls; c && *c; c++)
-			if (strcmp(*c, ctrl) == 0)
-				return &l->v1[i];
-	return NULL;
-}
-
-char *cg_v1_dir(const struct cg_layout *l, const char *ctrl, const char *path)
-{
-	const struct cg_hier *h = cg_v1_find(l, ctrl);
-	if (!h) {
-		errno = ENOENT;
-		return NULL;
-	}
-	return sn_path_join(h->dir, path);
-}
-
-/* Split "a,b,c" into a strv, keeping only the words keep() accepts. */
-static char **split_ctrls(const char *s, bool (*keep)(const char *))
-{
-	size_t n = 1;
-	for (const char *p = s; *p; p++)
-		n += *p == ',';
-	char **v = calloc(n + 1, sizeof(*v));
-	if (!v)
-		return NULL;
-	size_t k = 0;
-	_cleanup_free_ char *copy = strdup(s);
-	if (!copy) {
-		free(v);
-		return NULL;
-	}
-	for (char *save = NULL, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		if (keep && !keep(t))
-			continue;
-		if (!(v[k++] = strdup(t))) {
-			sn_strv_free(v);
-			return NULL;
-		}
-	}
-	return v;
-}
-
-/* Super options of a v1 cgroup mount that are not controller names. */
-static bool is_controller_opt(const char *o)
-{
-	static const char *const not_ctrl[] = {
-		"rw", "ro", "noprefix", "xattr", "clone_children", "cpuset_v2_mode",
-		"favordynmods", "none", "all", NULL,
-	};
-	for (const char *const *p = not_ctrl; *p; p++)
-		if (strcmp(o, *p) == 0)
-			return false;
-	return strncmp(o, "release_agent=", 14) != 0;
-}
-
-/* mountinfo escapes ' ', '\t', '\n', '\\' as \ooo. In place. */
-static void unescape_octal(char *s)
-{
-	char *w = s;
-	for (char *r = s; *r;) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-		    r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
-			r += 4;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = '\0';
-}
-
-static int layout_add(struct cg_layout *l, const char *dir, const char *ctrls,
-		      struct sn_err *err)
-{
-	for (size_t i = 0; i < l->n_v1; i++)
-		if (strcmp(l->v1[i].dir, dir) == 0)
-			return 0;
-	struct cg_hier *nv = realloc(l->v1, (l->n_v1 + 1) * sizeof(*nv));
-	if (!nv)
-		return sn_err_set(err, ENOMEM, "cgroup layout");
-	l->v1 = nv;
-	struct cg_hier h = { strdup(dir), split_ctrls(ctrls, is_controller_opt) };
-	if (!h.dir || !h.ctrls) {
-		hier_free(&h);
-		return sn_err_set(err, ENOMEM, "cgroup layout");
-	}
-	if (!h.ctrls[0]) {  /* a named-less, controller-less mount: useless */
-		hier_free(&h);
-		return 0;
-	}
-	l->v1[l->n_v1++] = h;
-	return 0;
-}
-
-static int layout_from_mountinfo(struct cg_layout *l, const char *root, struct sn_err *err)
-{
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return sn_err_sys(err, "open `/proc/self/mountinfo`");
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-	size_t rl = strlen(root);
-	while (getline(&line, &cap, f) > 0) {
-		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
-		char *sep = strstr(line, " - ");
-		if (!sep)
-			continue;
-		char *fields[5] = { 0 };
-		char *save = NULL;
-		char *t = strtok_r(line, " ", &save);
-		for (int i = 0; i < 5 && t; i++, t = strtok_r(NULL, " ", &save))
-			fields[i] = t;
-		if (!fields[4])
-			continue;
-		char *fstype = strtok_r(sep + 3, " ", &save);
-		strtok_r(NULL, " ", &save);  /* source */
-		char *super = strtok_r(NULL, " \n", &save);
-		if (!fstype || !super || strcmp(fstype, "cgroup") != 0)
-			continue;
-		char *mp = fields[4];
-		unescape_octal(mp);
-		/* directly under root: root + "/" + name without further '/' */
-		if (strncmp(mp, root, rl) != 0 || mp[rl] != '/' || !mp[rl + 1] ||
-		    strchr(mp + rl + 1, '/'))
-			continue;
-		int r = layout_add(l, mp, super, err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int layout_from_dir(struct cg_layout *l, const char *root, struct sn_err *err)
-{
-	_cleanup_closedir_ DIR *d = opendir(root);
-	if (!d)
-		return sn_err_sys(err, "open cgroup root `%s`", root);
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || strcmp(de->d_name, "unified") == 0)
-			continue;
-		struct stat st;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISDIR(st.st_mode))
-			continue;  /* symlinks (cpu -> cpu,cpuacct) are aliases */
-		_cleanup_free_ char *dir = sn_path_join(root, de->d_name);
-		if (!dir)
-			return sn_err_set(err, ENOMEM, "cgroup layout");
-		int r = layout_add(l, dir, de->d_name, err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-int cg_layout_load(const struct cgroup *cg, struct cg_layout *l, struct sn_err *err)
-{
-	memset(l, 0, sizeof(*l));
-	if (cg->mode == CGROUP_V2) {
-		if (!(l->unified = strdup(cg->root)))
-			return sn_err_set(err, ENOMEM, "cgroup layout");
-		return 0;
-	}
-	char real[PATH_MAX];
-	const char *root = realpath(cg->root, real) ? real : cg->root;
-	int r = layout_from_mountinfo(l, root, err);
-	if (r == 0 && l->n_v1 == 0)
-		r = layout_from_dir(l, root, err);
-	if (r == 0 && cg->mode == CGROUP_HYBRID && !(l->unified = sn_path_join(root, "unified")))
-		r = sn_err_set(err, ENOMEM, "cgroup layout");
-	if (r == 0 && l->n_v1 == 0)
-		r = sn_err_msg(err, ENOENT, "no cgroup v1 hierarchy found under `%s`", root);
-	if (r < 0)
-		cg_layout_free(l);
-	return r;
-}
+/* ------------------------------------------------------------ layout helpers */
 
 /* Every directory the cgroup has: the v1 hierarchies and the unified side.
  * Returns a malloc'ed strv. */
@@ -576,192 +380,6 @@ int cgroup_detect_mode(const char *root, enum cgroup_mode *mode, struct sn_err *
 	return 0;
 }
 
-/* Normalise an absolute path: collapse '/', drop '.', refuse '..' and the
- * root itself. */
-static int normalize_abs(const char *in, const char *what, char **out, struct sn_err *err)
-{
-	size_t cap = strlen(in) + 2;
-	_cleanup_free_ char *buf = malloc(cap);
-	if (!buf)
-		return sn_err_set(err, ENOMEM, "cgroup path `%s`", in);
-	size_t n = 0;
-	for (const char *p = in; *p;) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		size_t len = strcspn(p, "/");
-		if (len == 2 && p[0] == '.' && p[1] == '.')
-			return sn_err_msg(err, EINVAL, "%s `%s`: `..` is not allowed", what, in);
-		if (!(len == 1 && p[0] == '.')) {
-			buf[n++] = '/';
-			memcpy(buf + n, p, len);
-			n += len;
-		}
-		p += len;
-	}
-	if (n == 0)
-		return sn_err_msg(err, EINVAL, "%s `%s`: names the root cgroup", what, in);
-	buf[n] = '\0';
-	*out = steal_ptr(buf);
-	return 0;
-}
-
-static bool valid_unit_word(const char *s, size_t len)
-{
-	if (len == 0)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] == '/' || s[i] == ':' || s[i] == '\0')
-			return false;
-	return true;
-}
-
-/* "a-b.slice" -> "/a.slice/a-b.slice"; "-.slice" -> "". */
-static int expand_slice(const char *slice, char **out, struct sn_err *err)
-{
-	size_t len = strlen(slice);
-	const char *suffix = ".slice";
-	if (len <= 6 || strcmp(slice + len - 6, suffix) != 0 || strchr(slice, '/'))
-		return sn_err_msg(err, EINVAL, "systemd slice `%s`: must end in `.slice`", slice);
-	if (strcmp(slice, "-.slice") == 0) {
-		*out = strdup("");
-		return *out ? 0 : sn_err_set(err, ENOMEM, "slice `%s`", slice);
-	}
-	size_t base = len - 6;
-	if (slice[0] == '-' || slice[base - 1] == '-' || strstr(slice, "--"))
-		return sn_err_msg(err, EINVAL, "systemd slice `%s`: invalid name", slice);
-	_cleanup_free_ char *res = calloc(1, (len + 8) * (len + 1));
-	if (!res)
-		return sn_err_set(err, ENOMEM, "slice `%s`", slice);
-	size_t n = 0;
-	for (size_t i = 0; i <= base; i++) {
-		if (i == base || slice[i] == '-') {
-			n += (size_t)sprintf(res + n, "/%.*s.slice", (int)i, slice);
-		}
-	}
-	*out = steal_ptr(res);
-	return 0;
-}
-
-static int resolve_systemd(const char *in, char **out, struct sn_err *err)
-{
-	const char *c1 = strchr(in, ':');
-	const char *c2 = strchr(c1 + 1, ':');
-	_cleanup_free_ char *slice = strndup(in, (size_t)(c1 - in));
-	_cleanup_free_ char *prefix = strndup(c1 + 1, (size_t)(c2 - c1 - 1));
-	const char *name = c2 + 1;
-	if (!slice || !prefix)
-		return sn_err_set(err, ENOMEM, "cgroupsPath `%s`", in);
-	if (!valid_unit_word(name, strlen(name)) || strcmp(name, "..") == 0 ||
-	    strcmp(name, ".") == 0)
-		return sn_err_msg(err, EINVAL, "cgroupsPath `%s`: invalid unit name `%s`", in, name);
-	if (strstr(prefix, "..") || strchr(prefix, '/'))
-		return sn_err_msg(err, EINVAL, "cgroupsPath `%s`: invalid prefix `%s`", in, prefix);
-	_cleanup_free_ char *exp = NULL;
-	int r = expand_slice(slice[0] ? slice : "system.slice", &exp, err);
-	if (r < 0)
-		return sn_err_wrap(err, "cgroupsPath `%s`", in);
-	size_t nl = strlen(name);
-	bool is_unit = (nl > 6 && strcmp(name + nl - 6, ".scope") == 0) ||
-		       (nl > 6 && strcmp(name + nl - 6, ".slice") == 0);
-	int n;
-	if (is_unit)
-		n = asprintf(out, "%s/%s", exp, name);
-	else if (prefix[0])
-		n = asprintf(out, "%s/%s-%s.scope", exp, prefix, name);
-	else
-		n = asprintf(out, "%s/%s.scope", exp, name);
-	if (n < 0) {
-		*out = NULL;
-		return sn_err_set(err, ENOMEM, "cgroupsPath `%s`", in);
-	}
-	return 0;
-}
-
-/* The calling process's own cgroup from /proc/self/cgroup content. */
-static int own_cgroup(const char *content, char **out, struct sn_err *err)
-{
-	const char *unified = NULL, *systemd = NULL, *first = NULL;
-	_cleanup_free_ char *copy = strdup(content ? content : "");
-	if (!copy)
-		return sn_err_set(err, ENOMEM, "own cgroup");
-	for (char *save = NULL, *line = strtok_r(copy, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *c1 = strchr(line, ':');
-		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		if (!c2)
-			continue;
-		*c2 = '\0';
-		const char *ctrls = c1 + 1, *path = c2 + 1;
-		if (!first)
-			first = path;
-		if (ctrls[0] == '\0' && strncmp(line, "0:", 2) == 0)
-			unified = path;
-		else if (strcmp(ctrls, "name=systemd") == 0)
-			systemd = path;
-	}
-	const char *p = unified ? unified : systemd ? systemd : first;
-	if (!p || p[0] != '/')
-		return sn_err_msg(err, ENOENT, "cannot find the own cgroup in /proc/self/cgroup");
-	*out = strdup(p);
-	return *out ? 0 : sn_err_set(err, ENOMEM, "own cgroup");
-}
-
-int cg_resolve_path_in(const char *cgroups_path, const char *id,
-		       const char *self_cgroup, char **out, struct sn_err *err)
-{
-	if (!cgroups_path || !cgroups_path[0]) {
-		if (!id || !id[0] || strchr(id, '/') || strcmp(id, ".") == 0 ||
-		    strcmp(id, "..") == 0)
-			return sn_err_msg(err, EINVAL, "container id `%s`: not usable as a cgroup name",
-					  id ? id : "");
-		_cleanup_free_ char *p = NULL;
-		if (asprintf(&p, "/subrun/%s", id) < 0) {
-			p = NULL;
-			return sn_err_set(err, ENOMEM, "cgroup path");
-		}
-		return normalize_abs(p, "cgroup path", out, err);
-	}
-	if (cgroups_path[0] == '/')
-		return normalize_abs(cgroups_path, "cgroupsPath", out, err);
-	const char *c1 = strchr(cgroups_path, ':');
-	if (c1 && !strchr(cgroups_path, '/')) {
-		const char *c2 = strchr(c1 + 1, ':');
-		if (!c2 || strchr(c2 + 1, ':'))
-			return sn_err_msg(err, EINVAL,
-					  "cgroupsPath `%s`: systemd form is `slice:prefix:name`",
-					  cgroups_path);
-		return resolve_systemd(cgroups_path, out, err);
-	}
-	/* relative: refuse ".." before looking at our own cgroup */
-	_cleanup_free_ char *rel = NULL;
-	int r = normalize_abs(cgroups_path, "cgroupsPath", &rel, err);
-	if (r < 0)
-		return r;
-	_cleanup_free_ char *own = NULL;
-	r = own_cgroup(self_cgroup, &own, err);
-	if (r < 0)
-		return sn_err_wrap(err, "cgroupsPath `%s`", cgroups_path);
-	_cleanup_free_ char *joined = sn_path_join(own, rel);
-	if (!joined)
-		return sn_err_set(err, ENOMEM, "cgroupsPath `%s`", cgroups_path);
-	return normalize_abs(joined, "cgroupsPath", out, err);
-}
-
-int cgroup_resolve_path(const char *cgroups_path, const char *id, char **out,
-			struct sn_err *err)
-{
-	_cleanup_free_ char *self = NULL;
-	if (cgroups_path && cgroups_path[0] && cgroups_path[0] != '/' &&
-	    (!strchr(cgroups_path, ':') || strchr(cgroups_path, '/'))) {
-		int r = sn_read_file("/proc/self/cgroup", 1u << 20, &self, NULL, err);
-		if (r < 0)
-			return r;
-	}
-	return cg_resolve_path_in(cgroups_path, id, self, out, err);
-}
-
 /* ------------------------------------------------------------ object */
 
 int cgroup_new(const char *root, const char *path, enum cgroup_mode mode,
@@ -780,7 +398,7 @@ int cgroup_new(const char *root, const char *path, enum cgroup_mode mode,
 			return r;
 	}
 	_cleanup_free_ char *norm = NULL;
-	int r = normalize_abs(path, "cgroup path", &norm, err);
+	int r = cg_normalize_path(path, "cgroup path", &norm, err);
 	if (r < 0)
 		return r;
 	struct cgroup *cg = calloc(1, sizeof(*cg));
@@ -858,7 +476,7 @@ int cgroup_from_json(json_t *j, struct cgroup **out, struct sn_err *err)
 /* Is the controller list "a,b" (from /proc/<pid>/cgroup) exactly h's set? */
 static bool same_ctrls(const char *list, const struct cg_hier *h)
 {
-	_cleanup_strv_ char **lc = split_ctrls(list, NULL);
+	_cleanup_strv_ char **lc = cg_split_ctrls(list, NULL);
 	if (!lc)
 		return false;
 	size_t nl = 0, nh = 0;

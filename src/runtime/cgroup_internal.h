@@ -9,9 +9,11 @@
  * no stale mount table is ever saved in the state.
  *
  * Files:
- *   cgroup.c      mode detection, path resolution, layout discovery, the
- *                 public entry points (dispatch by mode), pids, kill, destroy,
- *                 JSON, small read/write helpers
+ *   cgroup.c      mode detection, the public entry points (dispatch by
+ *                 mode), create rollback, enter, pids, kill, destroy, JSON,
+ *                 small read/write helpers
+ *   cgroup_layout.c  where the v1 hierarchies / the unified tree are
+ *   cgroup_path.c    cgroupsPath -> hierarchy path
  *   cgroup_v1.c   v1 hierarchies: create (cpuset inheritance), resources,
  *                 freezer, stats
  *   cgroup_v2.c   unified hierarchy: controller delegation, resources
@@ -44,6 +46,10 @@ struct cg_layout {
 
 int cg_layout_load(const struct cgroup *cg, struct cg_layout *l, struct sn_err *err);
 void cg_layout_free(struct cg_layout *l);
+/* Add the v1 hierarchies that a mountinfo file shows directly under root
+ * (the tests feed their own file). */
+int cg_layout_parse_mountinfo(struct cg_layout *l, const char *mountinfo, const char *root,
+			      struct sn_err *err);
 /* The v1 hierarchy that carries controller ctrl, or NULL. */
 const struct cg_hier *cg_v1_find(const struct cg_layout *l, const char *ctrl);
 /* Malloc'ed "<hierarchy of ctrl><cg->path>", or NULL when ctrl is absent
@@ -75,6 +81,12 @@ int cg_enter_dir(const char *dir, pid_t pid, struct sn_err *err);
 /* Recursive list of pids in dir (cgroup.procs of dir and below). */
 int cg_collect_pids(const char *dir, pid_t **pids, size_t *n, size_t *cap,
 		    struct sn_err *err);
+
+/* "a,b" -> strv, keeping the words keep() accepts (all when NULL). */
+char **cg_split_ctrls(const char *s, bool (*keep)(const char *));
+/* Normalise an absolute cgroup path ('//' and '.' collapse); refuses '..'
+ * and the root itself; `what` names the input in the message. */
+int cg_normalize_path(const char *in, const char *what, char **out, struct sn_err *err);
 
 /* Relative-path resolution against given /proc/<pid>/cgroup content, so
  * tests can feed their own. */

@@ -430,7 +430,8 @@ int cg_v1_freeze(const struct cgroup *cg, const struct cg_layout *l, bool frozen
 	if (r < 0)
 		return r;
 	const char *want = frozen ? "FROZEN" : "THAWED";
-	for (int i = 0; i < 1000; i++) {
+	/* ~5 s: 20 x 1 ms, then 10 ms steps */
+	for (int i = 0; i < 500; i++) {
 		if ((r = cg_write(dir, "freezer.state", want, err)) < 0)
 			return r;
 		char st[32];
@@ -444,7 +445,7 @@ int cg_v1_freeze(const struct cgroup *cg, const struct cg_layout *l, bool frozen
 		struct sn_err ignored = { 0 };
 		cg_write(dir, "freezer.state", "THAWED", &ignored);
 	}
-	return sn_err_msg(err, EBUSY, "`%s/freezer.state` did not reach %s", dir, want);
+	return sn_err_msg(err, EBUSY, "`%s/freezer.state` did not reach %s within 5 s", dir, want);
 }
 
 int cg_v1_is_frozen(const struct cgroup *cg, const struct cg_layout *l, bool *frozen,

@@ -462,7 +462,7 @@ int cg_v2_freeze(const char *dir, bool frozen, struct sn_err *err)
 	int r = cg_write(dir, "cgroup.freeze", frozen ? "1" : "0", err);
 	if (r < 0)
 		return r;
-	for (int i = 0; i < 600; i++) {
+	for (int i = 0; i < 500; i++) {
 		bool now;
 		if ((r = cg_v2_is_frozen(dir, &now, err)) < 0)
 			return r;

@@ -581,7 +581,7 @@ int rfs_mask_path(int root_fd, const char *path, struct sn_err *err)
 		return sn_err_sys(err, "mask `%s`: stat", path);
 	if (S_ISDIR(st.st_mode))
 		r = rfs_mount_on_fd("tmpfs", fd, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-				    "size=0,mode=555");
+				    "mode=555");
 	else
 		r = rfs_mount_on_fd("/dev/null", fd, NULL, MS_BIND, NULL);
 	if (r < 0)

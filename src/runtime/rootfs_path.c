@@ -79,6 +79,11 @@ int rfs_mount_flags_of(int fd, unsigned long *flags)
 	for (size_t i = 0; i < SN_ARRAY_SIZE(map); i++)
 		if ((unsigned long)st.f_flags & map[i].st)
 			f |= map[i].ms;
+	/* statfs has no bit for strictatime: it is the absence of the others.
+	 * Say it, or a remount would silently get the kernel's default
+	 * relatime (and EPERM where the atime mode is locked). */
+	if (!(f & (MS_NOATIME | MS_RELATIME)))
+		f |= MS_STRICTATIME;
 	*flags = f;
 	return 0;
 }
@@ -289,7 +294,8 @@ int rfs_resolve(int root_fd, const char *path, enum rfs_create create,
 			return 0;
 		}
 		if (r == -EXDEV || r == -ELOOP)
-			/* RESOLVE_NO_MAGICLINKS tripped, or a loop: a real refusal. */
+			/* ELOOP: a magic link (RESOLVE_NO_MAGICLINKS) or a real loop;
+			 * EXDEV: an escape the kernel refused. Both are final. */
 			return sn_err_set(err, -r, "resolve `%s` inside the root", path);
 	}
 	/* No openat2 (ENOSYS, or E2BIG/EINVAL from an older struct), or a missing

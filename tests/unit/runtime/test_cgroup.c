@@ -610,6 +610,42 @@ static void detect_mode_of_this_host_and_fake_root(void **state)
 	assert_non_null(strstr(e.msg, "/nonexistent-sn"));
 }
 
+static void layout_from_mountinfo_handles_comount_names_and_escapes(void **state)
+{
+	struct fake *f = *state;
+	_cleanup_free_ char *mi = sn_path_join(f->dir, "mountinfo");
+	_cleanup_free_ char *text = NULL;
+	const char *R = "/x/cg";
+	assert_true(asprintf(&text,
+		"31 23 0:28 / %s rw,relatime - tmpfs tmpfs rw,mode=755\n"
+		"32 31 0:29 / %s/cpu,cpuacct rw,relatime shared:9 - cgroup cgroup rw,cpu,cpuacct\n"
+		"33 31 0:30 / %s/memory rw,relatime - cgroup cgroup rw,memory\n"
+		"34 31 0:31 / %s/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
+		"35 31 0:32 / %s/unified rw - cgroup2 cgroup2 rw,nsdelegate\n"
+		"36 31 0:33 / %s/net\\040prio rw - cgroup cgroup rw,net_prio\n"
+		"37 23 0:34 / /elsewhere/pids rw - cgroup cgroup rw,pids\n"
+		"38 33 0:30 /sub %s/memory/deeper rw - cgroup cgroup rw,memory\n",
+		R, R, R, R, R, R, R) > 0);
+	struct sn_err e = { 0 };
+	assert_int_equal(sn_write_file(mi, text, strlen(text), 0644, &e), 0);
+	struct cg_layout l = { 0 };
+	if (cg_layout_parse_mountinfo(&l, mi, R, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(l.n_v1, 4);
+	const struct cg_hier *cpu = cg_v1_find(&l, "cpu"), *acct = cg_v1_find(&l, "cpuacct");
+	assert_non_null(cpu);
+	assert_ptr_equal(cpu, acct);
+	assert_string_equal(cpu->dir, "/x/cg/cpu,cpuacct");
+	assert_string_equal(cg_v1_find(&l, "memory")->dir, "/x/cg/memory");
+	assert_non_null(cg_v1_find(&l, "name=systemd"));
+	assert_null(cg_v1_find(&l, "xattr"));
+	assert_string_equal(cg_v1_find(&l, "net_prio")->dir, "/x/cg/net prio");
+	assert_null(cg_v1_find(&l, "pids"));   /* not under the root */
+	_cleanup_free_ char *d = cg_v1_dir(&l, "cpuacct", "/subrun/a");
+	assert_string_equal(d, "/x/cg/cpu,cpuacct/subrun/a");
+	cg_layout_free(&l);
+}
+
 static void bpf_program_shape_for_rules(void **state)
 {
 	struct spec_device_rule dr[] = {
@@ -660,6 +696,7 @@ int main(void)
 		cmocka_unit_test(json_round_trip_keeps_mode_root_path),
 		FT(detect_mode_of_this_host_and_fake_root),
 		cmocka_unit_test(bpf_program_shape_for_rules),
+		FT(layout_from_mountinfo_handles_comount_names_and_escapes),
 	};
 	return cmocka_run_group_tests_name("cgroup", tests, NULL, NULL);
 }

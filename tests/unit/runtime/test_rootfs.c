@@ -423,7 +423,12 @@ static void bind_flags_child(struct fixture *f)
 	write_file(file, "payload");
 	/* A source that is itself nodev: a bind asking only nosuid keeps it. */
 	CHECK(mount("tmpfs", nodev, "tmpfs", MS_NODEV, NULL) == 0);
+	char strict[256];
+	snprintf(strict, sizeof(strict), "%s/strict", f->dir);
+	CHECK(mkdir(strict, 0755) == 0);
+	CHECK(mount("tmpfs", strict, "tmpfs", MS_STRICTATIME, NULL) == 0);
 	struct spec_mount mounts[] = {
+		mnt("/mnt/strict", NULL, strict, MS_BIND | MS_RDONLY, NULL),
 		mnt("/proc", "proc", "proc", 0, NULL),
 		mnt("/mnt/ro", NULL, src, MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID, NULL),
 		mnt("/etc/bound-file", "bind", file, MS_BIND | MS_RDONLY, NULL),
@@ -445,6 +450,9 @@ static void bind_flags_child(struct fixture *f)
 	CHECK(has_flag("/mnt/keep", ST_NOSUID) && has_flag("/mnt/keep", ST_NODEV),
 	      "source's nodev kept when only nosuid was asked");
 	CHECK(!has_flag("/mnt/rw", ST_RDONLY));
+	char line[4096];
+	CHECK(mountinfo_line("/mnt/strict", line, sizeof(line)) && (strstr(line, " ro,") || strstr(line, " ro - ")) &&
+	      !strstr(line, "relatime"), "source's strictatime kept: %s", line);
 	write_file("/mnt/rw/written", "x");
 }
 
@@ -658,6 +666,54 @@ static void refuses_mount_destination_symlink_escape_without_openat2(void **stat
 	run_contained(escape_child_walk, *state, 0);
 }
 
+/* --- magic links */
+
+static void magic_child(struct fixture *f)
+{
+	/* With the container's proc mounted, /proc/self/root is a magic link
+	 * to the host's root (we have not pivoted yet). */
+	struct spec_mount mounts[] = {
+		mnt("/proc", "proc", "proc", 0, NULL),
+		mnt("/proc/self/root/tmp/x", "tmpfs", "tmpfs", 0, NULL),
+	};
+	struct spec s = { 0 };
+	s.mounts = mounts;
+	s.n_mounts = SN_ARRAY_SIZE(mounts);
+	struct rootfs_ctx ctx = { .spec = &s, .rootfs = f->rootfs };
+	sn_err_clear(&cerr);
+	int r = rootfs_prepare(&ctx, &cerr);
+	if (rfs_force_walk) {
+		/* The walk never follows a link in the kernel: the text "/" is
+		 * clamped to the rootfs. */
+		CHECK(r == 0, "%s", cerr.msg);
+		char p[512];
+		snprintf(p, sizeof(p), "%s/tmp/x", f->rootfs);
+		CHECK(fs_type(p) == TMPFS_MAGIC_, "clamped into the rootfs");
+	} else {
+		/* openat2 answers a magic link under RESOLVE_NO_MAGICLINKS with ELOOP */
+		CHECK((r == -ELOOP || r == -EXDEV) && strstr(cerr.msg, "/proc/self/root/tmp/x"), "%d %s", r, cerr.msg);
+	}
+	CHECK(access("/tmp/x", F_OK) < 0 && errno == ENOENT, "nothing on the host");
+}
+
+static void magic_child_walk(struct fixture *f)
+{
+	rfs_force_walk = true;
+	magic_child(f);
+}
+
+static void refuses_mount_destination_through_proc_magic_link(void **state)
+{
+	struct stat st;
+	if (stat("/tmp/x", &st) == 0) {
+		skip();  /* cannot tell ours from someone else's */
+		return;
+	}
+	run_contained(magic_child, *state, 0);
+	run_contained(magic_child_walk, *state, 0);
+	assert_false(sn_path_exists("/tmp/x"));
+}
+
 /* --- resolver unit cases (no mounts) */
 
 static void resolver_walk_clamps_dotdot_and_absolute_links(void **state)
@@ -769,6 +825,74 @@ static void devices_userns_child(struct fixture *f)
 static void in_userns_devices_are_bind_mounted_from_host(void **state)
 {
 	run_contained(devices_userns_child, *state, 0);
+}
+
+/* --- inside a user namespace: locked flags, device binds */
+
+static void write_proc(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	CHECK(fd >= 0, "open %s", path);
+	CHECK(write(fd, s, strlen(s)) == (ssize_t)strlen(s), "write %s", path);
+	close(fd);
+}
+
+static void userns_child(struct fixture *f)
+{
+	/* A nosuid,nodev source made while still fully privileged... */
+	char src[256];
+	snprintf(src, sizeof(src), "%s/locked", f->dir);
+	CHECK(mkdir(src, 0755) == 0);
+	CHECK(mount("tmpfs", src, "tmpfs", MS_NOSUID | MS_NODEV, NULL) == 0);
+	/* ...then a user namespace (root mapped to root) with its own mount
+	 * namespace: every inherited mount's flags are now locked. */
+	CHECK(unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0);
+	write_proc("/proc/self/setgroups", "deny");
+	write_proc("/proc/self/uid_map", "0 0 1");
+	write_proc("/proc/self/gid_map", "0 0 1");
+	struct spec_mount mounts[] = {
+		/* proc cannot be mounted fresh: the pid namespace is not ours */
+		mnt("/proc", NULL, "/proc", MS_BIND | MS_REC, NULL),
+		mnt("/dev", "tmpfs", "tmpfs", MS_NOSUID, "mode=755"),
+		/* "suid,dev" asked: cannot be granted, ro must still apply */
+		mnt("/mnt/locked", NULL, src, MS_BIND | MS_RDONLY, NULL),
+	};
+	mounts[2].clear = MS_NOSUID | MS_NODEV;
+	struct spec_device dev = { .type = 'c', .path = "/dev/zero", .major = 1, .minor = 5,
+				   .file_mode = 0666, .uid = SPEC_UNSET, .gid = SPEC_UNSET };
+	char *masked[] = { "/secret" };
+	char *ro[] = { "/etc" };
+	struct spec s = { 0 };
+	s.mounts = mounts;
+	s.n_mounts = SN_ARRAY_SIZE(mounts);
+	s.linux_.devices = &dev;
+	s.linux_.n_devices = 1;
+	s.linux_.masked_paths = masked;
+	s.linux_.n_masked_paths = 1;
+	s.linux_.readonly_paths = ro;
+	s.linux_.n_readonly_paths = 1;
+	s.root_readonly = true;
+	struct rootfs_ctx ctx = { .in_userns = true };
+	ctx.spec = &s;
+	ctx.rootfs = f->rootfs;
+	CHECK_SN(rootfs_prepare(&ctx, &cerr));
+	CHECK_SN(rootfs_pivot(&ctx, &cerr));
+	CHECK_SN(rootfs_finalize(&ctx, &cerr));
+	CHECK(fs_type("/dev") == TMPFS_MAGIC_);
+	CHECK(dir_is_empty("/secret"), "masked in a user namespace");
+	CHECK(open("/etc/x", O_WRONLY | O_CREAT | O_CLOEXEC, 0600) < 0 && errno == EROFS);
+	CHECK(mkdir("/newdir", 0755) < 0 && errno == EROFS, "read-only root");
+	struct stat st;
+	CHECK(stat("/dev/zero", &st) == 0 && S_ISCHR(st.st_mode) && minor(st.st_rdev) == 5,
+	      "device bound from the host");
+	CHECK(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode) && minor(st.st_rdev) == 3);
+	CHECK(has_flag("/mnt/locked", ST_RDONLY) && has_flag("/mnt/locked", ST_NOSUID) &&
+	      has_flag("/mnt/locked", ST_NODEV), "ro added, locked nosuid/nodev kept");
+}
+
+static void userns_keeps_locked_flags_and_binds_device_nodes(void **state)
+{
+	run_contained(userns_child, *state, 0);
 }
 
 /* --- cgroup bind without a cgroupns, sysfs without a netns */
@@ -899,9 +1023,11 @@ int main(void)
 		T(tmpcopyup_copies_original_contents),
 		T(refuses_mount_destination_symlink_escape),
 		T(refuses_mount_destination_symlink_escape_without_openat2),
+		T(refuses_mount_destination_through_proc_magic_link),
 		T(resolver_walk_clamps_dotdot_and_absolute_links),
 		T(linux_devices_created_with_major_minor_mode_owner),
 		T(in_userns_devices_are_bind_mounted_from_host),
+		T(userns_keeps_locked_flags_and_binds_device_nodes),
 		T(cgroup_binds_host_hierarchies_and_sysfs_falls_back_to_bind),
 		T(mount_errors_name_the_mount_and_rootfs),
 		T(sysctl_sets_values_in_new_net_and_ipc_namespaces),

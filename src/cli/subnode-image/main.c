@@ -1,0 +1,333 @@
+/* main.c — subnode-image, the offline tool over the image layer.
+ *
+ *   subnode-image [--root DIR] COMMAND ...
+ *     pull REF [--insecure] [--creds user:pass] [--ca-file F] [--timeout S]
+ *              [--parallel N] [--platform os/arch]
+ *     import PATH [--name REF]     OCI layout dir or docker archive tar
+ *     export REF --format oci|docker OUT
+ *     ls [--json]
+ *     inspect REF
+ *     rm REF
+ *     gc
+ *     unpack REF DEST
+ *     bundle REF DIR [--id ID] [-- ARGS...]
+ *     snapshot-rm DIR
+ *
+ * Exit 0 on success, 1 with the error on stderr. Progress goes to stderr
+ * when it is a terminal (or with --progress).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "image/image.h"
+
+static bool show_progress;
+
+static void progress_cb(const struct image_progress *p, void *data)
+{
+	(void)data;
+	if (!show_progress)
+		return;
+	const char *d = p->digest && strlen(p->digest) > 19 ? p->digest + 7 : (p->digest ? p->digest : "");
+	switch (p->event) {
+	case IMAGE_PROGRESS_EXISTS:
+		fprintf(stderr, "%s %.12s: already present\n", p->what, d);
+		break;
+	case IMAGE_PROGRESS_RESUME:
+		fprintf(stderr, "%s %.12s: resuming at %llu of %llu bytes\n", p->what, d,
+			(unsigned long long)p->done, (unsigned long long)p->total);
+		break;
+	case IMAGE_PROGRESS_START:
+		fprintf(stderr, "%s %.12s: downloading %llu bytes\n", p->what, d,
+			(unsigned long long)p->total);
+		break;
+	case IMAGE_PROGRESS_DATA:
+		if (isatty(2))
+			fprintf(stderr, "\r%s %.12s: %llu/%llu", p->what, d, (unsigned long long)p->done,
+				(unsigned long long)p->total);
+		break;
+	case IMAGE_PROGRESS_DONE:
+		fprintf(stderr, "%s%s %.12s: done (%llu bytes)\n", isatty(2) ? "\r" : "", p->what, d,
+			(unsigned long long)p->done);
+		break;
+	case IMAGE_PROGRESS_UNPACK:
+		fprintf(stderr, "%s %.12s: unpacking\n", p->what, d);
+		break;
+	}
+}
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: subnode-image [--root DIR] [--progress] COMMAND\n"
+		"  pull REF [--insecure] [--creds user:pass] [--ca-file F] [--timeout S] [--parallel N]\n"
+		"  import PATH [--name REF]\n"
+		"  export REF --format oci|docker OUT\n"
+		"  ls [--json] | inspect REF | rm REF | gc\n"
+		"  unpack REF DEST | bundle REF DIR [--id ID] [-- ARGS...] | snapshot-rm DIR\n");
+	return 1;
+}
+
+static int fail(struct sn_err *e)
+{
+	fprintf(stderr, "subnode-image: %s\n", e->msg);
+	return 1;
+}
+
+static int cmd_pull(struct image_store *s, int argc, char **argv, struct sn_err *e)
+{
+	struct image_pull_opts o = { .progress = progress_cb };
+	_cleanup_free_ char *creds = NULL;
+	struct image_platform plat = { 0 };
+	_cleanup_free_ char *platbuf = NULL;
+	static const struct option lo[] = {
+		{ "insecure", no_argument, 0, 'k' }, { "creds", required_argument, 0, 'c' },
+		{ "ca-file", required_argument, 0, 'a' }, { "timeout", required_argument, 0, 't' },
+		{ "parallel", required_argument, 0, 'p' }, { "platform", required_argument, 0, 'P' },
+		{ 0, 0, 0, 0 } };
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'k': o.insecure = true; break;
+		case 'c': {
+			creds = strdup(optarg);
+			char *colon = creds ? strchr(creds, ':') : NULL;
+			if (!colon) {
+				fprintf(stderr, "subnode-image: --creds wants user:password\n");
+				return 1;
+			}
+			*colon = '\0';
+			o.username = creds;
+			o.password = colon + 1;
+			break;
+		}
+		case 'a': o.ca_file = optarg; break;
+		case 't': o.timeout_s = atol(optarg); break;
+		case 'p': o.parallel = (unsigned)atoi(optarg); break;
+		case 'P': {
+			platbuf = strdup(optarg);
+			char *sl = platbuf ? strchr(platbuf, '/') : NULL;
+			if (!sl) {
+				fprintf(stderr, "subnode-image: --platform wants os/arch\n");
+				return 1;
+			}
+			*sl = '\0';
+			plat.os = platbuf;
+			plat.arch = sl + 1;
+			o.platform = &plat;
+			break;
+		}
+		default: return usage();
+		}
+	}
+	if (optind + 1 != argc)
+		return usage();
+	if (!o.username && getenv("SUBNODE_REGISTRY_CREDS")) {
+		creds = strdup(getenv("SUBNODE_REGISTRY_CREDS"));
+		char *colon = creds ? strchr(creds, ':') : NULL;
+		if (colon) {
+			*colon = '\0';
+			o.username = creds;
+			o.password = colon + 1;
+		}
+	}
+	char d[IMAGE_DIGEST_SIZE];
+	if (image_pull(s, argv[optind], &o, d, e) < 0)
+		return fail(e);
+	printf("%s\n", d);
+	return 0;
+}
+
+static int cmd_import(struct image_store *s, int argc, char **argv, struct sn_err *e)
+{
+	struct image_import_opts o = { .progress = progress_cb };
+	static const struct option lo[] = { { "name", required_argument, 0, 'n' }, { 0, 0, 0, 0 } };
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c == 'n')
+			o.name = optarg;
+		else
+			return usage();
+	}
+	if (optind + 1 != argc)
+		return usage();
+	char d[IMAGE_DIGEST_SIZE];
+	if (image_import(s, argv[optind], &o, d, e) < 0)
+		return fail(e);
+	printf("%s\n", d);
+	return 0;
+}
+
+static int cmd_export(struct image_store *s, int argc, char **argv, struct sn_err *e)
+{
+	const char *fmt = NULL;
+	static const struct option lo[] = { { "format", required_argument, 0, 'f' }, { 0, 0, 0, 0 } };
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c == 'f')
+			fmt = optarg;
+		else
+			return usage();
+	}
+	if (optind + 2 != argc || !fmt)
+		return usage();
+	int r;
+	if (strcmp(fmt, "oci") == 0)
+		r = image_export_oci_layout(s, argv[optind], argv[optind + 1], e);
+	else if (strcmp(fmt, "docker") == 0)
+		r = image_export_docker_archive(s, argv[optind], argv[optind + 1], e);
+	else {
+		fprintf(stderr, "subnode-image: --format must be oci or docker\n");
+		return 1;
+	}
+	return r < 0 ? fail(e) : 0;
+}
+
+static int cmd_ls(struct image_store *s, int argc, char **argv, struct sn_err *e)
+{
+	bool js = argc > 1 && strcmp(argv[1], "--json") == 0;
+	_cleanup_json_ json_t *l = NULL;
+	if (image_index_list(s, &l, e) < 0)
+		return fail(e);
+	if (js) {
+		_cleanup_free_ char *t = sn_json_dump(l, true);
+		printf("%s\n", t ? t : "[]");
+		return 0;
+	}
+	printf("%-60s %-14s %s\n", "NAME", "DIGEST", "SIZE");
+	size_t i;
+	json_t *v;
+	json_array_foreach(l, i, v) {
+		const char *dg = json_string_value(json_object_get(v, "digest"));
+		json_int_t size = json_integer_value(json_object_get(v, "size"));
+		json_t *tags = json_object_get(v, "tags");
+		if (json_array_size(tags) == 0)
+			printf("%-60s %-14.12s %lld\n", "<none>", dg + 7, (long long)size);
+		size_t k;
+		json_t *t;
+		json_array_foreach(tags, k, t)
+			printf("%-60s %-14.12s %lld\n", json_string_value(t), dg + 7, (long long)size);
+	}
+	return 0;
+}
+
+static int cmd_inspect(struct image_store *s, const char *ref, struct sn_err *e)
+{
+	struct image *img = NULL;
+	if (image_load(s, ref, &img, e) < 0)
+		return fail(e);
+	json_t *layers = json_array();
+	for (size_t i = 0; i < img->n_layers; i++)
+		json_array_append_new(layers, json_pack("{s:s, s:s, s:s, s:I}", "digest",
+			img->layers[i].digest, "diffid", img->layers[i].diffid, "mediaType",
+			img->layers[i].media_type, "size", (json_int_t)img->layers[i].size));
+	_cleanup_json_ json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:O}", "digest",
+		img->manifest_digest, "mediaType", img->manifest_media_type, "config",
+		img->config_digest, "layers", layers, "image", img->config);
+	image_free(img);
+	_cleanup_free_ char *t = sn_json_dump(o, true);
+	printf("%s\n", t ? t : "{}");
+	return 0;
+}
+
+static int cmd_bundle(struct image_store *s, int argc, char **argv, struct sn_err *e)
+{
+	struct image_bundle_opts o = { 0 };
+	static const struct option lo[] = { { "id", required_argument, 0, 'i' },
+					    { "user", required_argument, 0, 'u' },
+					    { "hostname", required_argument, 0, 'h' },
+					    { 0, 0, 0, 0 } };
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+		switch (c) {
+		case 'i': o.snapshot_id = optarg; break;
+		case 'u': o.user = optarg; break;
+		case 'h': o.hostname = optarg; break;
+		default: return usage();
+		}
+	}
+	if (argc - optind < 2)
+		return usage();
+	const char *ref = argv[optind], *dir = argv[optind + 1];
+	int rest = optind + 2;
+	if (rest < argc && strcmp(argv[rest], "--") == 0)
+		rest++;
+	if (rest < argc)
+		o.args = &argv[rest];
+	if (image_bundle_create(s, ref, dir, &o, e) < 0)
+		return fail(e);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *root = getenv("SUBNODE_IMAGE_ROOT");
+	if (!root)
+		root = "/var/lib/subnode/images";
+	show_progress = isatty(2);
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)
+			root = argv[++i];
+		else if (strncmp(argv[i], "--root=", 7) == 0)
+			root = argv[i] + 7;
+		else if (strcmp(argv[i], "--progress") == 0)
+			show_progress = true;
+		else if (strcmp(argv[i], "--version") == 0) {
+			printf("subnode-image 0.1.0\n");
+			return 0;
+		} else
+			return usage();
+	}
+	if (i >= argc)
+		return usage();
+	const char *cmd = argv[i];
+	int cargc = argc - i;
+	char **cargv = argv + i;
+	struct sn_err e = { 0 };
+	struct image_store *s = NULL;
+	if (image_store_open(root, &s, &e) < 0)
+		return fail(&e);
+	int rc;
+	if (strcmp(cmd, "pull") == 0)
+		rc = cmd_pull(s, cargc, cargv, &e);
+	else if (strcmp(cmd, "import") == 0)
+		rc = cmd_import(s, cargc, cargv, &e);
+	else if (strcmp(cmd, "export") == 0)
+		rc = cmd_export(s, cargc, cargv, &e);
+	else if (strcmp(cmd, "ls") == 0)
+		rc = cmd_ls(s, cargc, cargv, &e);
+	else if (strcmp(cmd, "inspect") == 0 && cargc == 2)
+		rc = cmd_inspect(s, cargv[1], &e);
+	else if (strcmp(cmd, "rm") == 0 && cargc == 2)
+		rc = image_index_remove(s, cargv[1], &e) < 0 ? fail(&e) : 0;
+	else if (strcmp(cmd, "gc") == 0 && cargc == 1) {
+		struct image_gc_stats st;
+		rc = image_gc(s, &st, &e) < 0 ? fail(&e) : 0;
+		if (rc == 0)
+			printf("removed %u blobs, %u layers, %u partial downloads; freed %llu bytes\n",
+			       st.blobs_removed, st.layers_removed, st.partials_removed,
+			       (unsigned long long)st.bytes_freed);
+	} else if (strcmp(cmd, "unpack") == 0 && cargc == 3)
+		rc = image_unpack(s, cargv[1], cargv[2], &e) < 0 ? fail(&e) : 0;
+	else if (strcmp(cmd, "bundle") == 0)
+		rc = cmd_bundle(s, cargc, cargv, &e);
+	else if (strcmp(cmd, "snapshot-rm") == 0 && cargc == 2)
+		rc = image_bundle_remove(s, cargv[1], &e) < 0 ? fail(&e) : 0;
+	else
+		rc = usage();
+	image_store_close(s);
+	return rc;
+}

@@ -1,0 +1,23 @@
+/* progress.c — progress reporting as a callback.
+ *
+ * The library never draws anything: pulls, imports and layer unpacks call
+ * an image_progress_fn with (event, blob digest, bytes done/total, layer
+ * i of n). The CLI turns that into bars on a tty; the daemon into events.
+ * Callbacks run on the calling thread (the pull's transfer loop), so they
+ * must be quick; DATA events are rate-limited by the caller to one per
+ * 64 KiB or so.
+ */
+#include "image/internal.h"
+
+void progress_emit(image_progress_fn fn, void *data, enum image_progress_event ev,
+		   const char *what, const char *digest, uint64_t done, uint64_t total,
+		   unsigned index, unsigned count)
+{
+	if (!fn)
+		return;
+	struct image_progress p = {
+		.event = ev, .digest = digest, .what = what, .done = done, .total = total,
+		.index = index, .count = count,
+	};
+	fn(&p, data);
+}
