@@ -14,6 +14,7 @@
  * when it needs a new pid namespace.
  */
 #include "runtime/create_internal.h"
+#include "runtime/device_rules.h"
 #include "runtime/hooks.h"
 #include "runtime/confine.h"
 #include "runtime/proc.h"
@@ -57,6 +58,8 @@ static void ctx_release(struct create_ctx *c)
 		close(c->console_sock);
 	if (c->console_recv >= 0)
 		close(c->console_recv);
+	if (c->fifo_fd >= 0)
+		close(c->fifo_fd);
 	spec_free(c->spec);
 	cgroup_free(c->cg);
 	free(c->bundle);
@@ -237,7 +240,12 @@ static int serve_child(struct create_ctx *c, pid_t child, struct sn_err *err)
 		    (r = write_id_map(child, "gid_map", l->gid_mappings, l->n_gid_mappings, err)) < 0)
 			return sn_err_wrap(err, "user namespace");
 	}
-	if ((r = cgroup_create(c->cg, child, c->spec->linux_.has_resources ? &l->resources : NULL, err)) < 0)
+	struct spec_resources eff;
+	if ((r = device_rules_effective(c->spec, &eff, err)) < 0)
+		return r;
+	r = cgroup_create(c->cg, child, &eff, err);
+	device_rules_free(&eff);
+	if (r < 0)
 		return r;
 	if ((r = sync_send(c->sync_parent, SYNC_NS_ACK, 0, NULL, -1, err)) < 0)
 		return r;
@@ -304,7 +312,7 @@ static int do_create(const struct container_opts *o, bool foreground, struct cre
 {
 	memset(c, 0, sizeof(*c));
 	c->o = o;
-	c->sync_parent = c->sync_child = c->console_sock = c->console_recv = -1;
+	c->sync_parent = c->sync_child = c->console_sock = c->console_recv = c->fifo_fd = -1;
 	int r = prepare(o, foreground, c, err);
 	if (r < 0)
 		return r;
@@ -319,6 +327,11 @@ static int do_create(const struct container_opts *o, bool foreground, struct cre
 		r = sn_err_sys(err, "mkfifo `%s`", c->fifo_path);
 		goto fail;
 	}
+	/* O_RDWR does not block on a fifo; the init inherits this fd */
+	if ((c->fifo_fd = open(c->fifo_path, O_RDWR | O_CLOEXEC)) < 0) {
+		r = sn_err_sys(err, "open `%s`", c->fifo_path);
+		goto fail;
+	}
 	child = (pid_t)syscall(SYS_clone, (unsigned long)(c->clone_flags | SIGCHLD), NULL, NULL, NULL, NULL);
 	if (child < 0) {
 		r = sn_err_sys(err, "clone the container init (flags 0x%x)", c->clone_flags);
@@ -328,6 +341,8 @@ static int do_create(const struct container_opts *o, bool foreground, struct cre
 		_exit(container_init_main(c));
 	close(c->sync_child);
 	c->sync_child = -1;
+	close(c->fifo_fd);
+	c->fifo_fd = -1;
 	if ((r = serve_child(c, child, err)) < 0)
 		goto fail;
 

@@ -191,16 +191,13 @@ int container_init_main(struct create_ctx *c)
 		.spec = s, .rootfs = c->rootfs, .cgroup_path = c->cg ? c->cg->path : NULL,
 		.new_cgroupns = c->new_flags & CLONE_NEWCGROUP,
 		.in_userns = spec_find_namespace(s, CLONE_NEWUSER) != NULL,
-		.new_netns = spec_find_namespace(s, CLONE_NEWNET) &&
-			     !spec_find_namespace(s, CLONE_NEWNET)->path,
+		/* own netns, new or joined: a fresh sysfs shows its devices */
+		.new_netns = spec_find_namespace(s, CLONE_NEWNET) != NULL,
 	};
 	if (new_mnt && (r = rootfs_prepare(&rc, &err)) < 0)
 		return fail(c, &err);
 
-	/* The fifo must be opened while the state dir is still visible. */
-	_cleanup_close_ int fifo = open(c->fifo_path, O_RDWR | O_CLOEXEC);
-	if (fifo < 0)
-		return sn_err_sys(&err, "open `%s`", c->fifo_path), fail(c, &err);
+	int fifo = c->fifo_fd;
 
 	struct sync_msg m;
 	if ((r = sync_send(c->sync_child, SYNC_HOOKS, 0, NULL, -1, &err)) < 0 ||
@@ -213,8 +210,10 @@ int container_init_main(struct create_ctx *c)
 		if ((r = hooks_run(&s->hooks, SPEC_HOOK_CREATE_CONTAINER, st, &err)) < 0)
 			return fail(c, &err);
 	}
+	/* sysctls and the terminal go before finalize: it makes /proc/sys
+	 * read-only, and both need the container's /proc */
 	if (new_mnt) {
-		if ((r = rootfs_pivot(&rc, &err)) < 0 || (r = rootfs_finalize(&rc, &err)) < 0)
+		if ((r = rootfs_pivot(&rc, &err)) < 0)
 			return fail(c, &err);
 	} else if (chdir(c->rootfs) < 0 || chroot(".") < 0) {
 		return sn_err_sys(&err, "chroot `%s`", c->rootfs), fail(c, &err);
@@ -228,6 +227,8 @@ int container_init_main(struct create_ctx *c)
 		close(c->console_sock);
 		c->console_sock = -1;
 	}
+	if (new_mnt && (r = rootfs_finalize(&rc, &err)) < 0)
+		return fail(c, &err);
 	if (s->linux_.personality.set) {
 		unsigned long pers = strcmp(s->linux_.personality.domain, "LINUX32") == 0 ? PER_LINUX32 : PER_LINUX;
 		if (personality(pers) < 0)

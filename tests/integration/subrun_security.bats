@@ -1,0 +1,125 @@
+#!/usr/bin/env bats
+# subrun security regressions: the host binary cannot be overwritten from
+# inside (CVE-2019-5736 class), no runtime fd or host cwd reaches the
+# container (CVE-2024-21626 class), and the confinement the config asks for
+# (capabilities, no_new_privs, seccomp, devices, masked and read-only paths,
+# rlimits) is what the process really gets.
+
+load ../lib/common
+
+setup() {
+  SUBRUN_ROOT=$(mktemp -d /tmp/sn-root.XXXXXX)
+  B=$(mktemp -d /tmp/sn-bundle.XXXXXX)
+  ID=$(sn_unique sec)
+  make_bundle "$B" sleep 1000
+}
+
+teardown() {
+  for id in $("$SUBRUN" --root "$SUBRUN_ROOT" list -q 2>/dev/null); do
+    "$SUBRUN" --root "$SUBRUN_ROOT" delete --force "$id" >/dev/null 2>&1 || true
+  done
+  rm -rf "$SUBRUN_ROOT" "$B"
+}
+
+sr() { "$SUBRUN" --root "$SUBRUN_ROOT" "$@"; }
+incontainer() { # run a shell snippet as the container's process
+  edit_config "$B" '.process.args = ["sh","-c",$c]' --arg c "$1"
+  (cd "$B" && sr run "$ID")
+}
+
+@test "the host subrun binary cannot be overwritten through the container's /proc/<pid>/exe" {
+  sum_before=$(sha256sum "$SUBRUN_PLAIN" | cut -d' ' -f1)
+  cd "$B"
+  "$SUBRUN_PLAIN" --root "$SUBRUN_ROOT" create "$ID"
+  pid=$(sr state "$ID" | jq -r .pid)
+  # the init is still subrun (blocked on the exec fifo): it runs from a
+  # sealed memfd copy, not from the host file
+  [[ "$(readlink /proc/$pid/exe)" == /memfd:subrun* ]]
+  # from inside the container (pid 1 is that init), writing through it fails
+  run "$SUBRUN_PLAIN" --root "$SUBRUN_ROOT" exec "$ID" sh -c 'echo pwned >> /proc/1/exe'
+  [ "$status" -ne 0 ]
+  # and from the host too: the copy is sealed against writes
+  run sh -c "echo pwned >> /proc/$pid/exe"
+  [ "$status" -ne 0 ]
+  [ "$(sha256sum "$SUBRUN_PLAIN" | cut -d' ' -f1)" = "$sum_before" ]
+  # once started, the init is the container's own program, nothing of ours
+  sr start "$ID"
+  [[ "$(readlink /proc/$pid/exe)" != /memfd:* ]]
+}
+
+@test "no runtime file descriptor reaches the container process" {
+  run incontainer 'ls /proc/self/fd | tr "\n" " "'
+  [ "$status" -eq 0 ]
+  # 0 1 2 and the fd ls itself opened on /proc/self/fd
+  [ "$output" = "0 1 2 3 " ]
+}
+
+@test "no runtime file descriptor reaches an exec'd process" {
+  cd "$B"
+  sr run -d "$ID"
+  run sr exec "$ID" sh -c 'ls /proc/self/fd | tr "\n" " "'
+  [ "$output" = "0 1 2 3 " ]
+}
+
+@test "--preserve-fds hands exactly the named extra fds to the container" {
+  edit_config "$B" '.process.args = ["sh","-c","cat <&3; ls /proc/self/fd | tr \"\\n\" \" \""]'
+  echo from-fd-3 > "$B/extra"
+  cd "$B"
+  run sr run --preserve-fds 1 "$ID" 3<"$B/extra"
+  [ "$status" -eq 0 ]
+  [[ "$output" == from-fd-3* ]]
+  [[ "$output" == *"0 1 2 3 4 " ]]
+}
+
+@test "the container's cwd and root are inside its rootfs, not the host's" {
+  run incontainer 'readlink /proc/self/cwd; readlink /proc/1/root; ls /proc/1/cwd/.. | head -3'
+  [ "${lines[0]}" = / ]
+  [ "${lines[1]}" = / ]
+  [[ "$output" != *"$B"* ]]
+}
+
+@test "capabilities and no_new_privs are exactly what the config says" {
+  run incontainer 'grep -E "^(CapEff|CapBnd|CapAmb|NoNewPrivs)" /proc/self/status'
+  # CAP_AUDIT_WRITE(29) CAP_KILL(5) CAP_NET_BIND_SERVICE(10)
+  [[ "$output" == *"CapEff:	0000000020000420"* ]]
+  [[ "$output" == *"CapBnd:	0000000020000420"* ]]
+  [[ "$output" == *"NoNewPrivs:	1"* ]]
+  run incontainer 'mknod /tmp/x c 1 3 2>&1; hostname evil 2>&1'
+  [[ "$output" == *"Operation not permitted"* ]]
+}
+
+@test "a seccomp profile denies what it says, with the errno it says" {
+  edit_config "$B" '.linux.seccomp = {"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+    {"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":18}]}'
+  run incontainer 'mkdir /tmp/d 2>&1; grep ^Seccomp: /proc/self/status'
+  [[ "$output" == *"cross-device link"* ]]
+  [[ "$output" == *"Seccomp:	2"* ]]
+}
+
+@test "devices are denied except the standard ones and those the config adds" {
+  run incontainer 'echo x > /dev/null && echo null-ok; head -c1 /dev/urandom >/dev/null && echo urandom-ok;
+                   mknod /dev/sdx b 8 0 2>&1; cat /dev/sdx 2>&1'
+  [[ "$output" == *null-ok* ]]
+  [[ "$output" == *urandom-ok* ]]
+  [[ "$output" != *"8, 0"* ]]
+}
+
+@test "masked paths read empty and read-only paths refuse writes" {
+  run incontainer 'wc -c < /proc/timer_list; echo 1 > /proc/sys/kernel/ns_last_pid 2>&1; ls /sys/firmware | wc -l'
+  [ "${lines[0]}" = 0 ]
+  [[ "$output" == *"Read-only file system"* ]]
+  [ "${lines[-1]}" = 0 ]
+}
+
+@test "rlimits from the config are applied" {
+  edit_config "$B" '.process.rlimits = [{"type":"RLIMIT_NOFILE","hard":512,"soft":256},{"type":"RLIMIT_NPROC","hard":300,"soft":300}]'
+  run incontainer 'ulimit -n; ulimit -Hn; ulimit -u'
+  [ "${lines[0]}" = 256 ]
+  [ "${lines[1]}" = 512 ]
+  [ "${lines[2]}" = 300 ]
+}
+
+@test "the root filesystem is read-only when root.readonly is set" {
+  run incontainer 'touch /x 2>&1; touch /tmp/y 2>&1; echo done'
+  [[ "$output" == *"Read-only file system"* ]]
+}
