@@ -250,7 +250,7 @@ static int cmd_bundle(struct image_store *s, int argc, char **argv, struct sn_er
 					    { 0, 0, 0, 0 } };
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'i': o.snapshot_id = optarg; break;
 		case 'u': o.user = optarg; break;
