@@ -58,7 +58,7 @@ int sn_read_file(const char *path, size_t max_size, char **out, size_t *len,
 	return sn_read_file_at(AT_FDCWD, path, max_size, out, len, err);
 }
 
-static int write_all_fd(int fd, const void *data, size_t len)
+int sn_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	while (len > 0) {
@@ -80,7 +80,7 @@ int sn_write_file(const char *path, const void *data, size_t len, mode_t mode,
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return sn_err_sys(err, "open `%s`", path);
-	int r = write_all_fd(fd, data, len);
+	int r = sn_write_all(fd, data, len);
 	if (r < 0)
 		return sn_err_set(err, -r, "write `%s`", path);
 	return 0;
@@ -118,7 +118,7 @@ int sn_write_file_atomic(const char *path, const void *data, size_t len,
 	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return sn_err_sys(err, "open `%s`", tmp);
-	int r = write_all_fd(fd, data, len);
+	int r = sn_write_all(fd, data, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (r < 0) {

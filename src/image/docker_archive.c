@@ -444,7 +444,7 @@ static int decompress_to_tmp(struct image_store *s, const char *digest, int *ofd
 		}
 		if (n == 0)
 			break;
-		r = write_all(*ofd, buf, (size_t)n);
+		r = sn_write_all(*ofd, buf, (size_t)n);
 		if (r < 0) {
 			r = sn_err_set(err, -r, "write `%s`", *opath);
 			goto out;

@@ -69,7 +69,6 @@ void stage_free(struct blob_stage *st);
 void stage_uncommit(struct image_store *s, struct blob_stage *st);
 
 /* Write all of buf to fd. */
-int write_all(int fd, const void *buf, size_t len);
 /* Copy fd_in to path (created 0644) with copy_file_range/read-write. */
 int copy_fd_to_path(int fd_in, const char *path, struct sn_err *err);
 /* Stream a file through sha256 into hex (size in *size). */

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fs.h"
 #include "base/json.h"
 #include "base/sha256.h"
 #include "image/registry_internal.h"
@@ -311,7 +312,7 @@ static size_t dl_write(char *p, size_t sz, size_t n, void *ud)
 		d->failed = true;
 		return 0;
 	}
-	if (write_all(d->fd, p, len) < 0 || sn_sha256_update(d->hash, p, len, &d->err) < 0) {
+	if (sn_write_all(d->fd, p, len) < 0 || sn_sha256_update(d->hash, p, len, &d->err) < 0) {
 		sn_err_sys(&d->err, "write `%s`", d->path);
 		d->failed = true;
 		return 0;

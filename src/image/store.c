@@ -45,22 +45,6 @@ char *store_path(const struct image_store *s, const char *sub)
 	return sn_path_join(s->root, sub);
 }
 
-int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 int store_lock(struct image_store *s, const char *name, int op, int *fd, struct sn_err *err)
 {
 	int f = openat(s->rootfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -293,7 +277,7 @@ int image_blob_writer_write(struct image_blob_writer *w, const void *buf, size_t
 	int r = sn_sha256_update(w->h, buf, len, err);
 	if (r < 0)
 		return r;
-	r = write_all(w->fd, buf, len);
+	r = sn_write_all(w->fd, buf, len);
 	if (r < 0)
 		return sn_err_set(err, -r, "write `%s`", w->tmp);
 	w->size += len;
@@ -478,7 +462,7 @@ int copy_fd_to_path(int fd_in, const char *path, struct sn_err *err)
 		}
 		if (n == 0)
 			return 0;
-		int r = write_all(out, buf, (size_t)n);
+		int r = sn_write_all(out, buf, (size_t)n);
 		if (r < 0)
 			return sn_err_set(err, -r, "write `%s`", path);
 	}

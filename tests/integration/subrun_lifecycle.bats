@@ -6,20 +6,13 @@
 load ../lib/common
 
 setup() {
-  SUBRUN_ROOT=$(mktemp -d /tmp/sn-root.XXXXXX)
-  B=$(mktemp -d /tmp/sn-bundle.XXXXXX)
-  ID=$(sn_unique life)
-  make_bundle "$B" sleep 1000
+  subrun_setup life
 }
 
 teardown() {
-  for id in $("$SUBRUN" --root "$SUBRUN_ROOT" list -q 2>/dev/null); do
-    "$SUBRUN" --root "$SUBRUN_ROOT" delete --force "$id" >/dev/null 2>&1 || true
-  done
-  rm -rf "$SUBRUN_ROOT" "$B"
+  subrun_teardown
 }
 
-sr() { "$SUBRUN" --root "$SUBRUN_ROOT" "$@"; }
 
 @test "run prints the container's output and returns its exit code" {
   edit_config "$B" '.process.args = ["sh","-c","echo hi-from-$(hostname); exit 3"]'

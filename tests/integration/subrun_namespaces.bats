@@ -5,26 +5,15 @@
 load ../lib/common
 
 setup() {
-  SUBRUN_ROOT=$(mktemp -d /tmp/sn-root.XXXXXX)
-  B=$(mktemp -d /tmp/sn-bundle.XXXXXX)
-  ID=$(sn_unique ns)
+  subrun_setup ns
   NETNS=""
-  make_bundle "$B" sleep 1000
 }
 
 teardown() {
-  for id in $("$SUBRUN" --root "$SUBRUN_ROOT" list -q 2>/dev/null); do
-    "$SUBRUN" --root "$SUBRUN_ROOT" delete --force "$id" >/dev/null 2>&1 || true
-  done
   [ -n "$NETNS" ] && ip netns delete "$NETNS" 2>/dev/null || true
-  rm -rf "$SUBRUN_ROOT" "$B"
+  subrun_teardown
 }
 
-sr() { "$SUBRUN" --root "$SUBRUN_ROOT" "$@"; }
-incontainer() {
-  edit_config "$B" '.process.args = ["sh","-c",$c]' --arg c "$1"
-  (cd "$B" && sr run "$ID")
-}
 
 @test "every new namespace differs from the host's" {
   edit_config "$B" '.linux.namespaces += [{"type":"cgroup"}]'

@@ -8,24 +8,13 @@
 load ../lib/common
 
 setup() {
-  SUBRUN_ROOT=$(mktemp -d /tmp/sn-root.XXXXXX)
-  B=$(mktemp -d /tmp/sn-bundle.XXXXXX)
-  ID=$(sn_unique sec)
-  make_bundle "$B" sleep 1000
+  subrun_setup sec
 }
 
 teardown() {
-  for id in $("$SUBRUN" --root "$SUBRUN_ROOT" list -q 2>/dev/null); do
-    "$SUBRUN" --root "$SUBRUN_ROOT" delete --force "$id" >/dev/null 2>&1 || true
-  done
-  rm -rf "$SUBRUN_ROOT" "$B"
+  subrun_teardown
 }
 
-sr() { "$SUBRUN" --root "$SUBRUN_ROOT" "$@"; }
-incontainer() { # run a shell snippet as the container's process
-  edit_config "$B" '.process.args = ["sh","-c",$c]' --arg c "$1"
-  (cd "$B" && sr run "$ID")
-}
 
 @test "the host subrun binary cannot be overwritten through the container's /proc/<pid>/exe" {
   sum_before=$(sha256sum "$SUBRUN_PLAIN" | cut -d' ' -f1)

@@ -66,3 +66,29 @@ host_leftovers() {
     ps -eo pid=,args= | grep -F "$id" | grep -v grep | grep -vF "$$" || true
   } | sort
 }
+
+# subrun_setup PREFIX / subrun_teardown: the fixture every subrun suite
+# uses — a private --root, a busybox bundle running `sleep 1000`, a unique
+# id; teardown force-deletes whatever the test left and removes both dirs.
+subrun_setup() {
+  SUBRUN_ROOT=$(mktemp -d /tmp/sn-root.XXXXXX)
+  B=$(mktemp -d /tmp/sn-bundle.XXXXXX)
+  ID=$(sn_unique "$1")
+  make_bundle "$B" sleep 1000
+}
+
+subrun_teardown() {
+  local id
+  for id in $("$SUBRUN" --root "$SUBRUN_ROOT" list -q 2>/dev/null); do
+    "$SUBRUN" --root "$SUBRUN_ROOT" delete --force "$id" >/dev/null 2>&1 || true
+  done
+  rm -rf "$SUBRUN_ROOT" "$B"
+}
+
+sr() { "$SUBRUN" --root "$SUBRUN_ROOT" "$@"; }
+
+# incontainer SNIPPET: run a shell snippet as the container's process.
+incontainer() {
+  edit_config "$B" '.process.args = ["sh","-c",$c]' --arg c "$1"
+  (cd "$B" && sr run "$ID")
+}
