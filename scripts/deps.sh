@@ -15,7 +15,7 @@ BUILD_PKGS=(
 TEST_PKGS=(
   bats jq curl iproute2 nftables procps psmisc util-linux
   busybox-static runc crun podman skopeo umoci docker-registry
-  apache2-utils hyperfine golang-go golang-github-opencontainers-runtime-tools-dev
+  python3 apache2-utils hyperfine golang-go golang-github-opencontainers-runtime-tools-dev
   golang-github-google-uuid-dev uidmap fuse-overlayfs
 )
 
