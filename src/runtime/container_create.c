@@ -395,8 +395,8 @@ static int release_init(struct container_state *st, struct sn_err *err)
 static int run_poststart(struct container_state *st, struct sn_err *err)
 {
 	struct spec *s = NULL;
-	if (!st->config)
-		return 0;
+	if (!st->config || !json_object_get(st->config, "hooks"))
+		return 0; /* nothing to run: skip re-parsing the config */
 	int r = spec_parse(st->config, "state config", &s, err);
 	if (r < 0)
 		return r;

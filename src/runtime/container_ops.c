@@ -42,8 +42,8 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct s
 
 static void run_poststop(struct container_state *st)
 {
-	if (!st->config)
-		return;
+	if (!st->config || !json_object_get(st->config, "hooks"))
+		return; /* nothing to run: skip re-parsing the config */
 	struct spec *s = NULL;
 	struct sn_err e = { 0 };
 	if (spec_parse(st->config, "state config", &s, &e) < 0)
