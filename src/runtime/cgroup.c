@@ -546,6 +546,38 @@ static int enter_all(const struct cgroup *cg, const struct cg_layout *l, pid_t p
 	return r;
 }
 
+/* runc's libcontainer/specconv AllowedDevices, in its order. They come
+ * after the spec's rules, so they win over a leading "deny all": the nodes
+ * the runtime itself puts in /dev stay usable, and linux.devices can be
+ * mknod'ed (the "m" rules). */
+static const struct spec_device_rule default_device_rules[] = {
+	{ true, 'c', -1, -1, "m" },
+	{ true, 'b', -1, -1, "m" },
+	{ true, 'c', 1, 3, "rwm" },    /* null */
+	{ true, 'c', 1, 8, "rwm" },    /* random */
+	{ true, 'c', 1, 7, "rwm" },    /* full */
+	{ true, 'c', 5, 0, "rwm" },    /* tty */
+	{ true, 'c', 1, 5, "rwm" },    /* zero */
+	{ true, 'c', 1, 9, "rwm" },    /* urandom */
+	{ true, 'c', 136, -1, "rwm" }, /* pts: the console and terminals */
+	{ true, 'c', 5, 2, "rwm" },    /* ptmx */
+	{ true, 'c', 10, 200, "rwm" }, /* tun */
+};
+
+int cgroup_add_default_device_rules(struct spec_resources *res, struct sn_err *err)
+{
+	if (res->n_devices == 0)
+		return 0;
+	size_t add = sizeof(default_device_rules) / sizeof(default_device_rules[0]);
+	struct spec_device_rule *v = realloc(res->devices, (res->n_devices + add) * sizeof(*v));
+	if (!v)
+		return sn_err_set(err, ENOMEM, "linux.resources.devices");
+	memcpy(v + res->n_devices, default_device_rules, sizeof(default_device_rules));
+	res->devices = v;
+	res->n_devices += add;
+	return 0;
+}
+
 int cgroup_create(struct cgroup *cg, pid_t pid, const struct spec_resources *res,
 		  struct sn_err *err)
 {

@@ -65,6 +65,12 @@ int cgroup_new(const char *root, const char *path, enum cgroup_mode mode,
 	       struct cgroup **out, struct sn_err *err);
 void cgroup_free(struct cgroup *cg);
 
+/* When res has device rules, append the rules every container gets
+ * after its own (runc's AllowedDevices): mknod of any char/block device,
+ * rwm on null, zero, full, random, urandom, tty, ptmx, the pts and tun.
+ * Without rules nothing is added (no rule means no device filter). */
+int cgroup_add_default_device_rules(struct spec_resources *res, struct sn_err *err);
+
 /* Create the cgroup in every hierarchy, apply res (may be NULL) and move pid
  * in. On failure, whatever was created is removed again. */
 int cgroup_create(struct cgroup *cg, pid_t pid, const struct spec_resources *res,

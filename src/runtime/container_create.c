@@ -57,6 +57,8 @@ static void ctx_release(struct create_ctx *c)
 		close(c->console_sock);
 	if (c->console_recv >= 0)
 		close(c->console_recv);
+	if (c->fifo_fd >= 0)
+		close(c->fifo_fd);
 	spec_free(c->spec);
 	cgroup_free(c->cg);
 	free(c->bundle);
@@ -169,6 +171,9 @@ static int prepare(const struct container_opts *o, bool foreground, struct creat
 	if (!c->spec->process)
 		return sn_err_msg(err, EINVAL, "%s/config.json: process: required to create a container",
 				  c->bundle);
+	if (c->spec->linux_.has_resources &&
+	    (r = cgroup_add_default_device_rules(&c->spec->linux_.resources, err)) < 0)
+		return r;
 	_cleanup_free_ char *rp = c->spec->root_path[0] == '/' ? strdup(c->spec->root_path)
 							       : sn_path_join(c->bundle, c->spec->root_path);
 	if (!rp || !realpath(rp, buf))
@@ -208,19 +213,29 @@ static int prepare(const struct container_opts *o, bool foreground, struct creat
 	return 0;
 }
 
+/* prestart sees status "created", createRuntime "creating". The spec does
+ * not pin prestart's status; "created" is what the legacy hook saw when it
+ * ran at `start` (runtime-spec 1.0.0/1.0.1), what crun passes and what the
+ * runtime-tools suite checks (hooks_stdin). runc passes "creating". */
 static int run_parent_hooks(struct create_ctx *c, struct sn_err *err)
 {
 	const struct spec_hooks *h = &c->spec->hooks;
-	if (!h->n[SPEC_HOOK_PRESTART] && !h->n[SPEC_HOOK_CREATE_RUNTIME])
-		return 0;
-	_cleanup_free_ char *st = container_hook_state(c->o->id, c->bundle, c->init_pid,
-						       "creating", c->spec->annotations);
-	if (!st)
-		return sn_err_set(err, ENOMEM, "hook state");
-	int r = hooks_run(h, SPEC_HOOK_PRESTART, st, err);
-	if (r == 0)
-		r = hooks_run(h, SPEC_HOOK_CREATE_RUNTIME, st, err);
-	return r;
+	static const struct { enum spec_hook_kind kind; const char *status; } steps[] = {
+		{ SPEC_HOOK_PRESTART, "created" },
+		{ SPEC_HOOK_CREATE_RUNTIME, "creating" },
+	};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if (!h->n[steps[i].kind])
+			continue;
+		_cleanup_free_ char *st = container_hook_state(c->o->id, c->bundle, c->init_pid,
+							       steps[i].status, c->spec->annotations);
+		if (!st)
+			return sn_err_set(err, ENOMEM, "hook state");
+		int r = hooks_run(h, steps[i].kind, st, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* Serve the init until it is created. */
@@ -304,7 +319,7 @@ static int do_create(const struct container_opts *o, bool foreground, struct cre
 {
 	memset(c, 0, sizeof(*c));
 	c->o = o;
-	c->sync_parent = c->sync_child = c->console_sock = c->console_recv = -1;
+	c->sync_parent = c->sync_child = c->console_sock = c->console_recv = c->fifo_fd = -1;
 	int r = prepare(o, foreground, c, err);
 	if (r < 0)
 		return r;
@@ -319,6 +334,13 @@ static int do_create(const struct container_opts *o, bool foreground, struct cre
 		r = sn_err_sys(err, "mkfifo `%s`", c->fifo_path);
 		goto fail;
 	}
+	/* Opened here, not in the init: an init in a user namespace is not
+	 * root on the host and could not open the root-owned 0600 fifo in
+	 * the root-only state dir. O_RDWR does not block without a writer. */
+	if ((c->fifo_fd = open(c->fifo_path, O_RDWR | O_CLOEXEC)) < 0) {
+		r = sn_err_sys(err, "open `%s`", c->fifo_path);
+		goto fail;
+	}
 	child = (pid_t)syscall(SYS_clone, (unsigned long)(c->clone_flags | SIGCHLD), NULL, NULL, NULL, NULL);
 	if (child < 0) {
 		r = sn_err_sys(err, "clone the container init (flags 0x%x)", c->clone_flags);
@@ -328,6 +350,9 @@ static int do_create(const struct container_opts *o, bool foreground, struct cre
 		_exit(container_init_main(c));
 	close(c->sync_child);
 	c->sync_child = -1;
+	/* only the init may hold the fifo: its death must leave no reader */
+	close(c->fifo_fd);
+	c->fifo_fd = -1;
 	if ((r = serve_child(c, child, err)) < 0)
 		goto fail;
 

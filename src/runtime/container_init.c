@@ -197,10 +197,9 @@ int container_init_main(struct create_ctx *c)
 	if (new_mnt && (r = rootfs_prepare(&rc, &err)) < 0)
 		return fail(c, &err);
 
-	/* The fifo must be opened while the state dir is still visible. */
-	_cleanup_close_ int fifo = open(c->fifo_path, O_RDWR | O_CLOEXEC);
-	if (fifo < 0)
-		return sn_err_sys(&err, "open `%s`", c->fifo_path), fail(c, &err);
+	/* The exec fifo, opened by the parent (see container_create.c). */
+	_cleanup_close_ int fifo = c->fifo_fd;
+	c->fifo_fd = -1;
 
 	struct sync_msg m;
 	if ((r = sync_send(c->sync_child, SYNC_HOOKS, 0, NULL, -1, &err)) < 0 ||
