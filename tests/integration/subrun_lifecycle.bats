@@ -189,6 +189,20 @@ JSON
   [ ! -e "$SUBRUN_ROOT/$ID" ]
 }
 
+@test "poststart hooks run after the user's process is executed" {
+  # a slow startContainer hook (run in the container) delays the init's
+  # execve; poststart must still see the user's process
+  printf '#!/bin/sh\npid=$(jq -r .pid)\ntr "\\0" " " < /proc/$pid/cmdline > %s/cmdline\n' "$B" > "$B/post.sh"
+  chmod +x "$B/post.sh"
+  edit_config "$B" '.hooks = {"startContainer":[{"path":"/bin/sh","args":["sh","-c","sleep 0.5"]}],
+                              "poststart":[{"path":$p}]}' --arg p "$B/post.sh"
+  cd "$B"
+  sr create "$ID"
+  sr start "$ID"
+  [ "$(cat "$B/cmdline")" = "sleep 1000 " ]
+  [ ! -e "$SUBRUN_ROOT/$ID/exec-done.fifo" ]
+}
+
 @test "delete refuses a created container without --force and leaves it alone" {
   cd "$B"
   sr create "$ID"
