@@ -297,6 +297,14 @@ JSON
   [[ "$output" == *"unknown signal"* ]]
 }
 
+@test "COMMAND --help prints the command's help and succeeds, as runc's does" {
+  for c in create run exec kill delete state; do
+    run sr "$c" --help
+    [ "$status" -eq 0 ]
+    [[ "$output" == "subrun $c: "* ]]
+  done
+}
+
 @test "log-format json writes JSON error lines to --log" {
   run sr --log "$B/log.json" --log-format json state nope
   [ "$status" -ne 0 ]
