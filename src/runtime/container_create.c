@@ -60,6 +60,8 @@ static void ctx_release(struct create_ctx *c)
 		close(c->console_recv);
 	if (c->fifo_fd >= 0)
 		close(c->fifo_fd);
+	if (c->done_fd >= 0)
+		close(c->done_fd);
 	spec_free(c->spec);
 	cgroup_free(c->cg);
 	free(c->bundle);
@@ -211,19 +213,29 @@ static int prepare(const struct container_opts *o, bool foreground, struct creat
 	return 0;
 }
 
+/* prestart sees status "created", createRuntime "creating". The spec does
+ * not pin prestart's status; "created" is what the legacy hook saw when it
+ * ran at `start` (runtime-spec 1.0.0/1.0.1), what crun passes and what the
+ * runtime-tools suite checks (hooks_stdin). runc passes "creating". */
 static int run_parent_hooks(struct create_ctx *c, struct sn_err *err)
 {
 	const struct spec_hooks *h = &c->spec->hooks;
-	if (!h->n[SPEC_HOOK_PRESTART] && !h->n[SPEC_HOOK_CREATE_RUNTIME])
-		return 0;
-	_cleanup_free_ char *st = container_hook_state(c->o->id, c->bundle, c->init_pid,
-						       "creating", c->spec->annotations);
-	if (!st)
-		return sn_err_set(err, ENOMEM, "hook state");
-	int r = hooks_run(h, SPEC_HOOK_PRESTART, st, err);
-	if (r == 0)
-		r = hooks_run(h, SPEC_HOOK_CREATE_RUNTIME, st, err);
-	return r;
+	static const struct { enum spec_hook_kind kind; const char *status; } steps[] = {
+		{ SPEC_HOOK_PRESTART, "created" },
+		{ SPEC_HOOK_CREATE_RUNTIME, "creating" },
+	};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if (!h->n[steps[i].kind])
+			continue;
+		_cleanup_free_ char *st = container_hook_state(c->o->id, c->bundle, c->init_pid,
+							       steps[i].status, c->spec->annotations);
+		if (!st)
+			return sn_err_set(err, ENOMEM, "hook state");
+		int r = hooks_run(h, steps[i].kind, st, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* Serve the init until it is created. */
@@ -312,13 +324,14 @@ static int do_create(const struct container_opts *o, bool foreground, struct cre
 {
 	memset(c, 0, sizeof(*c));
 	c->o = o;
-	c->sync_parent = c->sync_child = c->console_sock = c->console_recv = c->fifo_fd = -1;
+	c->sync_parent = c->sync_child = c->console_sock = c->console_recv = c->fifo_fd = c->done_fd = -1;
 	int r = prepare(o, foreground, c, err);
 	if (r < 0)
 		return r;
 	if ((r = state_create_dir(o->root, o->id, &c->dir, err)) < 0)
 		return r;
 	pid_t child = -1;
+	_cleanup_free_ char *done = NULL;
 	if (!(c->fifo_path = sn_path_join(c->dir, "exec.fifo"))) {
 		r = sn_err_set(err, ENOMEM, "fifo");
 		goto fail;
@@ -327,9 +340,25 @@ static int do_create(const struct container_opts *o, bool foreground, struct cre
 		r = sn_err_sys(err, "mkfifo `%s`", c->fifo_path);
 		goto fail;
 	}
-	/* O_RDWR does not block on a fifo; the init inherits this fd */
+	/* Opened here, not in the init: an init in a user namespace is not
+	 * root on the host and could not open the root-owned 0600 fifo in
+	 * the root-only state dir. O_RDWR does not block without a writer. */
 	if ((c->fifo_fd = open(c->fifo_path, O_RDWR | O_CLOEXEC)) < 0) {
 		r = sn_err_sys(err, "open `%s`", c->fifo_path);
+		goto fail;
+	}
+	/* The init inherits this one and holds it, close-on-exec, until its
+	 * execve: a reader sees EOF exactly then (see wait_init_exec). */
+	if (!(done = state_exec_done_path(c->dir))) {
+		r = sn_err_set(err, ENOMEM, "fifo");
+		goto fail;
+	}
+	if (mkfifo(done, 0600) < 0) {
+		r = sn_err_sys(err, "mkfifo `%s`", done);
+		goto fail;
+	}
+	if ((c->done_fd = open(done, O_RDWR | O_CLOEXEC)) < 0) {
+		r = sn_err_sys(err, "open `%s`", done);
 		goto fail;
 	}
 	child = (pid_t)syscall(SYS_clone, (unsigned long)(c->clone_flags | SIGCHLD), NULL, NULL, NULL, NULL);
@@ -341,8 +370,11 @@ static int do_create(const struct container_opts *o, bool foreground, struct cre
 		_exit(container_init_main(c));
 	close(c->sync_child);
 	c->sync_child = -1;
+	/* only the init may hold the fifo: its death must leave no reader */
 	close(c->fifo_fd);
 	c->fifo_fd = -1;
+	close(c->done_fd);
+	c->done_fd = -1;
 	if ((r = serve_child(c, child, err)) < 0)
 		goto fail;
 
@@ -392,6 +424,37 @@ static int release_init(struct container_state *st, struct sn_err *err)
 	return 0;
 }
 
+/* Block until the released init has called execve (or died): the init
+ * holds the only writer of exec-done.fifo, close-on-exec. read() on a fifo
+ * without writers returns 0 at once (poll would not report POLLHUP if the
+ * writer was gone before our open), so the init winning the race is fine.
+ * A state dir without the fifo (older subrun) is not waited for. */
+static int wait_init_exec(struct container_state *st, struct sn_err *err)
+{
+	_cleanup_free_ char *done = state_exec_done_path(st->dir);
+	if (!done)
+		return sn_err_set(err, ENOMEM, "fifo");
+	_cleanup_close_ int fd = open(done, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return sn_err_sys(err, "open `%s`", done);
+	}
+	if (unlink(done) < 0)
+		return sn_err_sys(err, "unlink `%s`", done);
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		return sn_err_sys(err, "fcntl `%s`", done);
+	char b[64];
+	for (;;) {
+		ssize_t n = read(fd, b, sizeof(b));
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return sn_err_sys(err, "wait for the init's execve: read `%s`", done);
+	}
+}
+
 static int run_poststart(struct container_state *st, struct sn_err *err)
 {
 	struct spec *s = NULL;
@@ -423,7 +486,13 @@ int container_start(const char *root, const char *id, struct sn_err *err)
 		r = sn_err_msg(err, EINVAL, "container `%s` is %s, not created", id, state_status_name(s));
 		goto out;
 	}
-	if ((r = release_init(st, err)) < 0)
+	bool frozen = false;
+	if (st->cgroup && cgroup_is_frozen(st->cgroup, &frozen, NULL) == 0 && frozen) {
+		/* it could not exec, and we would wait for it forever */
+		r = sn_err_msg(err, EINVAL, "container `%s` is paused: resume it first", id);
+		goto out;
+	}
+	if ((r = release_init(st, err)) < 0 || (r = wait_init_exec(st, err)) < 0)
 		goto out;
 	if ((r = run_poststart(st, err)) < 0) {
 		/* the spec: a failing poststart hook is logged, the container runs on */

@@ -13,7 +13,8 @@
  *      paths, sysctl, terminal;
  *   5. rlimits, no_new_privs, capabilities, identity, seccomp;
  *   6. tell the parent "created" and block on the exec fifo until `start`;
- *   7. startContainer hooks, close every fd we do not hand on, execve.
+ *   7. startContainer hooks, close every fd we do not hand on, execve (its
+ *      close-on-exec of the exec-done fifo tells `start` we are there).
  * Any failure before 6 travels to the parent as a struct sn_err; after 6
  * there is no parent to tell, so it goes to the container's stderr.
  */
@@ -197,7 +198,11 @@ int container_init_main(struct create_ctx *c)
 	if (new_mnt && (r = rootfs_prepare(&rc, &err)) < 0)
 		return fail(c, &err);
 
-	int fifo = c->fifo_fd;
+	/* The exec fifo, opened by the parent (see container_create.c). */
+	_cleanup_close_ int fifo = c->fifo_fd;
+	c->fifo_fd = -1;
+	/* c->done_fd stays open until execve closes it (close-on-exec): that
+	 * EOF tells `start` the user's process is executed. */
 
 	struct sync_msg m;
 	if ((r = sync_send(c->sync_child, SYNC_HOOKS, 0, NULL, -1, &err)) < 0 ||

@@ -82,7 +82,10 @@ int container_delete(const char *root, const char *id, bool force, struct sn_err
 	if ((r = state_lock(st->dir, &lock, err)) < 0)
 		return r;
 	enum container_status s = state_status(st);
-	if (s != STATUS_STOPPED && s != STATUS_CREATED && !force)
+	/* The spec: deleting a container that is not stopped MUST fail —
+	 * "created" included (runc deletes a created one; crun and the
+	 * runtime-tools suite do not). --force kills it first. */
+	if (s != STATUS_STOPPED && !force)
 		return sn_err_msg(err, EBUSY, "container `%s` is %s: stop it first or use --force",
 				  id, state_status_name(s));
 	if (s != STATUS_STOPPED) {

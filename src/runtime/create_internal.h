@@ -19,8 +19,8 @@ struct create_ctx {
 	int sync_parent, sync_child;   /* socketpair ends */
 	int console_sock;              /* where the pty master goes, or -1 */
 	int console_recv;              /* run without --console-socket: our end */
-	int fifo_fd;                   /* exec fifo, opened O_RDWR by the parent so
-					* the init needs no access to the state dir */
+	int fifo_fd;                   /* exec fifo, opened O_RDWR by the parent */
+	int done_fd;                   /* exec-done fifo: the init holds it until execve */
 	int join_fd[MAX_NS];           /* namespaces to join (not pid/time) */
 	int join_type[MAX_NS];
 	size_t n_join;

@@ -1,7 +1,8 @@
 /* device_rules.h — the device cgroup rules a container really gets: the
  * config's linux.resources.devices, then an allow rule for each node the
  * config creates (linux.devices), then the standard devices every container
- * needs (null, zero, full, random, urandom, tty, console, ptmx, every pts).
+ * needs (null, zero, full, random, urandom, tty, console, ptmx, every pts,
+ * tun, and mknod of any device) — only when the config has rules at all.
  * Appended last so that a config's blanket "deny all" — the usual first
  * rule — cannot cut a container off from /dev/null. Same policy as runc. */
 #ifndef SN_RUNTIME_DEVICE_RULES_H

@@ -381,25 +381,35 @@ int hooks_run(const struct spec_hooks *hooks, enum spec_hook_kind kind,
 	sigpending(&pending);
 	bool was_pending = sigismember(&pending, SIGPIPE) == 1;
 
+	/* The spec: a failing poststart/poststop hook is a warning and "the
+	 * remaining hooks and lifecycle continue": those kinds run every hook
+	 * and return the first failure (the caller logs it); later failures
+	 * are logged here. Every other kind stops at the first failure. */
+	bool go_on = kind == SPEC_HOOK_POSTSTART || kind == SPEC_HOOK_POSTSTOP;
 	int ret = 0;
 	for (size_t i = 0; i < hooks->n[kind]; i++) {
 		const struct spec_hook *h = &hooks->list[kind][i];
+		struct sn_err later = { 0 };
+		struct sn_err *e = ret < 0 ? &later : err;
 		char label[512];
 		snprintf(label, sizeof(label), "hook %s[%zu] `%s`", hooks_kind_name(kind), i,
 			 h->path ? h->path : "(null)");
+		int r1;
+		struct hook_io *io = NULL;
 		if (!h->path) {
-			ret = sn_err_msg(err, EINVAL, "%s: no path", label);
-			break;
+			r1 = sn_err_msg(e, EINVAL, "%s: no path", label);
+		} else if (!(io = calloc(1, sizeof(*io)))) {
+			r1 = sn_err_set(e, ENOMEM, "%s", label);
+		} else {
+			sn_debug("running %s", label);
+			r1 = hook_run_one(h, label, state_json, io, e);
+			free(io);
 		}
-		struct hook_io *io = calloc(1, sizeof(*io));
-		if (!io) {
-			ret = sn_err_set(err, ENOMEM, "%s", label);
-			break;
-		}
-		sn_debug("running %s", label);
-		ret = hook_run_one(h, label, state_json, io, err);
-		free(io);
-		if (ret < 0)
+		if (r1 < 0 && ret < 0)
+			sn_warn("%s", later.msg);
+		else if (r1 < 0)
+			ret = r1;
+		if (ret < 0 && !go_on)
 			break;
 	}
 

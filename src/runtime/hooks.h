@@ -4,7 +4,9 @@
  * container state JSON on its stdin, stdout/stderr kept (stderr tail goes
  * into the error). A hook that exits non-zero, is killed, or outlives its
  * timeout (killed with SIGKILL) fails the call with a message naming the
- * kind, the index and the path. Hooks run in order; the first failure stops.
+ * kind, the index and the path. Hooks run in order; the first failure stops
+ * them, except for poststart and poststop, where every hook still runs (the
+ * spec) and the first failure is returned, later ones logged as warnings.
  */
 #ifndef SN_RUNTIME_HOOKS_H
 #define SN_RUNTIME_HOOKS_H

@@ -11,6 +11,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -527,6 +528,54 @@ static int parse_hooks(json_t *root, struct spec *s, struct sn_err *err)
 	return 0;
 }
 
+/* ociVersion MUST be SemVer 2.0 (spec, config.md); we run 1.x configs:
+ * MAJOR.MINOR.PATCH, numbers without leading zeros, then an optional
+ * -prerelease and +build of [0-9A-Za-z.-]. "1.0.2-dev" passes, "invalid",
+ * "1.0" and "2.0.0" do not. */
+static bool semver_number(const char **p)
+{
+	const char *s = *p;
+	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
+		return false;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	*p = s;
+	return true;
+}
+
+/* One or more dot-separated, non-empty identifiers of [0-9A-Za-z-]. */
+static bool semver_idents(const char **p)
+{
+	const char *s = *p;
+	for (;;) {
+		const char *start = s;
+		while (isalnum((unsigned char)*s) || *s == '-')
+			s++;
+		if (s == start)
+			return false;
+		if (*s != '.')
+			break;
+		s++;
+	}
+	*p = s;
+	return true;
+}
+
+static bool oci_version_supported(const char *v)
+{
+	const char *p = v;
+	if (strncmp(p, "1.", 2) != 0)
+		return false;
+	p += 2;
+	if (!semver_number(&p) || *p++ != '.' || !semver_number(&p))
+		return false;
+	if (*p == '-' && (++p, !semver_idents(&p)))
+		return false;
+	if (*p == '+' && (++p, !semver_idents(&p)))
+		return false;
+	return *p == '\0';
+}
+
 /* ------------------------------------------------------------ root */
 
 int spec_parse(json_t *doc, const char *what, struct spec **out, struct sn_err *err)
@@ -545,6 +594,10 @@ int spec_parse(json_t *doc, const char *what, struct spec **out, struct sn_err *
 		goto fail;
 	if (r == 0) {
 		r = sn_err_msg(err, EINVAL, "ociVersion: required");
+		goto fail;
+	}
+	if (!oci_version_supported(s->oci_version)) {
+		r = sn_err_msg(err, EINVAL, "ociVersion: `%s` is not a 1.x SemVer version", s->oci_version);
 		goto fail;
 	}
 	if ((r = sn_json_object(doc, "", "root", &o, err)) < 0)

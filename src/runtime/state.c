@@ -155,6 +155,11 @@ char *state_fifo_path(const struct container_state *st)
 	return sn_path_join(st->dir, "exec.fifo");
 }
 
+char *state_exec_done_path(const char *dir)
+{
+	return sn_path_join(dir, "exec-done.fifo");
+}
+
 enum container_status state_status(const struct container_state *st)
 {
 	if (st->pid <= 0)

@@ -6,6 +6,10 @@
  *                            (exec takes its defaults from it)
  *   <root>/<id>/exec.fifo    exists while the container is "created": the
  *                            init blocks on it until `start` writes a byte
+ *   <root>/<id>/exec-done.fifo  held open (close-on-exec) by the init until
+ *                            its execve: `start` reads it to EOF, so the
+ *                            poststart hooks run after the user's process
+ *                            is executed, as the spec requires
  *
  * The directory is made with mkdir (exclusive), so two creates of one id
  * race safely; state.json is replaced atomically. The status is never
@@ -61,6 +65,8 @@ json_t *state_to_json(const struct container_state *st, enum container_status s)
 int state_list_ids(const char *root, char ***ids, size_t *n, struct sn_err *err);
 /* Path of the exec fifo (malloc'ed). */
 char *state_fifo_path(const struct container_state *st);
+/* Path of the exec-done fifo in state dir `dir` (malloc'ed). */
+char *state_exec_done_path(const char *dir);
 /* Exclusive lock on the container's directory for the duration of one
  * command (fd returned; close to release). */
 int state_lock(const char *dir, int *fd, struct sn_err *err);

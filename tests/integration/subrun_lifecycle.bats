@@ -151,6 +151,7 @@ JSON
   cd "$B"
   sr create "$ID"
   [ "$(jq -r .id "$H/prestart.json")" = "$ID" ]
+  [ "$(jq -r .status "$H/prestart.json")" = created ]
   [ "$(jq -r .status "$H/createRuntime.json")" = creating ]
   [ "$(jq -r .pid "$H/createRuntime.json")" = "$(sr state "$ID" | jq -r .pid)" ]
   [ ! -e "$H/poststart.json" ]
@@ -158,6 +159,75 @@ JSON
   [ "$(jq -r .status "$H/poststart.json")" = running ]
   sr delete --force "$ID"
   [ "$(jq -r .status "$H/poststop.json")" = stopped ]
+}
+
+@test "a failing poststart hook is a warning and the later ones still run" {
+  printf '#!/bin/sh\nexit 5\n' > "$B/bad.sh"; chmod +x "$B/bad.sh"
+  printf '#!/bin/sh\necho ran >> %s/after\n' "$B" > "$B/good.sh"; chmod +x "$B/good.sh"
+  edit_config "$B" '.hooks = {"poststart":[{"path":$b},{"path":$g}],
+                              "poststop":[{"path":$b},{"path":$g}]}' --arg b "$B/bad.sh" --arg g "$B/good.sh"
+  cd "$B"
+  sr create "$ID"
+  run sr start "$ID"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"poststart[0]"* ]]
+  [ "$(sr state "$ID" | jq -r .status)" = running ]
+  [ "$(cat "$B/after")" = ran ]
+  sr kill "$ID" KILL
+  for i in $(seq 50); do [ "$(sr state "$ID" | jq -r .status)" = stopped ] && break; sleep 0.1; done
+  run sr delete "$ID"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"poststop[0]"* ]]
+  [ "$(cat "$B/after")" = "$(printf 'ran\nran')" ]
+  [ ! -e "$SUBRUN_ROOT/$ID" ]
+}
+
+@test "poststart hooks run after the user's process is executed" {
+  # a slow startContainer hook (run in the container) delays the init's
+  # execve; poststart must still see the user's process
+  printf '#!/bin/sh\npid=$(jq -r .pid)\ntr "\\0" " " < /proc/$pid/cmdline > %s/cmdline\n' "$B" > "$B/post.sh"
+  chmod +x "$B/post.sh"
+  edit_config "$B" '.hooks = {"startContainer":[{"path":"/bin/sh","args":["sh","-c","sleep 0.5"]}],
+                              "poststart":[{"path":$p}]}' --arg p "$B/post.sh"
+  cd "$B"
+  sr create "$ID"
+  sr start "$ID"
+  [ "$(cat "$B/cmdline")" = "sleep 1000 " ]
+  [ ! -e "$SUBRUN_ROOT/$ID/exec-done.fifo" ]
+}
+
+@test "delete refuses a created container without --force and leaves it alone" {
+  cd "$B"
+  sr create "$ID"
+  run sr delete "$ID"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"created"* ]]
+  [ "$(sr state "$ID" | jq -r .status)" = created ]
+  sr delete --force "$ID"
+  [ ! -e "$SUBRUN_ROOT/$ID" ]
+}
+
+@test "a deny-all device rule keeps the default nodes usable and linux.devices creatable" {
+  edit_config "$B" '.linux.resources.devices = [{"allow":false,"access":"rwm"}]
+    | .linux.devices = [{"path":"/dev/sn-test-null","type":"c","major":1,"minor":3,"fileMode":438}]
+    | .process.args = ["sh","-c","echo x > /dev/null && head -c 4 /dev/urandom | wc -c && echo y > /dev/sn-test-null && echo ok"]'
+  cd "$B"
+  run sr run "$ID"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"4"* ]]
+  [[ "$output" == *"ok"* ]]
+}
+
+@test "a container in a new user namespace is created and started" {
+  edit_config "$B" '.linux.namespaces += [{"type":"user"}]
+    | .linux.uidMappings = [{"containerID":0,"hostID":200000,"size":65536}]
+    | .linux.gidMappings = [{"containerID":0,"hostID":200000,"size":65536}]
+    | .process.args = ["sh","-c","cat /proc/self/uid_map"]'
+  chmod 755 "$B"   # mktemp's 0700 would keep the mapped root out
+  cd "$B"
+  run sr run "$ID"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"200000"* ]]
 }
 
 @test "a failing prestart hook fails create and leaves nothing behind" {
@@ -218,6 +288,14 @@ JSON
   run sr kill "$ID" NOTASIGNAL
   [ "$status" -ne 0 ]
   [[ "$output" == *"unknown signal"* ]]
+}
+
+@test "COMMAND --help prints the command's help and succeeds, as runc's does" {
+  for c in create run exec kill delete state; do
+    run sr "$c" --help
+    [ "$status" -eq 0 ]
+    [[ "$output" == "subrun $c: "* ]]
+  done
 }
 
 @test "log-format json writes JSON error lines to --log" {

@@ -130,6 +130,12 @@ int main(int argc, char **argv)
 	}
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 		if (strcmp(argv[i], commands[c].name) == 0) {
+			/* `subrun run --help` (runc's habit; tools probe with it) */
+			if (i + 1 < argc && (is_flag(argv[i + 1], "help") || strcmp(argv[i + 1], "-h") == 0)) {
+				printf("subrun %s: %s (options as runc's; see subrun --help)\n",
+				       commands[c].name, commands[c].help);
+				return 0;
+			}
 			if (commands[c].clone_self && ensure_cloned_binary(argc, argv, &err) < 0)
 				return report(commands[c].name, &err);
 			return commands[c].fn(argc - i, argv + i);

@@ -325,6 +325,36 @@ static void hooks_run_in_order_and_stop_at_the_first_failure(void **state)
 	assert_string_equal(got, "first\nsecond\n");
 }
 
+static void poststart_and_poststop_run_every_hook_after_a_failure(void **state)
+{
+	enum spec_hook_kind kinds[2] = { SPEC_HOOK_POSTSTART, SPEC_HOOK_POSTSTOP };
+	for (int k = 0; k < 2; k++) {
+		_cleanup_free_ char *log = scratch_file(k ? "after-stop.log" : "after-start.log");
+		unlink(log);
+		_cleanup_free_ char *b1 = NULL, *b2 = NULL, *b3 = NULL;
+		assert_true(asprintf(&b1, "echo first >> '%s'; exit 5", log) > 0);
+		assert_true(asprintf(&b2, "echo second >> '%s'; exit 6", log) > 0);
+		assert_true(asprintf(&b3, "echo third >> '%s'", log) > 0);
+		_cleanup_free_ char *p1 = script(k ? "s1.sh" : "f1.sh", b1);
+		_cleanup_free_ char *p2 = script(k ? "s2.sh" : "f2.sh", b2);
+		_cleanup_free_ char *p3 = script(k ? "s3.sh" : "f3.sh", b3);
+		struct spec_hook hl[3] = { hook(p1), hook(p2), hook(p3) };
+		struct spec_hooks hs = { 0 };
+		hs.list[kinds[k]] = hl;
+		hs.n[kinds[k]] = 3;
+		struct sn_err err = { 0 };
+		/* the first failure is what the caller gets */
+		assert_int_equal(hooks_run(&hs, kinds[k], "{}", &err), -EIO);
+		char want[256];
+		snprintf(want, sizeof(want), "hook %s[0] `%s` exited with status 5",
+			 hooks_kind_name(kinds[k]), p1);
+		assert_string_equal(err.msg, want);
+		_cleanup_free_ char *got = read_text(log);
+		assert_non_null(got);
+		assert_string_equal(got, "first\nsecond\nthird\n");
+	}
+}
+
 static void missing_hook_binary_fails_with_enoent_naming_it(void **state)
 {
 	_cleanup_free_ char *path = scratch_file("does-not-exist");
@@ -398,6 +428,7 @@ int main(void)
 		cmocka_unit_test(timeout_kills_the_hook_and_what_it_started),
 		cmocka_unit_test(background_child_holding_the_pipes_does_not_block),
 		cmocka_unit_test(hooks_run_in_order_and_stop_at_the_first_failure),
+		cmocka_unit_test(poststart_and_poststop_run_every_hook_after_a_failure),
 		cmocka_unit_test(missing_hook_binary_fails_with_enoent_naming_it),
 		cmocka_unit_test(hook_gets_only_stdin_stdout_stderr),
 		cmocka_unit_test(no_hooks_of_a_kind_is_success),

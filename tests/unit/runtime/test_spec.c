@@ -111,6 +111,26 @@ static void refuses_wrong_types(void **state)
 	expect_refused(d, "ociVersion: required");
 }
 
+static void oci_version_must_be_a_1x_semver(void **state)
+{
+	const char *good[] = { "1.0.0", "1.0.2-dev", "1.1.0-rc.1", "1.2.0+dev", "1.0.0-rc2-dev",
+			       "1.10.3-a.b+c.d" };
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		json_t *d = base_doc();
+		json_object_set_new(d, "ociVersion", json_string(good[i]));
+		spec_free(parse_ok(d));
+	}
+	const char *bad[] = { "invalid", "1.0", "2.0.0", "0.9.0", "1.0.0-", "1.0.0+", "1.01.0",
+			      "1.0.0-a..b", "1.0.0 ", "" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *d = base_doc();
+		json_object_set_new(d, "ociVersion", json_string(bad[i]));
+		char want[64];
+		snprintf(want, sizeof(want), "ociVersion: `%s` is not a 1.x SemVer version", bad[i]);
+		expect_refused(d, want);
+	}
+}
+
 static void refuses_unknown_namespace_and_duplicates(void **state)
 {
 	json_t *d = base_doc();
@@ -253,6 +273,7 @@ int main(void)
 		cmocka_unit_test(refuses_unknown_capability),
 		cmocka_unit_test(refuses_relative_cwd_and_empty_args),
 		cmocka_unit_test(refuses_wrong_types),
+		cmocka_unit_test(oci_version_must_be_a_1x_semver),
 		cmocka_unit_test(refuses_unknown_namespace_and_duplicates),
 		cmocka_unit_test(refuses_hostname_without_uts_namespace),
 		cmocka_unit_test(refuses_user_namespace_without_mappings),
