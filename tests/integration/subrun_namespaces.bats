@@ -93,3 +93,15 @@ teardown() {
   [ "${lines[0]}" = 1 ]
   [ "${lines[1]}" = 12345678 ]
 }
+
+@test "a time namespace shifts the container's boottime and monotonic clocks" {
+  [ -e /proc/self/ns/time ] || skip "kernel without time namespaces"
+  edit_config "$B" '.linux.namespaces += [{"type":"time"}]
+    | .linux.timeOffsets = {"boottime": {"secs": 86400, "nanosecs": 0}, "monotonic": {"secs": 3600}}'
+  host_up=$(cut -d. -f1 /proc/uptime)
+  run incontainer 'cut -d. -f1 /proc/uptime; readlink /proc/self/ns/time'
+  [ "$status" -eq 0 ]
+  shift=$(( ${lines[0]} - host_up ))
+  [ "$shift" -ge 86399 ] && [ "$shift" -le 86410 ]
+  [ "${lines[1]}" != "$(readlink /proc/self/ns/time)" ]
+}
