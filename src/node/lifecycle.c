@@ -438,3 +438,34 @@ int node_remove(struct node *n, const char *ref, bool force, struct sn_err *err)
 	event(n, row, "destroy", NULL);
 	return 0;
 }
+
+int node_wait(struct node *n, const char *ref, int timeout_ms, int *code, struct sn_err *err)
+{
+	_cleanup_json_ json_t *row = NULL;
+	int r = find(n, ref, &row, err);
+	if (r < 0)
+		return r;
+	char id[80];
+	snprintf(id, sizeof(id), "%s", row_id(row));
+	for (int waited = 0;; waited += 50) {
+		if (!node_supervisor_alive(n, id, NULL)) {
+			struct sn_err e2 = { 0 };
+			node_sync_status(n, id, &e2);
+			json_decref(row);
+			row = NULL;
+			if ((r = find(n, id, &row, err)) < 0)
+				return r;
+			const char *st = json_string_value(json_object_get(row, "state"));
+			/* `created` with desired=running: a start is on its way. */
+			bool starting = strcmp(st, "created") == 0 &&
+					strcmp(json_string_value(json_object_get(row, "desired")), "running") == 0;
+			if (!starting) {
+				*code = (int)json_integer_value(json_object_get(row, "exit_code"));
+				return 0;
+			}
+		}
+		if (timeout_ms >= 0 && waited >= timeout_ms)
+			return sn_err_msg(err, ETIMEDOUT, "subnode %s still runs", row_name(row));
+		nanosleep(&(struct timespec){ 0, 50 * 1000000L }, NULL);
+	}
+}

@@ -128,6 +128,27 @@ bool node_name_valid(const char *name);
 /* Signal by name ("TERM", "SIGKILL") or number into *sig; -EINVAL if bad. */
 int node_parse_signal(const char *s, int *sig);
 
+/* ---- images.c */
+struct image_progress;
+struct node_pull_opts {
+	bool insecure;
+	const char *username, *password;
+	void (*progress)(const struct image_progress *p, void *data);
+	void *progress_data;
+};
+int node_image_list(struct node *n, json_t **out, struct sn_err *err);
+int node_image_remove(struct node *n, const char *ref, bool force, struct sn_err *err);
+/* path: an OCI layout directory or a docker-archive tar on the node. */
+int node_image_import(struct node *n, const char *path, const char *name, char out[72],
+		      struct sn_err *err);
+int node_image_pull(struct node *n, const char *ref, const struct node_pull_opts *o,
+		    char out[72], struct sn_err *err);
+
+/* ---- wait (lifecycle.c) */
+/* Wait until the subnode is not running (nor restarting); *code gets its
+ * exit code. timeout_ms < 0: no limit (-ETIMEDOUT otherwise). */
+int node_wait(struct node *n, const char *ref, int timeout_ms, int *code, struct sn_err *err);
+
 /* ---- events.c */
 int node_events_new(struct node_events **out);
 void node_events_free(struct node_events *e);

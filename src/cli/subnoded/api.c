@@ -13,13 +13,17 @@
  */
 #include "api.h"
 #include "node/logs.h"
+#include "image/image.h"
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "base/log.h"
 
 #include <errno.h>
 #include <microhttpd.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -366,6 +370,12 @@ static enum MHD_Result h_container(struct api *a, struct MHD_Connection *c, cons
 	long t = arg_long(c, "t");
 	if (t == -2 || t > 3600)
 		return send_error(c, 400, "t: must be a number of seconds (0..3600)");
+	if (strcmp(verb, "wait") == 0) {
+		int code = 0;
+		r = node_wait(a->n, id, -1, &code, &e);
+		return r < 0 ? send_err(c, r, &e)
+			     : send_json(c, 200, json_pack("{s:i, s:n}", "StatusCode", code, "Error"));
+	}
 	if (strcmp(verb, "start") == 0)
 		r = node_start(a->n, id, &e);
 	else if (strcmp(verb, "stop") == 0)
@@ -379,6 +389,149 @@ static enum MHD_Result h_container(struct api *a, struct MHD_Connection *c, cons
 	if (r < 0)
 		return send_err(c, r, &e);
 	return send_empty(c, r == 1 ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_NO_CONTENT);
+}
+
+/* ---- images */
+
+struct pull_stream {
+	struct node *n;
+	pthread_t t;
+	bool started;
+	int rfd, wfd;
+	char *ref;
+	bool insecure;
+};
+
+static void pull_write(struct pull_stream *p, json_t *j)
+{
+	char *txt = j ? sn_json_dump(j, false) : NULL;
+	json_decref(j);
+	if (!txt)
+		return;
+	size_t len = strlen(txt);
+	txt[len] = '\n';   /* replaces the NUL: write len + 1 bytes */
+	(void)!write(p->wfd, txt, len + 1);
+	free(txt);
+}
+
+static void pull_progress(const struct image_progress *ip, void *data)
+{
+	static const char *const names[] = { "Pulling", "Downloading", "Resuming", "Already exists",
+					     "Download complete", "Extracting" };
+	struct pull_stream *p = data;
+	char id[16];
+	snprintf(id, sizeof(id), "%.12s", ip->digest && strlen(ip->digest) > 7 ? ip->digest + 7 : "");
+	pull_write(p, json_pack("{s:s, s:s, s:s, s:{s:I, s:I}, s:i, s:i}", "status",
+		names[ip->event <= IMAGE_PROGRESS_UNPACK ? ip->event : 0], "id", id, "what",
+		ip->what ? ip->what : "", "progressDetail", "current", (json_int_t)ip->done, "total",
+		(json_int_t)ip->total, "index", (int)ip->index, "count", (int)ip->count));
+}
+
+static void *pull_main(void *arg)
+{
+	struct pull_stream *p = arg;
+	struct sn_err e = { 0 };
+	char digest[72] = "";
+	struct node_pull_opts o = { .insecure = p->insecure, .progress = pull_progress, .progress_data = p };
+	int r = node_image_pull(p->n, p->ref, &o, digest, &e);
+	if (r < 0)
+		pull_write(p, json_pack("{s:s, s:{s:s}}", "error", e.msg, "errorDetail", "message", e.msg));
+	else
+		pull_write(p, json_pack("{s:s, s:s}", "status", "Pulled", "digest", digest));
+	close(p->wfd);
+	p->wfd = -1;
+	return NULL;
+}
+
+static ssize_t pull_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct pull_stream *p = cls;
+	if (!p->started) {
+		if (pthread_create(&p->t, NULL, pull_main, p) != 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		p->started = true;
+	}
+	for (;;) {
+		ssize_t r = read(p->rfd, buf, max);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r > 0)
+			return r;
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+}
+
+static void pull_free(void *cls)
+{
+	struct pull_stream *p = cls;
+	close(p->rfd);   /* a writer still running gets EPIPE and finishes */
+	if (p->started)
+		pthread_join(p->t, NULL);
+	if (p->wfd >= 0)
+		close(p->wfd);
+	free(p->ref);
+	free(p);
+}
+
+static enum MHD_Result h_pull(struct api *a, struct MHD_Connection *c)
+{
+	const char *from = arg(c, "fromImage"), *tag = arg(c, "tag");
+	if (!from || !*from)
+		return send_error(c, 400, "fromImage: required");
+	struct pull_stream *p = calloc(1, sizeof(*p));
+	int fds[2];
+	if (!p || pipe2(fds, O_CLOEXEC) < 0) {
+		free(p);
+		return send_error(c, 500, "out of memory");
+	}
+	p->n = a->n;
+	p->rfd = fds[0];
+	p->wfd = fds[1];
+	p->insecure = arg_bool(c, "insecure");
+	if (asprintf(&p->ref, "%s%s%s", from, tag && *tag ? ":" : "", tag && *tag ? tag : "") < 0) {
+		p->ref = NULL;
+		pull_free(p);
+		return send_error(c, 500, "out of memory");
+	}
+	struct sn_err e = { 0 };
+	struct image_ref ir;
+	if (image_ref_parse(p->ref, &ir, &e) < 0) {
+		pull_free(p);
+		return send_err(c, -EINVAL, &e);
+	}
+	image_ref_free(&ir);
+	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, pull_reader,
+								       p, pull_free);
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result h_images(struct api *a, struct MHD_Connection *c, const char *url,
+				const char *method)
+{
+	struct sn_err e = { 0 };
+	json_t *out = NULL;
+	int r;
+	if (strcmp(url, "/images/json") == 0 && strcmp(method, "GET") == 0) {
+		r = node_image_list(a->n, &out, &e);
+		return r < 0 ? send_err(c, r, &e) : send_json(c, 200, out);
+	}
+	if (strcmp(url, "/images/create") == 0 && strcmp(method, "POST") == 0)
+		return h_pull(a, c);
+	if (strcmp(url, "/images/load") == 0 && strcmp(method, "POST") == 0) {
+		char digest[72] = "";
+		r = node_image_import(a->n, arg(c, "path"), arg(c, "name"), digest, &e);
+		return r < 0 ? send_err(c, r, &e)
+			     : send_json(c, 200, json_pack("{s:s}", "Digest", digest));
+	}
+	if (strncmp(url, "/images/", 8) == 0 && strcmp(method, "DELETE") == 0) {
+		r = node_image_remove(a->n, url + 8, arg_bool(c, "force"), &e);
+		return r < 0 ? send_err(c, r, &e)
+			     : send_json(c, 200, json_pack("[{s:s}]", "Untagged", url + 8));
+	}
+	return send_error(c, 404, "page not found");
 }
 
 static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char *url,
@@ -417,6 +570,8 @@ static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char
 		r = node_list(a->n, arg_bool(c, "all"), filters, &out, &e);
 		return r < 0 ? send_err(c, r, &e) : send_json(c, 200, out);
 	}
+	if (strncmp(url, "/images/", 8) == 0)
+		return h_images(a, c, url, method);
 	if (strcmp(url, "/containers/create") == 0) {
 		if (strcmp(method, "POST") != 0)
 			return send_error(c, 405, "method not allowed");
