@@ -118,6 +118,24 @@ static int bundle_customize(struct node *n, const char *id, const char *bundle, 
 	}
 	json_object_update(res, lim);
 	json_decref(lim);
+	/* The default devices every container gets (OCI "default devices"),
+	 * allowed in the device cgroup after the image bundle's deny-all —
+	 * what runc adds by itself and docker/podman write into the spec. */
+	json_t *devs = json_object_get(res, "devices");
+	if (json_is_array(devs)) {
+		static const struct { char type; int major, minor; } def[] = {
+			{ 'c', 1, 3 }, { 'c', 1, 5 }, { 'c', 1, 7 }, { 'c', 1, 8 }, { 'c', 1, 9 },
+			{ 'c', 5, 0 }, { 'c', 5, 1 }, { 'c', 5, 2 }, { 'c', 136, -1 },
+		};
+		for (size_t k = 0; k < SN_ARRAY_SIZE(def); k++) {
+			char t[2] = { def[k].type, 0 };
+			json_t *d = json_pack("{s:b, s:s, s:I, s:s}", "allow", 1, "type", t, "major",
+					      (json_int_t)def[k].major, "access", "rwm");
+			if (d && def[k].minor >= 0)
+				json_object_set_new(d, "minor", json_integer(def[k].minor));
+			json_array_append_new(devs, d);
+		}
+	}
 	const char *wd = json_string_value(json_object_get(cfg, "WorkingDir"));
 	if (wd)
 		json_object_set_new(json_object_get(spec, "process"), "cwd", json_string(wd));
