@@ -128,6 +128,10 @@ bool node_name_valid(const char *name);
 /* Signal by name ("TERM", "SIGKILL") or number into *sig; -EINVAL if bad. */
 int node_parse_signal(const char *s, int *sig);
 
+/* ---- stats.c */
+/* Docker's stats shape from the subnode's cgroup (zeros when not running). */
+int node_stats(struct node *n, const char *ref, json_t **out, struct sn_err *err);
+
 /* ---- images.c */
 struct image_progress;
 struct node_pull_opts {

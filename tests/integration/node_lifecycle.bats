@@ -152,6 +152,25 @@ teardown() { node_teardown; }
   [ "${lines[5]}" = last ]
 }
 
+@test "stats: one-shot and streaming samples from the slice's cgroup; live table in the CLI" {
+  sn run -d --name st busybox sh -c 'while true; do :; done' >/dev/null
+  run api GET '/containers/st/stats?stream=0'
+  [ "${lines[1]}" = 200 ]
+  local j=${lines[0]}
+  [ "$(echo "$j" | jq .pids_stats.limit)" = 64 ]
+  [ "$(echo "$j" | jq '.memory_stats.limit > 0 and .memory_stats.usage > 0')" = true ]
+  # a busy loop throttled to 1/128 of the CPUs: it used some, and not more
+  [ "$(echo "$j" | jq '.cpu_stats.cpu_usage.total_usage > 0 and .cpu_stats.cpu_usage.total_usage >= .precpu_stats.cpu_usage.total_usage and .precpu_stats.cpu_usage.total_usage > 0')" = true ]
+  run bash -c "curl -s -N --max-time 2.5 --unix-socket '$NODE_SOCK' http://x/containers/st/stats | wc -l"
+  [ "$output" -ge 2 ]
+  run sn stats --no-stream st
+  [ "$status" -eq 0 ]
+  [[ "${lines[1]}" == st\ * ]]
+  [[ "${lines[1]}" == *"/64"* ]]
+  run sn stats --no-stream --json
+  [ "$(echo "$output" | jq -r .name)" = st ]
+}
+
 @test "events stream create, start, die and destroy" {
   (timeout 6 "$NODE_BIN/subnode" events --json > "$NODE_DIR/events" 2>&1 &)
   sleep 0.5

@@ -36,5 +36,6 @@ int cmd_wait(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_node(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 #endif

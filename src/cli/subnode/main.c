@@ -95,6 +95,7 @@ static void usage(FILE *f)
 		"  logs [-f] [--tail N] [--since T] [-t] NAME\n"
 		"  wait NAME...                              wait for exit, print the exit code\n"
 		"  events [--since T] [--until T] [-f KEY=VALUE] [--json]\n"
+		"  stats [-a] [--no-stream] [--json] [NAME...]  live CPU, memory, pids, network\n"
 		"images:\n"
 		"  image pull REF [--insecure]   image import PATH [--name REF]\n"
 		"  image ls [-q] [--json]         image rm [-f] REF...\n"
@@ -151,7 +152,8 @@ int main(int argc, char **argv)
 	else if (strcmp(cmd, "events") == 0) rc = cmd_events(sub_argc, sub);
 	else if (strcmp(cmd, "image") == 0 || strcmp(cmd, "images") == 0) rc = cmd_image(sub_argc, sub);
 	else if (strcmp(cmd, "node") == 0 || strcmp(cmd, "info") == 0) rc = cmd_node(sub_argc, sub);
-	else if (strcmp(cmd, "stats") == 0 || strcmp(cmd, "exec") == 0) {
+	else if (strcmp(cmd, "stats") == 0) rc = cmd_stats(sub_argc, sub);
+	else if (strcmp(cmd, "exec") == 0) {
 		fprintf(stderr, "subnode: `%s` is not implemented yet\n", cmd);
 		rc = EXIT_USAGE;
 	} else {

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define BODY_MAX (1u << 20)
 
@@ -328,6 +329,108 @@ static enum MHD_Result h_events(struct api *a, struct MHD_Connection *c)
 	return ret;
 }
 
+/* ---- stats: one-shot (stream=0) or a JSON line a second, each carrying
+ * the previous sample as precpu_stats (Docker's shape). */
+
+struct stats_stream {
+	struct node *n;
+	struct MHD_Connection *c;
+	char id[256];
+	json_t *prev;
+	char *pending;
+	size_t plen, poff;
+	bool first;
+};
+
+static json_t *stats_sample(struct stats_stream *s, struct sn_err *e)
+{
+	json_t *cur = NULL;
+	if (node_stats(s->n, s->id, &cur, e) < 0)
+		return NULL;
+	json_object_set(cur, "precpu_stats", s->prev ? json_object_get(s->prev, "cpu_stats") : json_object());
+	json_decref(s->prev);
+	s->prev = json_incref(cur);
+	return cur;
+}
+
+static ssize_t stats_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stats_stream *s = cls;
+	for (;;) {
+		if (s->poff < s->plen) {
+			size_t k = s->plen - s->poff < max ? s->plen - s->poff : max;
+			memcpy(buf, s->pending + s->poff, k);
+			s->poff += k;
+			return (ssize_t)k;
+		}
+		free(s->pending);
+		s->pending = NULL;
+		s->plen = s->poff = 0;
+		if (!s->first) {
+			for (int i = 0; i < 10; i++)
+				if (client_gone(s->c, 100))
+					return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+		s->first = false;
+		struct sn_err e = { 0 };
+		json_t *j = stats_sample(s, &e);
+		if (!j)
+			return MHD_CONTENT_READER_END_OF_STREAM;   /* removed meanwhile */
+		char *t = sn_json_dump(j, false);
+		json_decref(j);
+		if (!t || asprintf(&s->pending, "%s\n", t) < 0) {
+			free(t);
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+		free(t);
+		s->plen = strlen(s->pending);
+	}
+}
+
+static void stats_free(void *cls)
+{
+	struct stats_stream *s = cls;
+	json_decref(s->prev);
+	free(s->pending);
+	free(s);
+}
+
+static enum MHD_Result h_stats(struct api *a, struct MHD_Connection *c, const char *id)
+{
+	struct stats_stream *s = calloc(1, sizeof(*s));
+	if (!s)
+		return send_error(c, 500, "out of memory");
+	s->n = a->n;
+	s->c = c;
+	s->first = true;
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	struct sn_err e = { 0 };
+	json_t *j = stats_sample(s, &e);
+	if (!j) {
+		stats_free(s);
+		return send_err(c, -e.code, &e);
+	}
+	const char *st = arg(c, "stream");
+	if (st && (strcmp(st, "0") == 0 || strcasecmp(st, "false") == 0)) {
+		/* Sample twice 100 ms apart so precpu_stats is useful, unless the
+		 * client asked for one-shot (it keeps its own previous sample). */
+		if (!arg_bool(c, "one-shot")) {
+			json_decref(j);
+			nanosleep(&(struct timespec){ 0, 100 * 1000000L }, NULL);
+			j = stats_sample(s, &e);
+		}
+		stats_free(s);
+		return j ? send_json(c, 200, j) : send_err(c, -e.code, &e);
+	}
+	json_decref(j);
+	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 8192, stats_reader,
+								       s, stats_free);
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 /* ---- containers */
 
 static enum MHD_Result h_create(struct api *a, struct MHD_Connection *c, struct req *rq)
@@ -363,6 +466,8 @@ static enum MHD_Result h_container(struct api *a, struct MHD_Connection *c, cons
 		}
 		if (strcmp(verb, "logs") == 0)
 			return h_logs(a, c, id);
+		if (strcmp(verb, "stats") == 0)
+			return h_stats(a, c, id);
 		return send_error(c, 404, "page not found");
 	}
 	if (strcmp(method, "POST") != 0)
