@@ -44,7 +44,9 @@ static json_t *state_obj(struct node *n, json_t *row)
 		"Error", json_string_value(json_object_get(row, "error")),
 		"StartedAt", started, "FinishedAt", finished);
 	if (o && json_string_length(h))
-		json_object_set_new(o, "Health", json_pack("{s:O}", "Status", h));
+		json_object_set_new(o, "Health", json_pack("{s:O, s:I, s:[{s:s}]}", "Status", h,
+			"FailingStreak", json_integer_value(json_object_get(status, "health_failing")),
+			"Log", "Output", json_string_value(json_object_get(status, "health_output")) ?: ""));
 	return o;
 }
 

@@ -136,7 +136,8 @@ int node_read_status(struct node *n, const char *id, json_t **out, struct sn_err
 			continue;
 		*eq = '\0';
 		long long v;
-		if (strcmp(l, "state") == 0 || strcmp(l, "error") == 0)
+		if (strcmp(l, "state") == 0 || strcmp(l, "error") == 0 || strcmp(l, "health") == 0 ||
+		    strcmp(l, "health_output") == 0)
 			json_object_set_new(o, l, json_string(eq + 1));
 		else if (sn_parse_i64(eq + 1, &v) == 0)
 			json_object_set_new(o, l, json_integer(v));
@@ -179,11 +180,43 @@ int node_spawn_supervisor(struct node *n, json_t *row, struct sn_err *err)
 	snprintf(lmax, sizeof(lmax), "%llu", (unsigned long long)n->cfg.log_max_size);
 	snprintf(lfiles, sizeof(lfiles), "%u", n->cfg.log_max_files);
 	const char *policy = json_string_value(json_object_get(cfg, "Restart"));
-	const char *argv[] = { n->sup_path, "--dir", dir, "--id", id, "--bundle", bundle,
+	const char *argv[128] = { n->sup_path, "--dir", dir, "--id", id, "--bundle", bundle,
 		"--runtime", n->runtime_path, "--runtime-root", n->runtime_root,
 		"--restart", policy ? policy : "no", "--restart-count", count,
 		"--log-max-size", lmax, "--log-max-files", lfiles, "--notify", n->notify_path,
 		"--sync-fd", "3", NULL };
+	/* Health check: Test[0] is the kind, the rest its arguments; times in
+	 * ns in the API, ms for the supervisor. */
+	json_t *hc = json_object_get(cfg, "Healthcheck");
+	json_t *test = json_object_get(hc, "Test");
+	const char *kind = json_string_value(json_array_get(test, 0));
+	char hms[4][32];
+	if (kind && strcmp(kind, "NONE") != 0 && json_array_size(test) > 1) {
+		size_t k = 0;
+		while (argv[k])
+			k++;
+		argv[k++] = "--health-kind";
+		argv[k++] = kind;
+		for (size_t t = 1; t < json_array_size(test) && k < 110; t++) {
+			argv[k++] = "--health-arg";
+			argv[k++] = json_string_value(json_array_get(test, t));
+		}
+		static const char *const keys[] = { "Interval", "Timeout", "StartPeriod", "Retries" };
+		static const char *const flags[] = { "--health-interval-ms", "--health-timeout-ms",
+						     "--health-start-ms", "--health-retries" };
+		for (int t = 0; t < 4; t++) {
+			json_int_t v = json_integer_value(json_object_get(hc, keys[t]));
+			if (v <= 0)
+				continue;
+			snprintf(hms[t], sizeof(hms[t]), "%lld", (long long)(t < 3 ? v / 1000000 : v));
+			argv[k++] = flags[t];
+			argv[k++] = hms[t];
+		}
+		const char *on = json_string_value(json_object_get(hc, "OnUnhealthy"));
+		if (on && strcmp(on, "restart") == 0)
+			argv[k++] = "--health-restart";
+		argv[k] = NULL;
+	}
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return sn_err_sys(err, "pipe");
@@ -280,6 +313,11 @@ int node_sync_status(struct node *n, const char *id, struct sn_err *err)
 		"restart_count", json_integer_value(json_object_get(st, "restart_count")),
 		"started_at", started, "finished_at", finished,
 		"error", json_string_value(json_object_get(st, "error")) ?: "");
+	const char *health = json_string_value(json_object_get(st, "health"));
+	const char *old_health = json_string_value(json_object_get(row, "health"));
+	bool health_changed = health && strcmp(health, old_health ? old_health : "") != 0;
+	if (f && health)
+		json_object_set_new(f, "health", json_string(health));
 	r = f ? node_db_update(n->db, id, f, err) : sn_err_set(err, ENOMEM, "status");
 	pthread_mutex_unlock(&n->lock);
 	if (r < 0)
@@ -290,6 +328,11 @@ int node_sync_status(struct node *n, const char *id, struct sn_err *err)
 	if (started != old_started && started && (strcmp(state, "running") == 0 || finished >= started))
 		node_event(n, "container", old_started ? "restart" : "start", id,
 			   json_pack("{s:s, s:s}", "name", name, "image", image));
+	if (health_changed && *health) {
+		char action[64];
+		snprintf(action, sizeof(action), "health_status: %s", health);
+		node_event(n, "container", action, id, json_pack("{s:s, s:s}", "name", name, "image", image));
+	}
 	if (finished != old_finished && finished) {
 		char code[16];
 		snprintf(code, sizeof(code), "%lld", (long long)json_integer_value(json_object_get(st, "exit_code")));

@@ -177,7 +177,7 @@ static int health(json_t *body, json_t *out, struct sn_err *err)
 	if (!json_is_object(h))
 		return sn_err_msg(err, EINVAL, "Healthcheck: must be an object");
 	static const char *const keys[] = { "Test", "Interval", "Timeout", "Retries", "StartPeriod",
-					    "StartInterval", NULL };
+					    "StartInterval", "OnUnhealthy", NULL };
 	int r = sn_json_only_keys(h, "Healthcheck", keys, err);
 	if (r < 0)
 		return r;
@@ -206,6 +206,14 @@ static int health(json_t *body, json_t *out, struct sn_err *err)
 			return sn_err_msg(err, EINVAL, "Healthcheck.%s: must be 0 or at least 1 ms (in ns)",
 					  nums[i]);
 		json_object_set_new(hc, nums[i], json_integer(v));
+	}
+	const char *on;
+	if ((r = sn_json_string(h, "Healthcheck", "OnUnhealthy", &on, err)) < 0)
+		return r;
+	if (r) {
+		if (strcmp(on, "none") && strcmp(on, "restart"))
+			return sn_err_msg(err, EINVAL, "Healthcheck.OnUnhealthy: `%s` is not none or restart", on);
+		json_object_set_new(hc, "OnUnhealthy", json_string(on));
 	}
 	json_object_set(out, "Healthcheck", hc);
 	return 0;

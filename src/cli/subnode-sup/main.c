@@ -22,7 +22,8 @@
  *      the daemon's notify socket (ignored when the daemon is down: the
  *      daemon reads every status file when it starts).
  * The first start's outcome goes to --sync-fd as "ok PID" or "error MSG" so
- * the daemon's start request can answer with the real error.
+ * the daemon's start request can answer with the real error. Health checks
+ * (--health-*) are in health.c; their state is part of the status file.
  */
 #include <stdarg.h>
 #include <errno.h>
@@ -35,7 +36,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -46,6 +51,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "health.h"
 
 #define LINE_MAX_LEN 16384
 #define BACKOFF_MIN_MS 100
@@ -61,6 +68,7 @@ static struct {
 	unsigned long long log_max;
 	unsigned log_files;
 	int sync_fd;
+	bool force_restart;     /* unhealthy with restart on: restart once, whatever the policy */
 } o = { .log_max = 10u << 20, .log_files = 3, .sync_fd = -1 };
 
 static struct {
@@ -104,9 +112,11 @@ static void write_status(void)
 	path_in_dir(path, sizeof(path), "status");
 	int n = snprintf(body, sizeof(body),
 			 "state=%s\npid=%d\nexit_code=%d\nrestart_count=%u\nstarted_at=%lld\n"
-			 "finished_at=%lld\nsup_pid=%d\noom=%d\nerror=%s\n",
+			 "finished_at=%lld\nsup_pid=%d\noom=%d\nerror=%s\nhealth=%s\nhealth_failing=%u\n"
+			 "health_output=%s\n",
 			 st.state, (int)st.pid, st.exit_code, st.restarts, st.started_at,
-			 st.finished_at, (int)getpid(), st.oom, st.error);
+			 st.finished_at, (int)getpid(), st.oom, st.error, health_status(), health_failing(),
+			 health_output());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
@@ -325,6 +335,37 @@ static int runtime_cmd(const char *cmd, const char *arg)
 	return p < 0 ? -1 : wait_for(p);
 }
 
+/* Bring `lo` up in the container's network namespace, as the CNI loopback
+ * plugin does for podman (some runtimes leave a new netns' lo down). Only
+ * when the container has a netns of its own: the host's is not ours. */
+static void loopback_up(pid_t pid)
+{
+	char p[64];
+	struct stat a, b;
+	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
+	if (stat(p, &a) < 0 || stat("/proc/self/ns/net", &b) < 0 || a.st_ino == b.st_ino)
+		return;
+	pid_t c = fork();
+	if (c == 0) {
+		int fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+			_exit(1);
+		int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		struct ifreq ifr = { 0 };
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+		if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+			_exit(1);
+		if (!(ifr.ifr_flags & IFF_UP)) {
+			ifr.ifr_flags |= IFF_UP;
+			if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	if (c > 0)
+		wait_for(c);
+}
+
 /* runtime create + start; on success st.pid is the container's init. */
 static int container_start(char *msg, size_t msgn)
 {
@@ -359,6 +400,8 @@ static int container_start(char *msg, size_t msgn)
 		close(fd);
 	}
 	st.pid = (pid_t)atoi(pidbuf);
+	if (rc == 0 && st.pid > 0)
+		loopback_up(st.pid);
 	if (rc != 0 || st.pid <= 0 || runtime_cmd("start", NULL) != 0) {
 		runtime_error(msg, msgn);
 		runtime_cmd("delete", "--force");
@@ -366,6 +409,17 @@ static int container_start(char *msg, size_t msgn)
 		return -1;
 	}
 	return 0;
+}
+
+/* `RUNTIME kill ID SIG`, not waited for here (the reaper collects it). */
+static void kill_container(int sig)
+{
+	char logp[4096], sigs[16];
+	path_in_dir(logp, sizeof(logp), "runtime.log");
+	snprintf(sigs, sizeof(sigs), "%d", sig);
+	char *argv[] = { (char *)o.runtime, "--root", (char *)o.runtime_root, "--log", logp,
+			 "--log-format", "json", "kill", (char *)o.id, sigs, NULL };
+	spawn(argv, -1, -1);
 }
 
 static bool stop_requested(void)
@@ -379,6 +433,10 @@ static bool should_restart(int code)
 {
 	if (stop_requested())
 		return false;
+	if (o.force_restart) {
+		o.force_restart = false;
+		return true;
+	}
 	switch (o.policy) {
 	case P_NO: return false;
 	case P_ON_FAILURE: return code != 0 && (o.max_retries == 0 || st.restarts < o.max_retries);
@@ -420,6 +478,7 @@ static void container_exited(int code)
 		if (err_s.fd >= 0 && pf[1].revents)
 			stream_read(&err_s, true);
 	}
+	health_stopped();
 	runtime_cmd("delete", "--force");
 	for (struct stream *s = &out_s; s; s = s == &out_s ? &err_s : NULL)
 		if (s->fd >= 0) {
@@ -441,7 +500,11 @@ int main(int argc, char **argv)
 		{ "runtime", 1, 0, 'r' }, { "runtime-root", 1, 0, 'R' }, { "restart", 1, 0, 'p' },
 		{ "restart-count", 1, 0, 'c' }, { "log-max-size", 1, 0, 's' },
 		{ "log-max-files", 1, 0, 'f' }, { "notify", 1, 0, 'n' }, { "sync-fd", 1, 0, 'y' },
+		{ "health-kind", 1, 0, 'K' }, { "health-arg", 1, 0, 'A' }, { "health-interval-ms", 1, 0, 'I' },
+		{ "health-timeout-ms", 1, 0, 'T' }, { "health-retries", 1, 0, 'N' },
+		{ "health-start-ms", 1, 0, 'S' }, { "health-restart", 0, 0, 'X' },
 		{ 0, 0, 0, 0 } };
+	struct health_opts hopt = { 0 };
 	int c;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
@@ -461,6 +524,20 @@ int main(int argc, char **argv)
 		case 'f': o.log_files = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'n': o.notify = optarg; break;
 		case 'y': o.sync_fd = atoi(optarg); break;
+		case 'K':
+			hopt.kind = strcmp(optarg, "CMD") == 0 ? HEALTH_CMD : strcmp(optarg, "CMD-SHELL") == 0
+				? HEALTH_SHELL : strcmp(optarg, "HTTP") == 0 ? HEALTH_HTTP
+				: strcmp(optarg, "TCP") == 0 ? HEALTH_TCP : HEALTH_NONE;
+			break;
+		case 'A':
+			if (hopt.argc < 63)
+				hopt.argv[hopt.argc++] = optarg;
+			break;
+		case 'I': hopt.interval_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'T': hopt.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'N': hopt.retries = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'S': hopt.start_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'X': hopt.restart = true; break;
 		default: return 2;
 		}
 	}
@@ -500,6 +577,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_open();
+	if (hopt.kind != HEALTH_NONE && hopt.argc == 0)
+		hopt.kind = HEALTH_NONE;
+	int hfd = health_init(&hopt, o.runtime, o.runtime_root, o.id);
 
 	if (container_start(st.error, sizeof(st.error)) < 0) {
 		st.state = "exited";
@@ -512,16 +592,17 @@ int main(int argc, char **argv)
 	st.state = "running";
 	st.started_at = now_ns();
 	st.error[0] = '\0';
+	health_started(st.pid);
 	publish();
 	sync_reply("ok %d", (int)st.pid);
 
 	unsigned backoff = BACKOFF_MIN_MS;
 	bool waiting = false;   /* in back-off before a restart */
 	for (;;) {
-		struct pollfd pf[4] = { { .fd = sfd, .events = POLLIN }, { .fd = tfd, .events = POLLIN },
+		struct pollfd pf[5] = { { .fd = sfd, .events = POLLIN }, { .fd = tfd, .events = POLLIN },
 					{ .fd = out_s.fd, .events = POLLIN },
-					{ .fd = err_s.fd, .events = POLLIN } };
-		if (poll(pf, 4, -1) < 0) {
+					{ .fd = err_s.fd, .events = POLLIN }, { .fd = hfd, .events = POLLIN } };
+		if (poll(pf, 5, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return 1;
@@ -530,6 +611,8 @@ int main(int argc, char **argv)
 			stream_read(&out_s, false);
 		if (pf[3].revents)
 			stream_read(&err_s, false);
+		if (pf[4].revents && health_on_timer())
+			publish();
 		if (pf[0].revents) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
@@ -542,6 +625,16 @@ int main(int argc, char **argv)
 			int status;
 			pid_t w;
 			while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+				bool hchanged = false;
+				if (health_on_child(w, status, &hchanged)) {
+					if (hchanged)
+						publish();
+					if (health_take_restart() && st.pid > 0) {
+						o.force_restart = true;
+						kill_container(SIGKILL);
+					}
+					continue;
+				}
 				if (w != st.pid || st.pid == 0)
 					continue;
 				int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -590,6 +683,7 @@ int main(int argc, char **argv)
 			st.state = "running";
 			st.started_at = now_ns();
 			st.error[0] = '\0';
+			health_started(st.pid);
 			publish();
 		}
 	}

@@ -149,6 +149,9 @@ int cmd_run(int argc, char **argv, bool create_only)
 		else if (TAKE(NULL, "--stop-signal", v)) json_object_set_new(body, "StopSignal", json_string(v));
 		else if (TAKE(NULL, "--stop-timeout", v)) json_object_set_new(body, "StopTimeout", json_integer(atoi(v)));
 		else if (TAKE(NULL, "--health-cmd", v)) json_object_set_new(health, "Test", json_pack("[s,s]", "CMD-SHELL", v));
+		else if (TAKE(NULL, "--health-http", v)) json_object_set_new(health, "Test", json_pack("[s,s]", "HTTP", v));
+		else if (TAKE(NULL, "--health-tcp", v)) json_object_set_new(health, "Test", json_pack("[s,s]", "TCP", v));
+		else if (TAKE(NULL, "--health-on-unhealthy", v)) json_object_set_new(health, "OnUnhealthy", json_string(v));
 		else if (TAKE(NULL, "--health-retries", v)) json_object_set_new(health, "Retries", json_integer(atoi(v)));
 		else if (TAKE(NULL, "--health-interval", v) || TAKE(NULL, "--health-timeout", v) ||
 			 TAKE(NULL, "--health-start-period", v)) {

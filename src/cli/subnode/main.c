@@ -103,8 +103,9 @@ static void usage(FILE *f)
 		"  node info [--json]\n\n"
 		"run/create options: --name N, --size S, -e K=V, --restart no|on-failure[:N]|always|unless-stopped,\n"
 		"  -v /host:/ctr[:ro], -l K=V, --entrypoint E, -w DIR, -u USER, --hostname H,\n"
-		"  --stop-signal S, --stop-timeout N, --health-cmd C, --health-interval D,\n"
-		"  --health-timeout D, --health-retries N, --health-start-period D, --json\n"
+		"  --stop-signal S, --stop-timeout N, --health-cmd C | --health-http [HOST:]PORT[/PATH] |\n"
+		"  --health-tcp [HOST:]PORT, --health-interval D, --health-timeout D, --health-retries N,\n"
+		"  --health-start-period D, --health-on-unhealthy none|restart, --json\n"
 		"the daemon: -H, else $SUBNODE_HOST, else unix:///run/subnode/subnoded.sock\n");
 }
 
