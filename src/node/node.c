@@ -8,6 +8,7 @@
  */
 #include "node/node.h"
 #include "node/db.h"
+#include "node/exec.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
@@ -111,6 +112,7 @@ int node_open(struct node *n, const struct node_config *cfg, const char *self_ex
 void node_close(struct node *n)
 {
 	node_notify_stop(n);
+	node_exec_free_all(n);
 	node_db_close(n->db);
 	if (n->images)
 		image_store_close(n->images);

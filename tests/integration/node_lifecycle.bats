@@ -195,6 +195,38 @@ teardown() { node_teardown; }
   grep -q '"health_status: unhealthy"' "$NODE_DIR/events"
 }
 
+@test "exec: output kept apart, stdin, exit codes, and -it gives a working shell with the terminal's size" {
+  sn run -d --name ex busybox sleep 1000 >/dev/null
+  run sn exec ex sh -c 'echo out; echo err >&2; exit 3'
+  [ "$status" -eq 3 ]
+  [ "$(sn exec ex sh -c 'echo out; echo err >&2' 2>/dev/null)" = out ]
+  [ "$(echo 'echo from-stdin; exit 9' | sn exec -i ex sh)" = from-stdin ]
+  run sn exec -e X=1 -w /tmp ex sh -c 'echo $X $(pwd)'
+  [ "$output" = "1 /tmp" ]
+  # an interactive shell on a real terminal (script(1) gives us one)
+  run bash -c "(sleep 1; printf 'stty size; echo \$((6*7)); hostname\n'; sleep 1; printf 'exit 4\n') |
+    script -qec 'stty rows 33 cols 101; $NODE_BIN/subnode exec -it ex sh' /dev/null | tr -d '\r'"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"33 101"* ]]
+  [[ "$output" == *42*ex* ]]
+  run script -qec "$NODE_BIN/subnode exec -it ex sh -c 'exit 5'" /dev/null
+  [ "$status" -eq 5 ]
+  # the API without an upgrade: the output as the body, Docker-framed
+  run api POST /containers/ex/exec -d '{"Cmd":["echo","plain"],"AttachStdout":true}'
+  [ "${lines[1]}" = 201 ]
+  local x
+  x=$(echo "${lines[0]}" | jq -r .Id)
+  run bash -c "curl -s --unix-socket '$NODE_SOCK' -X POST -d '{}' http://x/exec/$x/start | tail -c 6"
+  [ "$output" = plain ]
+  [ "$(api GET /exec/$x/json | head -1 | jq .ExitCode)" = 0 ]
+  run api POST /containers/ex/exec -d '{"Cmd":[]}'
+  [ "${lines[1]}" = 400 ]
+  sn stop -t 0 ex >/dev/null
+  run sn exec ex true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"not running"* ]]
+}
+
 @test "events stream create, start, die and destroy" {
   (timeout 6 "$NODE_BIN/subnode" events --json > "$NODE_DIR/events" 2>&1 &)
   sleep 0.5

@@ -37,5 +37,6 @@ int cmd_events(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
 
 #endif

@@ -96,6 +96,7 @@ static void usage(FILE *f)
 		"  wait NAME...                              wait for exit, print the exit code\n"
 		"  events [--since T] [--until T] [-f KEY=VALUE] [--json]\n"
 		"  stats [-a] [--no-stream] [--json] [NAME...]  live CPU, memory, pids, network\n"
+		"  exec [-i] [-t] [-d] [-e K=V] [-w DIR] [-u USER] NAME CMD...  (-it NAME sh: a shell)\n"
 		"images:\n"
 		"  image pull REF [--insecure]   image import PATH [--name REF]\n"
 		"  image ls [-q] [--json]         image rm [-f] REF...\n"
@@ -154,10 +155,8 @@ int main(int argc, char **argv)
 	else if (strcmp(cmd, "image") == 0 || strcmp(cmd, "images") == 0) rc = cmd_image(sub_argc, sub);
 	else if (strcmp(cmd, "node") == 0 || strcmp(cmd, "info") == 0) rc = cmd_node(sub_argc, sub);
 	else if (strcmp(cmd, "stats") == 0) rc = cmd_stats(sub_argc, sub);
-	else if (strcmp(cmd, "exec") == 0) {
-		fprintf(stderr, "subnode: `%s` is not implemented yet\n", cmd);
-		rc = EXIT_USAGE;
-	} else {
+	else if (strcmp(cmd, "exec") == 0) rc = cmd_exec(sub_argc, sub);
+	else {
 		fprintf(stderr, "subnode: unknown command `%s`\n", cmd);
 		usage(stderr);
 		rc = EXIT_USAGE;

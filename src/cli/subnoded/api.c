@@ -12,6 +12,7 @@
  * others 500. See docs/API.md.
  */
 #include "api.h"
+#include "node/exec.h"
 #include "node/logs.h"
 #include "image/image.h"
 #include "base/cleanup.h"
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define BODY_MAX (1u << 20)
@@ -472,6 +474,13 @@ static enum MHD_Result h_container(struct api *a, struct MHD_Connection *c, cons
 	}
 	if (strcmp(method, "POST") != 0)
 		return send_error(c, 405, "method not allowed");
+	if (strcmp(verb, "exec") == 0) {
+		_cleanup_json_ json_t *body = NULL;
+		r = sn_json_loadb(rq->body ? rq->body : "", rq->len, "request body", &body, &e);
+		if (r == 0)
+			r = node_exec_create(a->n, id, body, &out, &e);
+		return r < 0 ? send_err(c, r, &e) : send_json(c, MHD_HTTP_CREATED, out);
+	}
 	long t = arg_long(c, "t");
 	if (t == -2 || t > 3600)
 		return send_error(c, 400, "t: must be a number of seconds (0..3600)");
@@ -639,6 +648,184 @@ static enum MHD_Result h_images(struct api *a, struct MHD_Connection *c, const c
 	return send_error(c, 404, "page not found");
 }
 
+/* ---- exec: create, start (HTTP upgrade to a raw stream, as docker's
+ * hijack; without an Upgrade header the output is collected and sent as
+ * the body), resize, inspect. */
+
+struct exec_io {
+	struct node *n;
+	char id[40];
+	bool tty;
+	int pty, in, out, err;
+};
+
+static void exec_io_close(struct exec_io *x)
+{
+	if (x->pty >= 0) close(x->pty);
+	if (x->in >= 0) close(x->in);
+	if (x->out >= 0) close(x->out);
+	if (x->err >= 0) close(x->err);
+}
+
+static void exec_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
+			  size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct exec_io *x = cls;
+	node_exec_relay(sock, x->tty, x->pty, x->in, x->out, x->err, extra, extra_len);
+	node_exec_finish(x->n, x->id);   /* the exit code is known before the client sees EOF */
+	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+	free(x);
+}
+
+static void *exec_detached(void *arg)
+{
+	struct exec_io *x = arg;
+	char buf[4096];
+	for (int fd = 0; fd < 3; fd++) {
+		int f = fd == 0 ? (x->tty ? x->pty : x->out) : fd == 1 ? (x->tty ? -1 : x->err) : -1;
+		while (f >= 0 && read(f, buf, sizeof(buf)) > 0)
+			;
+	}
+	exec_io_close(x);
+	node_exec_finish(x->n, x->id);
+	free(x);
+	return NULL;
+}
+
+struct drain {
+	int fd;
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+
+static void *drain_main(void *arg)
+{
+	struct drain *d = arg;
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(d->fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)n, d->f);
+	return NULL;
+}
+
+static enum MHD_Result h_exec_start(struct api *a, struct MHD_Connection *c, const char *id,
+				    struct req *rq)
+{
+	struct sn_err e = { 0 };
+	_cleanup_json_ json_t *body = NULL;
+	bool detach = false;
+	if (rq->len) {
+		int r = sn_json_loadb(rq->body, rq->len, "request body", &body, &e);
+		if (r < 0)
+			return send_err(c, r, &e);
+		static const char *const keys[] = { "Detach", "Tty", "ConsoleSize", NULL };
+		if ((r = sn_json_only_keys(body, "", keys, &e)) < 0 ||
+		    (r = sn_json_bool(body, "", "Detach", &detach, &e)) < 0)
+			return send_err(c, r, &e);
+	}
+	struct exec_io *x = calloc(1, sizeof(*x));
+	if (!x)
+		return send_error(c, 500, "out of memory");
+	x->n = a->n;
+	snprintf(x->id, sizeof(x->id), "%s", id);
+	int r = node_exec_start(a->n, id, &x->tty, &x->pty, &x->in, &x->out, &x->err, &e);
+	if (r < 0) {
+		free(x);
+		return send_err(c, r, &e);
+	}
+	if (detach) {
+		if (x->in >= 0) {
+			close(x->in);
+			x->in = -1;
+		}
+		pthread_t t;
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&t, &at, exec_detached, x) != 0)
+			exec_detached(x);
+		pthread_attr_destroy(&at);
+		return send_empty(c, 200);
+	}
+	const char *up = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Upgrade");
+	if (up) {
+		struct MHD_Response *resp = MHD_create_response_for_upgrade(exec_upgraded, x);
+		MHD_add_response_header(resp, "Upgrade", "tcp");
+		MHD_add_response_header(resp, "Connection", "Upgrade");
+		MHD_add_response_header(resp, "Content-Type", "application/vnd.docker.raw-stream");
+		enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+		MHD_destroy_response(resp);
+		return ret;
+	}
+	/* No upgrade: no stdin; collect the output (framed unless a TTY). */
+	if (x->in >= 0) {
+		close(x->in);
+		x->in = -1;
+	}
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+		exec_io_close(x);
+		node_exec_finish(a->n, id);
+		free(x);
+		return send_error(c, 500, "socketpair failed");
+	}
+	shutdown(sp[1], SHUT_WR);   /* the relay sees no input */
+	struct drain d = { .fd = sp[1] };
+	d.f = open_memstream(&d.buf, &d.len);
+	pthread_t t;
+	bool drained = d.f && pthread_create(&t, NULL, drain_main, &d) == 0;
+	node_exec_relay(sp[0], x->tty, x->pty, -1, x->out, x->err, NULL, 0);
+	close(sp[0]);   /* the drain thread sees EOF */
+	node_exec_finish(a->n, id);
+	free(x);
+	if (drained)
+		pthread_join(t, NULL);
+	close(sp[1]);
+	if (d.f)
+		fclose(d.f);
+	struct MHD_Response *resp = d.buf && d.len
+		? MHD_create_response_from_buffer(d.len, d.buf, MHD_RESPMEM_MUST_FREE)
+		: MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	if (!d.len)
+		free(d.buf);
+	MHD_add_response_header(resp, "Content-Type", "application/vnd.docker.raw-stream");
+	enum MHD_Result ret = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result h_exec(struct api *a, struct MHD_Connection *c, const char *url,
+			      const char *method, struct req *rq)
+{
+	char id[64];
+	const char *rest = url + 6;   /* after "/exec/" */
+	const char *slash = strchr(rest, '/');
+	size_t il = slash ? (size_t)(slash - rest) : strlen(rest);
+	if (il == 0 || il >= sizeof(id) || !slash)
+		return send_error(c, 404, "page not found");
+	memcpy(id, rest, il);
+	id[il] = '\0';
+	const char *verb = slash + 1;
+	struct sn_err e = { 0 };
+	int r;
+	if (strcmp(verb, "start") == 0 && strcmp(method, "POST") == 0)
+		return h_exec_start(a, c, id, rq);
+	if (strcmp(verb, "resize") == 0 && strcmp(method, "POST") == 0) {
+		long h = arg_long(c, "h"), w = arg_long(c, "w");
+		if (h < 1 || w < 1 || h > 65535 || w > 65535)
+			return send_error(c, 400, "h and w: must be 1..65535");
+		r = node_exec_resize(a->n, id, (unsigned)h, (unsigned)w, &e);
+		return r < 0 ? send_err(c, r, &e) : send_empty(c, 200);
+	}
+	if (strcmp(verb, "json") == 0 && strcmp(method, "GET") == 0) {
+		json_t *out = NULL;
+		r = node_exec_inspect(a->n, id, &out, &e);
+		return r < 0 ? send_err(c, r, &e) : send_json(c, 200, out);
+	}
+	return send_error(c, 404, "page not found");
+}
+
 static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char *url,
 			     const char *method, struct req *rq)
 {
@@ -677,6 +864,8 @@ static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char
 	}
 	if (strncmp(url, "/images/", 8) == 0)
 		return h_images(a, c, url, method);
+	if (strncmp(url, "/exec/", 6) == 0)
+		return h_exec(a, c, url, method, rq);
 	if (strcmp(url, "/containers/create") == 0) {
 		if (strcmp(method, "POST") != 0)
 			return send_error(c, 405, "method not allowed");
@@ -791,7 +980,7 @@ int api_start(struct node *n, int listen_fd, const char *token, struct api **out
 		return sn_err_set(err, ENOMEM, "api");
 	}
 	a->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-				MHD_USE_ERROR_LOG, 0, NULL, NULL, handler, a,
+				MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE, 0, NULL, NULL, handler, a,
 				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
 				MHD_OPTION_LISTEN_SOCKET, listen_fd,
 				MHD_OPTION_NOTIFY_COMPLETED, completed, a,
