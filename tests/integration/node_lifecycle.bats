@@ -266,3 +266,23 @@ teardown() { node_teardown; }
   [ "$status" -eq 0 ]
   [ "$(echo "$output" | jq .Slices.Units)" = 128 ]
 }
+
+@test "TCP with TLS: the token is still required; plain HTTP is not served" {
+  node_stop_daemon
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$NODE_DIR/key.pem" -out "$NODE_DIR/cert.pem" 2>/dev/null
+  head -c 24 /dev/urandom | base64 > "$NODE_DIR/token"
+  printf 'tcp = 127.0.0.1:%s\ntoken_file = %s\ntls_cert = %s\ntls_key = %s\n' "$port" "$NODE_DIR/token" \
+    "$NODE_DIR/cert.pem" "$NODE_DIR/key.pem" > "$NODE_DIR/conf"
+  node_daemon --config "$NODE_DIR/conf"
+  run curl -s -o /dev/null -w '%{http_code}' --cacert "$NODE_DIR/cert.pem" "https://127.0.0.1:$port/info"
+  [ "$output" = 401 ]
+  run curl -s --cacert "$NODE_DIR/cert.pem" -H "Authorization: Bearer $(cat "$NODE_DIR/token")" "https://127.0.0.1:$port/info"
+  [ "$(echo "$output" | jq .Slices.Units)" = 128 ]
+  run curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://127.0.0.1:$port/info"
+  [ "$output" != 200 ]
+  [ "$output" != 401 ]
+}
+

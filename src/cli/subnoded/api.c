@@ -968,8 +968,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	sn_debug("http: %s", buf);
 }
 
-int api_start(struct node *n, int listen_fd, const char *token, struct api **out,
-	      struct sn_err *err)
+static int start(struct node *n, int listen_fd, const char *token, const char *cert,
+		 const char *key, struct api **out, struct sn_err *err)
 {
 	struct api *a = calloc(1, sizeof(*a));
 	if (!a)
@@ -979,9 +979,12 @@ int api_start(struct node *n, int listen_fd, const char *token, struct api **out
 		free(a);
 		return sn_err_set(err, ENOMEM, "api");
 	}
-	a->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-				MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE, 0, NULL, NULL, handler, a,
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE | (cert ? MHD_USE_TLS : 0);
+	a->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, a,
 				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
+				MHD_OPTION_HTTPS_MEM_CERT, cert ? cert : "",
+				MHD_OPTION_HTTPS_MEM_KEY, key ? key : "",
 				MHD_OPTION_LISTEN_SOCKET, listen_fd,
 				MHD_OPTION_NOTIFY_COMPLETED, completed, a,
 				MHD_OPTION_CONNECTION_LIMIT, 1024u,
@@ -993,6 +996,18 @@ int api_start(struct node *n, int listen_fd, const char *token, struct api **out
 	}
 	*out = a;
 	return 0;
+}
+
+int api_start(struct node *n, int listen_fd, const char *token, struct api **out,
+	      struct sn_err *err)
+{
+	return start(n, listen_fd, token, NULL, NULL, out, err);
+}
+
+int api_start_tls(struct node *n, int listen_fd, const char *token, const char *cert_pem,
+		  const char *key_pem, struct api **out, struct sn_err *err)
+{
+	return start(n, listen_fd, token, cert_pem, key_pem, out, err);
 }
 
 void api_stop(struct api *a)

@@ -205,7 +205,7 @@ int main(int argc, char **argv)
 	int rc = 1;
 	struct api *api = NULL, *tcp_api = NULL;
 	_cleanup_close_ int lfd = -1, tfd = -1;
-	_cleanup_free_ char *token = NULL;
+	_cleanup_free_ char *token = NULL, *cert = NULL, *key = NULL;
 	if (node_open(&n, &cfg, sl > 0 ? self : NULL, &err) < 0) {
 		sn_error("%s", err.msg);
 		goto out;
@@ -215,17 +215,23 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (n.cfg.tcp) {
+		size_t l;
+		if (n.cfg.tls_cert && (sn_read_file(n.cfg.tls_cert, 1 << 20, &cert, &l, &err) < 0 ||
+				       sn_read_file(n.cfg.tls_key, 1 << 20, &key, &l, &err) < 0)) {
+			sn_error("tls: %s", err.msg);
+			goto out;
+		}
 		if (read_token(n.cfg.token_file, &token, &err) < 0 ||
 		    (tfd = listen_tcp(n.cfg.tcp, &err)) < 0 ||
-		    api_start(&n, tfd, token, &tcp_api, &err) < 0) {
+		    (cert ? api_start_tls(&n, tfd, token, cert, key, &tcp_api, &err)
+			  : api_start(&n, tfd, token, &tcp_api, &err)) < 0) {
 			sn_error("%s", err.msg);
 			goto out;
 		}
-		if (n.cfg.tls_cert)
-			sn_warn("tls_cert: TLS is not implemented yet; the TCP listener is plain HTTP");
 	}
-	sn_info("subnoded %s ready: root %s, socket %s, runtime %s", NODE_VERSION, n.cfg.root,
-		n.cfg.socket, n.runtime_path);
+	sn_info("subnoded %s ready: root %s, socket %s, runtime %s%s%s%s", NODE_VERSION, n.cfg.root,
+		n.cfg.socket, n.runtime_path, n.cfg.tcp ? ", tcp " : "", n.cfg.tcp ? n.cfg.tcp : "",
+		n.cfg.tcp ? (cert ? " (TLS)" : " (plain HTTP)") : "");
 	int sig = 0;
 	while (sigwait(&mask, &sig) == 0 && sig == SIGHUP)
 		;
