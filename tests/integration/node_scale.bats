@@ -42,3 +42,7 @@ teardown() { node_teardown; }
   [ -z "$(node_leftovers)" ] || { node_leftovers; return 1; }
   [ "$(ls "$NODE_ROOT/images/snapshots" | wc -l)" = 0 ]
 }
+
+@test "kill -9 of subnoded during 128 creates, restart: every acknowledged subnode exists and runs, nothing orphaned" {
+  case_kill9_mid_create 128 1.2
+}
