@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -190,6 +191,10 @@ int main(int argc, char **argv)
 		node_config_free(&cfg);
 		return 1;
 	}
+	/* One thread per connection would give each its own malloc arena,
+	 * which keeps its freed memory: a few arenas hold the daemon's RSS
+	 * down (docs/BENCHMARKS.md, ## Node). */
+	mallopt(M_ARENA_MAX, 2);
 	signal(SIGPIPE, SIG_IGN);
 	sigset_t mask;
 	sigemptyset(&mask);
