@@ -284,5 +284,12 @@ teardown() { node_teardown; }
   run curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://127.0.0.1:$port/info"
   [ "$output" != 200 ]
   [ "$output" != 401 ]
+  run "$NODE_BIN/subnode" -H "https://127.0.0.1:$port" --tlscacert "$NODE_DIR/cert.pem" \
+    --token "$(cat "$NODE_DIR/token")" node info --json
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq .Slices.Units)" = 128 ]
+  run "$NODE_BIN/subnode" -H "https://127.0.0.1:$port" --tlscacert "$NODE_DIR/cert.pem" node info
+  [ "$status" -eq 1 ]
+  [[ "$output" == *unauthorized* ]]
 }
 

@@ -155,7 +155,7 @@ case_lifecycle() {
   [ "$(sn inspect "$name" | jq -r '.[0].State.Pid')" -gt 1 ]
   [ "$(sn inspect "$name" | jq -r '.[0].Size')" = small ]
   wait_for bash -c "[ \"\$('$NODE_BIN/subnode' logs $name 2>/dev/null)\" = 'hi out' ]"
-  [ "$(sn logs "$name" 2>&1 >/dev/null)" = "to err" ]
+  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' logs $name 2>&1 >/dev/null)\" = 'to err' ]"
   # the container is in its slice's cgroup, with the slice's limits
   local cg=$NODE_CG/$id
   [ "$(cat /sys/fs/cgroup/pids$cg/pids.max 2>/dev/null || cat /sys/fs/cgroup$cg/pids.max)" = 64 ]

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int client_init(struct client *c, const char *host, const char *token, struct sn_err *err)
+int client_init(struct client *c, const char *host, const char *token, const char *ca,
+		struct sn_err *err)
 {
 	memset(c, 0, sizeof(*c));
 	if (!host || !*host)
@@ -31,7 +32,7 @@ int client_init(struct client *c, const char *host, const char *token, struct sn
 	}
 	if (!c->base || (strncmp(host, "unix://", 7) == 0 && !c->unix_path))
 		return sn_err_set(err, ENOMEM, "client");
-	if (token && *token && !(c->token = strdup(token)))
+	if ((token && *token && !(c->token = strdup(token))) || (ca && *ca && !(c->ca = strdup(ca))))
 		return sn_err_set(err, ENOMEM, "client");
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	return 0;
@@ -42,6 +43,7 @@ void client_free(struct client *c)
 	free(c->unix_path);
 	free(c->base);
 	free(c->token);
+	free(c->ca);
 	curl_global_cleanup();
 	memset(c, 0, sizeof(*c));
 }
@@ -94,6 +96,8 @@ static int perform(struct client *c, const char *method, const char *path, json_
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	if (c->unix_path)
 		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->unix_path);
+	if (c->ca)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
 	if (txt) {

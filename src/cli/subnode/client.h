@@ -15,9 +15,11 @@ struct client {
 	char *unix_path;   /* unix://PATH */
 	char *base;        /* "http://localhost" or "http://host:port" */
 	char *token;       /* bearer, TCP only */
+	char *ca;          /* CA bundle for https:// (NULL: the system's) */
 };
 
-int client_init(struct client *c, const char *host, const char *token, struct sn_err *err);
+int client_init(struct client *c, const char *host, const char *token, const char *ca,
+		struct sn_err *err);
 void client_free(struct client *c);
 
 /* A request with an optional JSON body; *status gets the HTTP status and

@@ -3,7 +3,8 @@
  *   subnode [-H unix:///path | tcp://host:port] [--token T] COMMAND ...
  *
  * The daemon is found with -H, else $SUBNODE_HOST, else the default socket
- * /run/subnode/subnoded.sock; a TCP daemon takes --token or $SUBNODE_TOKEN.
+ * /run/subnode/subnoded.sock; a TCP daemon takes --token or $SUBNODE_TOKEN
+ * (https://HOST:PORT with TLS; --tlscacert or $SUBNODE_TLS_CA names its CA).
  * Tables for people, --json for scripts. Exit codes: 0 done, 1 the daemon
  * refused or failed (its message on stderr), 2 bad usage, 3 no daemon to
  * talk to; `run` without -d exits with the subnode's own exit code (125
@@ -85,7 +86,8 @@ void cli_print_json(json_t *j)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: subnode [-H unix:///PATH|tcp://HOST:PORT] [--token T] COMMAND [ARGS]\n\n"
+		"usage: subnode [-H unix:///PATH|tcp://HOST:PORT|https://HOST:PORT] [--token T]\n"
+		"               [--tlscacert FILE] COMMAND [ARGS]\n\n"
 		"subnodes:\n"
 		"  run [-d] [--rm] [OPTIONS] IMAGE [CMD...]  create and start (attached unless -d)\n"
 		"  create [OPTIONS] IMAGE [CMD...]           create only\n"
@@ -112,10 +114,12 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	const char *host = getenv("SUBNODE_HOST"), *token = getenv("SUBNODE_TOKEN");
+	const char *host = getenv("SUBNODE_HOST"), *token = getenv("SUBNODE_TOKEN"),
+		   *ca = getenv("SUBNODE_TLS_CA");
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (TAKE("-H", "--host", host) || TAKE(NULL, "--token", token))
+		if (TAKE("-H", "--host", host) || TAKE(NULL, "--token", token) ||
+		    TAKE(NULL, "--tlscacert", ca))
 			continue;
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
@@ -134,7 +138,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	struct sn_err err = { 0 };
-	if (client_init(&g_cli, host, token, &err) < 0) {
+	if (client_init(&g_cli, host, token, ca, &err) < 0) {
 		fprintf(stderr, "subnode: %s\n", err.msg);
 		return EXIT_USAGE;
 	}
