@@ -134,10 +134,10 @@ node_teardown() {
   rm -rf "$NODE_DIR"
 }
 
-# wait_for CMD...: retry for up to 10 s.
+# wait_for CMD...: retry for up to 10 s (WAIT_TRIES × 0.1 s).
 wait_for() {
   local i
-  for i in $(seq 100); do "$@" && return 0; sleep 0.1; done
+  for i in $(seq "${WAIT_TRIES:-100}"); do "$@" && return 0; sleep 0.1; done
   "$@"
 }
 
