@@ -199,6 +199,7 @@ int node_destroy(struct node *n, json_t *row, struct sn_err *err)
 	const char *id = row_id(row);
 	struct sn_err e2 = { 0 };
 	node_runtime(n, NULL, &e2, "delete", "--force", id, (char *)NULL);
+	node_crashpoint(n, "destroy-runtime");
 	_cleanup_free_ char *bundle = node_subnode_dir(n, id, "bundle");
 	_cleanup_free_ char *dir = node_subnode_dir(n, id, NULL);
 	if (!bundle || !dir)
@@ -215,8 +216,10 @@ int node_destroy(struct node *n, json_t *row, struct sn_err *err)
 	image_store_close(s);
 	if (r < 0)
 		return sn_err_wrap(err, "remove `%s`", row_name(row));
+	node_crashpoint(n, "destroy-bundle");
 	if ((r = sn_rm_rf(dir, err)) < 0)
 		return r;
+	node_crashpoint(n, "destroy-dir");
 	pthread_mutex_lock(&n->lock);
 	r = node_db_delete(n->db, id, err);
 	pthread_mutex_unlock(&n->lock);
@@ -267,12 +270,19 @@ int node_create(struct node *n, const char *name, json_t *body, bool start, json
 	pthread_mutex_unlock(&n->lock);
 	if (r < 0)
 		return r;
+	node_crashpoint(n, "create-row");
 	_cleanup_free_ char *dir = node_subnode_dir(n, id, NULL);
 	r = dir ? sn_mkdir_p(dir, 0700, err) : sn_err_set(err, ENOMEM, "create");
-	if (r == 0)
+	if (r == 0) {
+		node_crashpoint(n, "create-dir");
 		r = make_bundle(n, id, name, cfg, err);
-	if (r == 0)
+	}
+	if (r == 0) {
+		node_crashpoint(n, "create-bundle");
 		r = update(n, id, json_pack("{s:s}", "state", "created"), err);
+	}
+	if (r == 0)
+		node_crashpoint(n, "create-created");
 	if (r < 0) {
 		struct sn_err e3 = { 0 };
 		if (node_destroy(n, row, &e3) < 0)
@@ -307,8 +317,12 @@ int node_start(struct node *n, const char *ref, struct sn_err *err)
 	r = mark(n, id, "stop", false, err);
 	if (r == 0)
 		r = update(n, id, json_pack("{s:s, s:s}", "desired", "running", "error", ""), err);
-	if (r == 0)
+	if (r == 0) {
+		node_crashpoint(n, "start-desired");
 		r = node_spawn_supervisor(n, row, err);
+	}
+	if (r == 0)
+		node_crashpoint(n, "start-spawned");
 	struct sn_err e2 = { 0 };
 	node_sync_status(n, id, &e2);
 	if (r < 0) {
@@ -339,14 +353,20 @@ static void poke(struct node *n, const char *id)
 }
 
 /* Signal, wait, then KILL; with the supervisor's stop mark set first. */
-static int halt(struct node *n, json_t *row, int sig, int timeout_s, struct sn_err *err)
+static int halt(struct node *n, json_t *row, const char *what, int sig, int timeout_s,
+		struct sn_err *err)
 {
 	const char *id = row_id(row);
 	char sigs[16];
 	snprintf(sigs, sizeof(sigs), "%d", sig);
 	struct sn_err e2 = { 0 };
+	char cp[32];
+	snprintf(cp, sizeof(cp), "%s-marked", what);
+	node_crashpoint(n, cp);
 	node_runtime(n, NULL, &e2, "kill", id, sigs, (char *)NULL);
 	poke(n, id);
+	snprintf(cp, sizeof(cp), "%s-signalled", what);
+	node_crashpoint(n, cp);
 	if (wait_gone(n, id, timeout_s * 1000))
 		return 0;
 	node_runtime(n, NULL, &e2, "kill", id, "9", (char *)NULL);
@@ -380,7 +400,7 @@ int node_stop(struct node *n, const char *ref, const char *signal, int timeout,
 		r = mark(n, id, "stop", true, err);
 	bool was = r == 0 && node_supervisor_alive(n, id, NULL);
 	if (was)
-		r = halt(n, row, sig, timeout, err);
+		r = halt(n, row, "stop", sig, timeout, err);
 	struct sn_err e2 = { 0 };
 	node_sync_status(n, id, &e2);
 	busy_release(n, id);
@@ -447,9 +467,11 @@ int node_remove(struct node *n, const char *ref, bool force, struct sn_err *err)
 	if (r == 0)
 		r = mark(n, id, "stop", true, err);
 	if (r == 0 && node_supervisor_alive(n, id, NULL))
-		r = halt(n, row, SIGKILL, 0, err);
-	if (r == 0)
+		r = halt(n, row, "remove", SIGKILL, 0, err);
+	if (r == 0) {
+		node_crashpoint(n, "remove-halted");
 		r = node_destroy(n, row, err);
+	}
 	busy_release(n, id);
 	if (r < 0)
 		return r;

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,6 +55,14 @@ static int copy_config(struct node_config *dst, const struct node_config *src, s
 	return fail ? sn_err_set(err, ENOMEM, "config") : 0;
 }
 
+void node_crashpoint(struct node *n, const char *step)
+{
+	if (!n->crash_at || strcmp(n->crash_at, step) != 0)
+		return;
+	sn_warn("SUBNODED_CRASH_AT=%s: killing the daemon here", step);
+	kill(getpid(), SIGKILL);
+}
+
 int node_open(struct node *n, const struct node_config *cfg, const char *self_exe,
 	      struct sn_err *err)
 {
@@ -62,6 +71,9 @@ int node_open(struct node *n, const struct node_config *cfg, const char *self_ex
 	pthread_mutex_init(&n->lock, NULL);
 	pthread_mutex_init(&n->images_lock, NULL);
 	n->started_at = node_now_ns();
+	const char *crash = getenv("SUBNODED_CRASH_AT");
+	if (crash && *crash && !(n->crash_at = strdup(crash)))
+		return sn_err_set(err, ENOMEM, "node");
 	int r = copy_config(&n->cfg, cfg, err);
 	if (r < 0)
 		return r;
@@ -123,6 +135,7 @@ void node_close(struct node *n)
 	free(n->runtime_root);
 	free(n->subnodes_dir);
 	free(n->notify_path);
+	free(n->crash_at);
 	node_config_free(&n->cfg);
 	pthread_mutex_destroy(&n->lock);
 	pthread_mutex_destroy(&n->images_lock);

@@ -56,7 +56,17 @@ struct node {
 	pthread_t notify_thread;
 	bool notify_running;
 	int64_t started_at;
+	char *crash_at;               /* fault injection: see node_crashpoint */
 };
+
+/* Fault injection for the crash tests: when $SUBNODED_CRASH_AT names this
+ * step (read once by node_open), the daemon kills itself with SIGKILL
+ * right here, as a kill -9 between two steps would. Steps: create-row,
+ * create-dir, create-bundle, create-created, start-desired, start-spawned,
+ * stop-marked, stop-signalled, remove-marked (running only),
+ * remove-signalled (running only), remove-halted,
+ * destroy-runtime, destroy-bundle, destroy-dir. */
+void node_crashpoint(struct node *n, const char *step);
 
 /* Open the root (creating it), the db and the image store; find the runtime
  * and the supervisor; compute slices; repair the state (reconcile.c);

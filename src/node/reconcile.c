@@ -5,7 +5,8 @@
  *              state, snapshot, bundle, directory, row).
  *   removing   finish the removal.
  *   otherwise  a live supervisor (its flock held) is adopted: its status is
- *              folded into the row. Without one, a container the runtime
+ *              folded into the row — unless a stop was under way (desired
+ *              stopped + stop mark), which is finished with SIGKILL. Without one, a container the runtime
  *              still knows is an orphan and is deleted (kill + cgroup);
  *              then, if the row wants it running (desired=running and no
  *              stop mark) and the supervisor did not end on its own (its
@@ -23,7 +24,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <time.h>
 
 static int repair_row(struct node *n, json_t *row, struct sn_err *err)
 {
@@ -35,8 +38,24 @@ static int repair_row(struct node *n, json_t *row, struct sn_err *err)
 			state[0] == 'c' ? "create" : "remove", name);
 		return node_destroy(n, row, err);
 	}
-	if (node_supervisor_alive(n, id, NULL))
+	_cleanup_free_ char *stopmark = node_subnode_dir(n, id, "stop");
+	bool stopped = strcmp(json_string_value(json_object_get(row, "desired")), "stopped") == 0 &&
+		       stopmark && sn_path_exists(stopmark);
+	if (node_supervisor_alive(n, id, NULL)) {
+		if (!stopped)
+			return node_sync_status(n, id, err);
+		/* A stop was under way: finish it (it had been signalled, or was
+		 * about to be; its timeout is not kept, so KILL). */
+		sn_info("repair: the stop of `%s` was interrupted; finishing it", name);
+		int pid = 0;
+		struct sn_err e1 = { 0 };
+		node_runtime(n, NULL, &e1, "kill", id, "9", (char *)NULL);
+		if (node_supervisor_alive(n, id, &pid) && pid > 1)
+			kill(pid, SIGUSR1);
+		for (int i = 0; i < 500 && node_supervisor_alive(n, id, NULL); i++)
+			nanosleep(&(struct timespec){ 0, 20 * 1000000L }, NULL);
 		return node_sync_status(n, id, err);
+	}
 	/* No supervisor: any runtime container is an orphan. */
 	struct sn_err e2 = { 0 };
 	node_runtime(n, NULL, &e2, "delete", "--force", id, (char *)NULL);
