@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -276,6 +277,40 @@ int node_spawn_supervisor(struct node *n, json_t *row, struct sn_err *err)
 	return sn_err_msg(err, EIO, "start `%s`: the supervisor `%s` gave no answer", id, n->sup_path);
 }
 
+struct autoremove { struct node *n; char id[80]; };
+
+static void *autoremove_main(void *arg)
+{
+	struct autoremove *a = arg;
+	struct sn_err e = { 0 };
+	/* busy (a stop or start still folding its status): try again shortly */
+	for (int i = 0; i < 50; i++) {
+		int r = node_remove(a->n, a->id, true, &e);
+		if (r != -EBUSY)
+			break;
+		nanosleep(&(struct timespec){ 0, 100 * 1000000L }, NULL);
+	}
+	free(a);
+	return NULL;
+}
+
+/* HostConfig.AutoRemove: remove the subnode once it has ended for good. */
+static void autoremove(struct node *n, const char *id)
+{
+	struct autoremove *a = calloc(1, sizeof(*a));
+	if (!a)
+		return;
+	a->n = n;
+	snprintf(a->id, sizeof(a->id), "%s", id);
+	pthread_t t;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &at, autoremove_main, a) != 0)
+		free(a);
+	pthread_attr_destroy(&at);
+}
+
 static const char *status_to_state(const char *s)
 {
 	if (!s || !*s)
@@ -338,6 +373,8 @@ int node_sync_status(struct node *n, const char *id, struct sn_err *err)
 		snprintf(code, sizeof(code), "%lld", (long long)json_integer_value(json_object_get(st, "exit_code")));
 		node_event(n, "container", "die", id, json_pack("{s:s, s:s, s:s}", "name", name,
 			   "image", image, "exitCode", code));
+		if (strcmp(state, "exited") == 0 && json_is_true(json_object_get(cfg, "AutoRemove")))
+			autoremove(n, id);
 	}
 	return 0;
 }

@@ -38,6 +38,10 @@ teardown() { node_teardown; }
   [[ "$output" == *err* ]]
   run sn inspect att
   [ "$status" -eq 1 ]
+  # -d --rm: the daemon removes it when it ends (HostConfig.AutoRemove)
+  sn run -d --rm --name autorm busybox sh -c 'sleep 0.3' >/dev/null
+  wait_for bash -c "! '$NODE_BIN/subnode' inspect autorm >/dev/null 2>&1"
+  [ -z "$(node_leftovers)" ]
 }
 
 @test "restart policy with back-off; restart count and subnodes survive a kill -9 of the daemon" {

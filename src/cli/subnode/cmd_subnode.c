@@ -189,6 +189,10 @@ int cmd_run(int argc, char **argv, bool create_only)
 	if (json_object_size(labels)) json_object_set(body, "Labels", labels);
 	if (json_object_size(health)) json_object_set(body, "Healthcheck", health);
 	if (json_array_size(binds)) json_object_set(hc, "Binds", binds);
+	/* --rm: with -d the daemon removes it when it ends; attached, we do
+	 * after reading its exit code. */
+	if (rm && detach && !create_only)
+		json_object_set_new(hc, "AutoRemove", json_true());
 	if (json_object_size(hc)) json_object_set(body, "HostConfig", hc);
 
 	_cleanup_free_ char *path = NULL, *en = name ? esc(name) : NULL;
