@@ -78,7 +78,7 @@ int node_db_open(const char *path, struct node_db **out, struct sn_err *err)
 	}
 	sqlite3_busy_timeout(db->h, 5000);
 	char *msg = NULL;
-	rc = sqlite3_exec(db->h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &msg);
+	rc = sqlite3_exec(db->h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-256;", NULL, NULL, &msg);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db->h, schema, NULL, NULL, &msg);
 	if (rc == SQLITE_OK)

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -383,13 +385,25 @@ static void *notify_main(void *arg)
 {
 	struct node *n = arg;
 	char buf[256];
+	/* Wake every 2 s when idle to give freed heap back to the system: a
+	 * burst of requests (128 creates) leaves it fragmented otherwise. */
+	struct timeval tv = { .tv_sec = 2 };
+	setsockopt(n->notify_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	bool busy = false;
 	for (;;) {
 		ssize_t r = recv(n->notify_fd, buf, sizeof(buf) - 1, 0);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				if (busy)
+					malloc_trim(0);
+				busy = false;
+				continue;
+			}
 			break;
 		}
+		busy = true;
 		buf[r] = '\0';
 		if (r == 0 || strcmp(buf, "\x04quit") == 0)
 			break;
