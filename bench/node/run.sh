@@ -130,15 +130,16 @@ Memory, with $N running (KiB; RSS counts shared library pages, PSS shares them o
 Targets: daemon ≤ 8 MiB, supervisor ≤ 0.5 MiB.
 
 Reading the figures: the machine is shared (other builds and tests run on its two
-cores), so the start times move between runs by ±50 %; both sides run in the same
-script back to back. The supervisor links libc only: its RSS is glibc's shared pages,
-its own memory (PSS) is ~0.14 MiB — below conmon's. The daemon is over its RSS target:
-about 10 MiB of it are shared libraries it links for the image layer (libcurl with
-GnuTLS/krb5, libarchive with libxml2/ICU/libstdc++, OpenSSL, SQLite), ~5 MiB
-anonymous at idle, and the growth with 128 subnodes comes from the
-thread-per-connection HTTP server (glibc keeps the stacks of finished threads
-cached). Next steps: pull/import in a helper process (the daemon then drops libcurl
-and libarchive), a bounded thread pool or MHD's internal select mode.
+cores), so start times move between runs by ±50 % (tests/integration/node_scale.bats
+has measured 2.2–2.8 s for the same 128 at quieter moments); both sides run in the
+same script, back to back. The supervisor links libc only: its RSS is glibc's shared
+pages, its own memory (PSS) ~0.14 MiB, below conmon's. The daemon is over its RSS
+target: ~10 MiB are shared libraries linked for the image layer (libcurl with its TLS
+and krb5, libarchive with libxml2/ICU/libstdc++, OpenSSL, SQLite) and GnuTLS for the
+TCP listener; the rest is heap and the per-connection threads' stacks (the glibc stack
+cache is off and the heap is trimmed when idle). Next: pull/import/unpack in a helper
+process so the daemon drops libcurl and libarchive, and a bounded worker pool instead
+of a thread per connection.
 EOT
 )
 echo "$report"
