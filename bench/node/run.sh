@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# bench/node/run.sh — 128 subnodes: cold start to all running, ours vs
+# `podman run -d` of the same busybox image with the same OCI runtime, in
+# one run; RSS of subnoded managing 128 subnodes, of one subnode-sup and of
+# one conmon. Results go to docs/BENCHMARKS.md under "## Node" (the section
+# is replaced) unless --no-write.
+#
+#   bench/node/run.sh [--count N] [--parallel P] [--runtime subrun|runc] [--no-write]
+#
+# Both sides start N `sleep` containers from the same OCI layout with P
+# clients in parallel (xargs -P), no network (ours: a netns with lo; podman:
+# --network none), cgroupfs, podman on its own --root/--runroot (vfs).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REPO=$(pwd)
+N=128 P=16 RT=subrun WRITE=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --count) N=$2; shift ;;
+    --parallel) P=$2; shift ;;
+    --runtime) RT=$2; shift ;;
+    --no-write) WRITE=0 ;;
+    *) echo "usage: $0 [--count N] [--parallel P] [--runtime subrun|runc] [--no-write]" >&2; exit 2 ;;
+  esac
+  shift
+done
+BIN=$REPO/build/bin
+[ -x "$BIN/subnoded" ] || make -j2 all >/dev/null
+RTPATH=$RT
+[ "$RT" = subrun ] && RTPATH=$BIN/subrun
+W=/tmp/sn-bench-node-$$   # lowercase: podman names the image after the path
+mkdir "$W"
+CG=/sn-bench-$$
+DPID=
+PODMAN=(podman --root "$W/podman" --runroot "$W/podman-run" --storage-driver vfs
+        --cgroup-manager cgroupfs --events-backend file --runtime "$RTPATH")
+cleanup() {
+  set +e
+  if [ -n "$DPID" ]; then
+    SUBNODE_HOST=unix://$W/api.sock "$BIN/subnode" rm -f $(SUBNODE_HOST=unix://$W/api.sock "$BIN/subnode" ps -aq) >/dev/null 2>&1
+    kill "$DPID"; wait "$DPID" 2>/dev/null
+  fi
+  "${PODMAN[@]}" rm -a -f -t 0 >/dev/null 2>&1
+  "${PODMAN[@]}" rmi -a -f >/dev/null 2>&1
+  for m in $(awk -v p="$W" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo | sort -r); do umount -l "$m"; done
+  for d in $(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name "sn-bench-$$"); do
+    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
+  rm -rf "$W"
+}
+trap cleanup EXIT
+
+# the image: busybox-static in an OCI layout (umoci)
+source tests/lib/node.bash
+node_make_layout "$W/layout"
+
+now() { date +%s.%N; }
+kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+pss() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
+
+echo "== ours: subnoded + subnode-sup + $RT, $N subnodes, $P clients" >&2
+"$BIN/subnode-image" --root "$W/root/images" import "$W/layout" --name busybox >/dev/null
+"$BIN/subnoded" --root "$W/root" --socket "$W/api.sock" --cgroup-parent "$CG" --runtime "$RT" \
+  --log "$W/daemon.log" &
+DPID=$!
+export SUBNODE_HOST=unix://$W/api.sock
+for i in $(seq 100); do "$BIN/subnode" node info >/dev/null 2>&1 && break; sleep 0.05; done
+d_rss0=$(kib "$DPID")
+t0=$(now)
+seq "$N" | xargs -P "$P" -I{} "$BIN/subnode" run -d --name b{} busybox sleep 100000 >/dev/null
+t1=$(now)
+running=$("$BIN/subnode" ps -q | wc -l)
+ours=$(printf '%.2f' "$(echo "$t1 - $t0" | bc)")
+d_rss=$(kib "$DPID"); d_pss=$(pss "$DPID")
+sup=$(pgrep -f "subnode-sup --dir $W/root" | head -1)
+s_rss=$(kib "$sup"); s_pss=$(pss "$sup")
+echo "ours: $running running in $ours s; daemon RSS $d_rss KiB (idle $d_rss0), PSS $d_pss; sup RSS $s_rss PSS $s_pss" >&2
+t2=$(now)
+"$BIN/subnode" ps -q | xargs -P "$P" -n 8 "$BIN/subnode" rm -f >/dev/null
+ours_rm=$(printf '%.2f' "$(echo "$(now) - $t2" | bc)")
+kill "$DPID"; wait "$DPID" 2>/dev/null || true; DPID=
+
+echo "== podman run -d --runtime $RT, $N containers, $P clients" >&2
+# podman's defaults ask the runtime for what ours does not do either (a
+# ping_group_range sysctl, RLIMIT_NOFILE raised past our hard limit): off,
+# so both sides start the same container.
+printf '[containers]\ndefault_sysctls = []\ndefault_ulimits = []\n' > "$W/containers.conf"
+export CONTAINERS_CONF=$W/containers.conf
+"${PODMAN[@]}" pull -q "oci:$W/layout:latest" >/dev/null 2>&1
+img=$("${PODMAN[@]}" images -q | head -1)
+"${PODMAN[@]}" run --rm --network none "$img" true >/dev/null   # warm podman's own setup once
+t0=$(now)
+seq "$N" | xargs -P "$P" -I{} "${PODMAN[@]}" run -d --network none --name p{} "$img" sleep 100000 >/dev/null
+t1=$(now)
+prunning=$("${PODMAN[@]}" ps -q | wc -l)
+theirs=$(printf '%.2f' "$(echo "$t1 - $t0" | bc)")
+conmon=$(pgrep -f "conmon.*$W/podman" | head -1)
+c_rss=$(kib "$conmon"); c_pss=$(pss "$conmon")
+echo "podman: $prunning running in $theirs s; conmon RSS $c_rss PSS $c_pss" >&2
+t2=$(now)
+"${PODMAN[@]}" rm -a -f -t 0 >/dev/null
+theirs_rm=$(printf '%.2f' "$(echo "$(now) - $t2" | bc)")
+ratio=$(printf '%.2f' "$(echo "scale=4; $ours / $theirs" | bc)")
+
+report=$(cat <<EOT
+## Node
+
+bench/node/run.sh, $(date -u +%F), $(nproc) CPUs, $(uname -r). $N busybox-static \`sleep\`
+containers from one OCI layout, $P clients in parallel (\`xargs -P $P\`), runtime **$RT** on
+both sides, no network (ours: own netns with lo; podman: \`--network none\`), cgroupfs.
+podman $(podman --version | awk '{print $3}') on its own root (vfs), one warm-up run first.
+Optimised build (build/bin). One run each, in the same script.
+
+| | $N created → all running | removed (rm -f) | running |
+|---|---|---|---|
+| subnoded (\`subnode run -d\`) | $ours s | $ours_rm s | $running |
+| podman run -d | $theirs s | $theirs_rm s | $prunning |
+| ratio ours / podman | $ratio | | |
+
+Targets: ≤ 3 s on 2 cores and ≤ 0.3 × podman.
+
+Memory, with $N running (KiB; RSS counts shared library pages, PSS shares them out):
+
+| process | RSS | PSS |
+|---|---|---|
+| subnoded managing $N | $d_rss (idle, 0 subnodes: $d_rss0) | $d_pss |
+| one subnode-sup | $s_rss | $s_pss |
+| one conmon (podman) | $c_rss | $c_pss |
+
+Targets: daemon ≤ 8 MiB, supervisor ≤ 0.5 MiB.
+
+Reading the figures: the machine is shared (other builds and tests run on its two
+cores), so start times move between runs by ±50 % (tests/integration/node_scale.bats
+has measured 2.2–2.8 s for the same 128 at quieter moments); both sides run in the
+same script, back to back. The supervisor links libc only: its RSS is glibc's shared
+pages, its own memory (PSS) ~0.14 MiB, below conmon's. The daemon is over its RSS
+target: ~10 MiB are shared libraries linked for the image layer (libcurl with its TLS
+and krb5, libarchive with libxml2/ICU/libstdc++, OpenSSL, SQLite) and GnuTLS for the
+TCP listener; the rest is heap and the per-connection threads' stacks (the glibc stack
+cache is off and the heap is trimmed when idle). Next: pull/import/unpack in a helper
+process so the daemon drops libcurl and libarchive, and a bounded worker pool instead
+of a thread per connection.
+EOT
+)
+echo "$report"
+if [ "$WRITE" = 1 ]; then
+  f=docs/BENCHMARKS.md
+  python3 - "$f" "$report" <<'PY'
+import sys, re
+path, section = sys.argv[1], sys.argv[2].rstrip() + "\n"
+text = open(path).read()
+m = re.search(r"^## Node\n.*?(?=^## |\Z)", text, flags=re.S | re.M)
+text = text[:m.start()] + section + ("\n" if text[m.end():] else "") + text[m.end():] if m else text.rstrip() + "\n\n" + section
+open(path, "w").write(text)
+PY
+fi

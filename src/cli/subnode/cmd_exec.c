@@ -1,0 +1,276 @@
+/* cmd_exec.c — `subnode exec [-i] [-t] [-d] [-e K=V] [-w DIR] [-u USER] NAME CMD...`
+ *
+ * Creates the exec with one API call, then starts it on a raw connection
+ * of its own: an HTTP request with `Connection: Upgrade` / `Upgrade: tcp`,
+ * a 101 answer, and from then on the socket carries the process's
+ * terminal (with -t) or Docker's framed stdout/stderr, and our stdin.
+ * With -t on a terminal, ours goes raw (restored on the way out) and its
+ * size follows SIGWINCH through /exec/{id}/resize. The exit code of the
+ * command is ours (from /exec/{id}/json).
+ */
+#include "cli.h"
+#include "base/cleanup.h"
+#include "base/json.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+static int dial(struct sn_err *err)
+{
+	if (g_cli.unix_path) {
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		if (strlen(g_cli.unix_path) >= sizeof(a.sun_path))
+			return sn_err_msg(err, ENAMETOOLONG, "socket path too long");
+		strcpy(a.sun_path, g_cli.unix_path);
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			return sn_err_msg(err, ECONNREFUSED, "cannot connect to subnoded at %s: %s",
+					  g_cli.unix_path, strerror(e));
+		}
+		return fd;
+	}
+	/* http://host:port */
+	_cleanup_free_ char *hp = strdup(g_cli.base + 7);
+	if (!hp)
+		return sn_err_set(err, ENOMEM, "exec");
+	char *slash = strchr(hp, '/');
+	if (slash)
+		*slash = '\0';
+	char *colon = strrchr(hp, ':');
+	const char *port = colon ? colon + 1 : "80";
+	if (colon)
+		*colon = '\0';
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	if (getaddrinfo(hp, port, &hints, &ai) != 0)
+		return sn_err_msg(err, ECONNREFUSED, "cannot resolve `%s`", hp);
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int r = fd < 0 ? -1 : connect(fd, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
+		return sn_err_msg(err, ECONNREFUSED, "cannot connect to subnoded at %s", g_cli.base);
+	}
+	return fd;
+}
+
+static bool put(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+static void resize(const char *id)
+{
+	struct winsize ws;
+	if (ioctl(0, TIOCGWINSZ, &ws) < 0 || !ws.ws_row)
+		return;
+	char path[128];
+	snprintf(path, sizeof(path), "/exec/%s/resize?h=%u&w=%u", id, ws.ws_row, ws.ws_col);
+	struct sn_err err = { 0 };
+	client_call(&g_cli, "POST", path, NULL, NULL, NULL, &err);
+}
+
+/* Docker framing → fd 1 / 2 */
+struct frames { unsigned char hdr[8]; size_t hlen, left; int fd; };
+
+static void unframe(struct frames *d, const char *p, size_t n)
+{
+	while (n) {
+		if (!d->left) {
+			size_t t = 8 - d->hlen < n ? 8 - d->hlen : n;
+			memcpy(d->hdr + d->hlen, p, t);
+			d->hlen += t;
+			p += t;
+			n -= t;
+			if (d->hlen < 8)
+				return;
+			d->hlen = 0;
+			d->fd = d->hdr[0] == 2 ? 2 : 1;
+			d->left = (size_t)d->hdr[4] << 24 | (size_t)d->hdr[5] << 16 | (size_t)d->hdr[6] << 8 | d->hdr[7];
+			continue;
+		}
+		size_t t = d->left < n ? d->left : n;
+		put(d->fd, p, t);
+		d->left -= t;
+		p += t;
+		n -= t;
+	}
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	bool in = false, tty = false, detach = false;
+	_cleanup_json_ json_t *env = json_array();
+	const char *wd = NULL, *user = NULL, *v;
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (FLAG("-i", "--interactive")) in = true;
+		else if (FLAG("-t", "--tty")) tty = true;
+		else if (FLAG("-it", NULL) || FLAG("-ti", NULL)) in = tty = true;
+		else if (FLAG("-d", "--detach")) detach = true;
+		else if (TAKE("-e", "--env", v)) json_array_append_new(env, json_string(v));
+		else if (TAKE("-w", "--workdir", wd) || TAKE("-u", "--user", user)) ;
+		else {
+			fprintf(stderr, "subnode: exec: unknown option `%s`\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - i < 2) {
+		fprintf(stderr, "subnode: exec: usage: exec [-it] NAME CMD [ARGS...]\n");
+		return EXIT_USAGE;
+	}
+	const char *name = argv[i++];
+	json_t *cmd = json_array();
+	for (; i < argc; i++)
+		json_array_append_new(cmd, json_string(argv[i]));
+	_cleanup_json_ json_t *body = json_pack("{s:o, s:b, s:b, s:b, s:b, s:O}", "Cmd", cmd, "Tty", tty,
+						"AttachStdin", in, "AttachStdout", 1, "AttachStderr", 1,
+						"Env", env);
+	if (wd)
+		json_object_set_new(body, "WorkingDir", json_string(wd));
+	if (user)
+		json_object_set_new(body, "User", json_string(user));
+	_cleanup_free_ char *ne = client_escape(name), *path = NULL;
+	if (asprintf(&path, "/containers/%s/exec", ne) < 0)
+		return EXIT_FAIL;
+	struct sn_err err = { 0 };
+	_cleanup_json_ json_t *out = NULL;
+	int r = client_call(&g_cli, "POST", path, body, NULL, &out, &err);
+	if (r < 0)
+		return cli_fail(r, &err);
+	char id[64];
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(out, "Id")));
+	if (detach) {
+		char sp[128];
+		snprintf(sp, sizeof(sp), "/exec/%s/start", id);
+		_cleanup_json_ json_t *d = json_pack("{s:b}", "Detach", 1);
+		r = client_call(&g_cli, "POST", sp, d, NULL, NULL, &err);
+		return r < 0 ? cli_fail(r, &err) : 0;
+	}
+	int fd = dial(&err);
+	if (fd < 0)
+		return cli_fail(fd, &err);
+	const char *sbody = tty ? "{\"Detach\":false,\"Tty\":true}" : "{\"Detach\":false,\"Tty\":false}";
+	char req[1024];
+	int n = snprintf(req, sizeof(req),
+			 "POST /exec/%s/start HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+			 "Connection: Upgrade\r\nUpgrade: tcp\r\n%s%s%sContent-Length: %zu\r\n\r\n%s",
+			 id, g_cli.token ? "Authorization: Bearer " : "", g_cli.token ? g_cli.token : "",
+			 g_cli.token ? "\r\n" : "", strlen(sbody), sbody);
+	if (!put(fd, req, (size_t)n)) {
+		close(fd);
+		fprintf(stderr, "subnode: exec: send: %s\n", strerror(errno));
+		return EXIT_FAIL;
+	}
+	/* The answer's head, byte by byte up to the blank line. */
+	char head[8192];
+	size_t hl = 0;
+	while (hl < sizeof(head) - 1) {
+		ssize_t k = read(fd, head + hl, 1);
+		if (k <= 0)
+			break;
+		hl++;
+		if (hl >= 4 && memcmp(head + hl - 4, "\r\n\r\n", 4) == 0)
+			break;
+	}
+	head[hl] = '\0';
+	int status = 0;
+	sscanf(head, "HTTP/%*s %d", &status);
+	if (status != 101) {
+		/* an error answer: its body is {"message"} */
+		char rest[4096];
+		ssize_t k = read(fd, rest, sizeof(rest) - 1);
+		rest[k > 0 ? k : 0] = '\0';
+		json_t *j = json_loads(strchr(rest, '{') ? strchr(rest, '{') : rest, 0, NULL);
+		fprintf(stderr, "subnode: %s\n", json_string_value(json_object_get(j, "message")) ?:
+			(status ? "exec failed" : "exec: no answer from the daemon"));
+		json_decref(j);
+		close(fd);
+		return EXIT_FAIL;
+	}
+	struct termios saved;
+	bool raw = tty && isatty(0) && tcgetattr(0, &saved) == 0;
+	if (raw) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		tcsetattr(0, TCSANOW, &t);
+		resize(id);
+	}
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	int sfd = raw ? signalfd(-1, &mask, SFD_CLOEXEC) : -1;
+	struct frames fr = { 0 };
+	bool stdin_open = in;
+	char buf[16384];
+	for (;;) {
+		struct pollfd pf[3] = { { .fd = fd, .events = POLLIN },
+					{ .fd = stdin_open ? 0 : -1, .events = POLLIN },
+					{ .fd = sfd, .events = POLLIN } };
+		if (poll(pf, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pf[2].revents) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) > 0)
+				resize(id);
+		}
+		if (pf[1].revents) {
+			ssize_t k = read(0, buf, sizeof(buf));
+			if (k <= 0) {
+				stdin_open = false;
+				if (!tty)
+					shutdown(fd, SHUT_WR);
+			} else if (!put(fd, buf, (size_t)k)) {
+				stdin_open = false;
+			}
+		}
+		if (pf[0].revents) {
+			ssize_t k = read(fd, buf, sizeof(buf));
+			if (k <= 0)
+				break;
+			if (tty)
+				put(1, buf, (size_t)k);
+			else
+				unframe(&fr, buf, (size_t)k);
+		}
+	}
+	if (raw)
+		tcsetattr(0, TCSANOW, &saved);
+	if (sfd >= 0)
+		close(sfd);
+	close(fd);
+	char jp[128];
+	snprintf(jp, sizeof(jp), "/exec/%s/json", id);
+	_cleanup_json_ json_t *ins = NULL;
+	r = client_call(&g_cli, "GET", jp, NULL, NULL, &ins, &err);
+	if (r < 0)
+		return cli_fail(r, &err);
+	return (int)json_integer_value(json_object_get(ins, "ExitCode"));
+}

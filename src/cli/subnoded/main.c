@@ -1,0 +1,272 @@
+/* subnoded — the node daemon: divides the machine into 128 units and runs
+ * subnodes (containers from images, each under a small supervisor) behind
+ * an HTTP/JSON API on a unix socket (and optionally TCP with a token).
+ *
+ *   subnoded [--root DIR] [--socket PATH] [--config FILE] [--runtime R]
+ *            [--cgroup-parent /P] [--log-level L] [--log FILE]
+ *
+ * Command-line flags override the config file, which overrides the
+ * defaults (config.c). SIGTERM/SIGINT stop the daemon; subnodes keep
+ * running under their supervisors and are adopted by the next start.
+ */
+#include "api.h"
+#include "node/node.h"
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/log.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <libgen.h>
+#include <malloc.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: subnoded [options]\n"
+		   "  --root DIR           state directory (default " NODE_DEFAULT_ROOT ")\n"
+		   "  --socket PATH        API socket (default " NODE_DEFAULT_SOCKET ")\n"
+		   "  --config FILE        configuration file (default: none, all defaults)\n"
+		   "  --runtime NAME|PATH  OCI runtime: subrun, runc, crun or a path\n"
+		   "  --cgroup-parent P    parent cgroup of the subnodes (default /subnode)\n"
+		   "  --log FILE           daemon log (default stderr)\n"
+		   "  --log-level LEVEL    error, warn, info (default) or debug\n"
+		   "  --version, --help\n");
+}
+
+static int listen_unix(const struct node_config *c, struct sn_err *err)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	if (strlen(c->socket) >= sizeof(a.sun_path))
+		return sn_err_msg(err, ENAMETOOLONG, "socket `%s`: path too long", c->socket);
+	strcpy(a.sun_path, c->socket);
+	_cleanup_free_ char *copy = strdup(c->socket);
+	if (!copy)
+		return sn_err_set(err, ENOMEM, "socket");
+	int r = sn_mkdir_p(dirname(copy), 0755, err);
+	if (r < 0)
+		return r;
+	if (unlink(c->socket) < 0 && errno != ENOENT)
+		return sn_err_sys(err, "remove old socket `%s`", c->socket);
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return sn_err_sys(err, "socket");
+	/* Bind with a tight umask, then open up to the configured mode: no
+	 * window in which anyone else may connect. */
+	mode_t old = umask(0177);
+	r = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	umask(old);
+	if (r < 0)
+		return sn_err_sys(err, "bind `%s`", c->socket);
+	if (c->socket_group) {
+		struct group *g = getgrnam(c->socket_group);
+		if (!g)
+			return sn_err_msg(err, ENOENT, "socket_group `%s`: no such group", c->socket_group);
+		if (chown(c->socket, (uid_t)-1, g->gr_gid) < 0)
+			return sn_err_sys(err, "chown `%s`", c->socket);
+	}
+	if (chmod(c->socket, c->socket_mode) < 0)
+		return sn_err_sys(err, "chmod `%s`", c->socket);
+	if (listen(fd, 512) < 0)
+		return sn_err_sys(err, "listen `%s`", c->socket);
+	return steal_fd(fd);
+}
+
+static int listen_tcp(const char *hostport, struct sn_err *err)
+{
+	_cleanup_free_ char *h = strdup(hostport);
+	if (!h)
+		return sn_err_set(err, ENOMEM, "tcp");
+	char *colon = strrchr(h, ':');
+	if (!colon)
+		return sn_err_msg(err, EINVAL, "tcp `%s`: expected host:port", hostport);
+	*colon = '\0';
+	char *host = h;
+	if (*host == '[') {
+		host++;
+		char *e = strchr(host, ']');
+		if (e)
+			*e = '\0';
+	}
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	struct addrinfo *ai = NULL;
+	int gr = getaddrinfo(*host ? host : NULL, colon + 1, &hints, &ai);
+	if (gr)
+		return sn_err_msg(err, EINVAL, "tcp `%s`: %s", hostport, gai_strerror(gr));
+	_cleanup_close_ int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	int r = fd < 0 ? -1 : setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (r == 0)
+		r = bind(fd, ai->ai_addr, ai->ai_addrlen);
+	if (r == 0)
+		r = listen(fd, 512);
+	freeaddrinfo(ai);
+	if (r < 0)
+		return sn_err_sys(err, "listen on `%s`", hostport);
+	return steal_fd(fd);
+}
+
+static int read_token(const char *path, char **out, struct sn_err *err)
+{
+	size_t len;
+	int r = sn_read_file(path, 4096, out, &len, err);
+	if (r < 0)
+		return sn_err_wrap(err, "token_file");
+	while (len && ((*out)[len - 1] == '\n' || (*out)[len - 1] == '\r' || (*out)[len - 1] == ' '))
+		(*out)[--len] = '\0';
+	if (len < 16)
+		return sn_err_msg(err, EINVAL, "token_file `%s`: the token must be at least 16 characters", path);
+	return 0;
+}
+
+/* glibc keeps the stacks of finished threads (up to 40 MiB) with their
+ * touched pages; with a thread per HTTP connection that is most of the
+ * daemon's anonymous memory after a burst of requests. The cache size is a
+ * tunable read at start only: set it and exec ourselves once. Returns only
+ * when nothing needs doing or the exec failed (then we run as we are). */
+static void tune_glibc(char **argv)
+{
+	const char *t = getenv("GLIBC_TUNABLES");
+	if (t && strstr(t, "glibc.pthread.stack_cache_size"))
+		return;
+	char *v = NULL;
+	if (asprintf(&v, "%s%sglibc.pthread.stack_cache_size=0", t ? t : "", t && *t ? ":" : "") < 0)
+		return;
+	if (setenv("GLIBC_TUNABLES", v, 1) == 0)
+		execv("/proc/self/exe", argv);
+	free(v);
+}
+
+int main(int argc, char **argv)
+{
+	tune_glibc(argv);
+	static const struct option lo[] = {
+		{ "root", 1, 0, 'r' }, { "socket", 1, 0, 's' }, { "config", 1, 0, 'c' },
+		{ "runtime", 1, 0, 'R' }, { "cgroup-parent", 1, 0, 'g' }, { "log", 1, 0, 'l' },
+		{ "log-level", 1, 0, 'L' }, { "version", 0, 0, 'v' }, { "help", 0, 0, 'h' },
+		{ 0, 0, 0, 0 } };
+	const char *root = NULL, *sock = NULL, *cfgfile = NULL, *runtime = NULL, *cgp = NULL,
+		   *logf = NULL, *level = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'r': root = optarg; break;
+		case 's': sock = optarg; break;
+		case 'c': cfgfile = optarg; break;
+		case 'R': runtime = optarg; break;
+		case 'g': cgp = optarg; break;
+		case 'l': logf = optarg; break;
+		case 'L': level = optarg; break;
+		case 'v': printf("subnoded %s (API %s)\n", NODE_VERSION, NODE_API_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	struct sn_err err = { 0 };
+	struct node_config cfg;
+	if (node_config_defaults(&cfg, &err) < 0 ||
+	    (cfgfile && node_config_load(&cfg, cfgfile, &err) < 0)) {
+		fprintf(stderr, "subnoded: %s\n", err.msg);
+		return 1;
+	}
+	/* Flags last: they win over the file. */
+	char **sets[] = { &cfg.root, &cfg.socket, &cfg.runtime, &cfg.cgroup_parent, &cfg.log_level };
+	const char *vals[] = { root, sock, runtime, cgp, level };
+	for (size_t i = 0; i < SN_ARRAY_SIZE(sets); i++)
+		if (vals[i]) {
+			free(*sets[i]);
+			*sets[i] = strdup(vals[i]);
+		}
+	if (node_config_parse(&cfg, "", "command line", &err) < 0) {
+		fprintf(stderr, "subnoded: %s\n", err.msg);
+		node_config_free(&cfg);
+		return 1;
+	}
+	enum sn_log_level lvl = SN_LOG_INFO;
+	if (strcmp(cfg.log_level, "error") == 0) lvl = SN_LOG_ERROR;
+	else if (strcmp(cfg.log_level, "warn") == 0) lvl = SN_LOG_WARN;
+	else if (strcmp(cfg.log_level, "debug") == 0) lvl = SN_LOG_DEBUG;
+	else if (strcmp(cfg.log_level, "info") != 0) {
+		fprintf(stderr, "subnoded: log_level `%s`: error, warn, info or debug\n", cfg.log_level);
+		node_config_free(&cfg);
+		return 1;
+	}
+	sn_log_set_level(lvl);
+	if (logf && sn_log_open(logf, SN_LOG_TEXT, &err) < 0) {
+		fprintf(stderr, "subnoded: %s\n", err.msg);
+		node_config_free(&cfg);
+		return 1;
+	}
+	/* One thread per connection would give each its own malloc arena,
+	 * which keeps its freed memory: a few arenas hold the daemon's RSS
+	 * down (docs/BENCHMARKS.md, ## Node). */
+	mallopt(M_ARENA_MAX, 2);
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);   /* threads inherit: only sigwait gets them */
+
+	char self[4096];
+	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[sl > 0 ? sl : 0] = '\0';
+	static struct node n;
+	int rc = 1;
+	struct api *api = NULL, *tcp_api = NULL;
+	_cleanup_close_ int lfd = -1, tfd = -1;
+	_cleanup_free_ char *token = NULL, *cert = NULL, *key = NULL;
+	if (node_open(&n, &cfg, sl > 0 ? self : NULL, &err) < 0) {
+		sn_error("%s", err.msg);
+		goto out;
+	}
+	if ((lfd = listen_unix(&n.cfg, &err)) < 0 || api_start(&n, lfd, NULL, &api, &err) < 0) {
+		sn_error("%s", err.msg);
+		goto out;
+	}
+	if (n.cfg.tcp) {
+		size_t l;
+		if (n.cfg.tls_cert && (sn_read_file(n.cfg.tls_cert, 1 << 20, &cert, &l, &err) < 0 ||
+				       sn_read_file(n.cfg.tls_key, 1 << 20, &key, &l, &err) < 0)) {
+			sn_error("tls: %s", err.msg);
+			goto out;
+		}
+		if (read_token(n.cfg.token_file, &token, &err) < 0 ||
+		    (tfd = listen_tcp(n.cfg.tcp, &err)) < 0 ||
+		    (cert ? api_start_tls(&n, tfd, token, cert, key, &tcp_api, &err)
+			  : api_start(&n, tfd, token, &tcp_api, &err)) < 0) {
+			sn_error("%s", err.msg);
+			goto out;
+		}
+	}
+	sn_info("subnoded %s ready: root %s, socket %s, runtime %s%s%s%s", NODE_VERSION, n.cfg.root,
+		n.cfg.socket, n.runtime_path, n.cfg.tcp ? ", tcp " : "", n.cfg.tcp ? n.cfg.tcp : "",
+		n.cfg.tcp ? (cert ? " (TLS)" : " (plain HTTP)") : "");
+	int sig = 0;
+	while (sigwait(&mask, &sig) == 0 && sig == SIGHUP)
+		;
+	sn_info("signal %d: stopping (subnodes keep running)", sig);
+	rc = 0;
+out:
+	api_stop(tcp_api);
+	api_stop(api);
+	if (lfd >= 0)
+		unlink(n.cfg.socket ? n.cfg.socket : cfg.socket);
+	node_close(&n);
+	node_config_free(&cfg);
+	return rc;
+}

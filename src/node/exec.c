@@ -1,0 +1,483 @@
+/* exec.c — see exec.h.
+ *
+ * An exec is kept in a small table (at most 256; finished ones are
+ * dropped oldest first) under the node lock. Start spawns
+ *   RUNTIME --root R exec [--tty --console-socket S] [--env K=V]...
+ *           [--cwd D] [--user U] ID CMD...
+ * With a TTY the runtime connects to S, a unix socket we listen on under
+ * the root, and passes the pty master with SCM_RIGHTS (the OCI console
+ * socket protocol; runc and subrun both speak it). The runtime process
+ * stays until the process ends and exits with its code, which
+ * node_exec_finish records.
+ */
+#include "node/exec.h"
+#include "node/db.h"
+#include "base/cleanup.h"
+#include "base/json.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define EXEC_MAX 256
+
+struct exec {
+	char id[33];
+	char sub[65];
+	json_t *cfg;      /* the validated body */
+	pid_t pid;        /* runtime exec process */
+	int pty;          /* master, kept for resize (the relay has its own dup) */
+	bool started, running;
+	int exit_code;
+	int64_t created;
+};
+
+static struct exec *table[EXEC_MAX];
+
+static struct exec *find(const char *id)
+{
+	for (int i = 0; i < EXEC_MAX; i++)
+		if (table[i] && strcmp(table[i]->id, id) == 0)
+			return table[i];
+	return NULL;
+}
+
+static void exec_free(struct exec *e)
+{
+	if (!e)
+		return;
+	json_decref(e->cfg);
+	if (e->pty >= 0)
+		close(e->pty);
+	free(e);
+}
+
+void node_exec_free_all(struct node *n)
+{
+	pthread_mutex_lock(&n->lock);
+	for (int i = 0; i < EXEC_MAX; i++) {
+		exec_free(table[i]);
+		table[i] = NULL;
+	}
+	pthread_mutex_unlock(&n->lock);
+}
+
+int node_exec_create(struct node *n, const char *ref, json_t *body, json_t **out,
+		     struct sn_err *err)
+{
+	if (!json_is_object(body))
+		return sn_err_msg(err, EINVAL, "request body: must be a JSON object");
+	static const char *const keys[] = { "Cmd", "Tty", "AttachStdin", "AttachStdout", "AttachStderr",
+					    "Env", "WorkingDir", "User", "DetachKeys", "Privileged",
+					    "ConsoleSize", NULL };
+	int r = sn_json_only_keys(body, "", keys, err);
+	if (r < 0)
+		return r;
+	_cleanup_strv_ char **cmd = NULL, **env = NULL;
+	size_t nc = 0, ne = 0;
+	if ((r = sn_json_strv(body, "", "Cmd", &cmd, &nc, err)) < 0)
+		return r;
+	if (nc == 0)
+		return sn_err_msg(err, EINVAL, "Cmd: required (an array of strings)");
+	if ((r = sn_json_strv(body, "", "Env", &env, &ne, err)) < 0)
+		return r;
+	for (size_t i = 0; i < ne; i++)
+		if (!strchr(env[i], '=') || env[i][0] == '=')
+			return sn_err_msg(err, EINVAL, "Env[%zu]: `%s` is not KEY=VALUE", i, env[i]);
+	static const char *const bools[] = { "Tty", "AttachStdin", "AttachStdout", "AttachStderr", "Privileged" };
+	for (size_t i = 0; i < SN_ARRAY_SIZE(bools); i++) {
+		bool b;
+		if ((r = sn_json_bool(body, "", bools[i], &b, err)) < 0)
+			return r;
+		if (i == 4 && r && b)
+			return sn_err_msg(err, EINVAL, "Privileged: not supported");
+	}
+	const char *s;
+	if ((r = sn_json_string(body, "", "WorkingDir", &s, err)) < 0)
+		return r;
+	if (r && *s && s[0] != '/')
+		return sn_err_msg(err, EINVAL, "WorkingDir: `%s` must be an absolute path", s);
+	if ((r = sn_json_string(body, "", "User", &s, err)) < 0)
+		return r;
+	_cleanup_json_ json_t *row = NULL;
+	pthread_mutex_lock(&n->lock);
+	r = node_db_find(n->db, ref, &row, err);
+	pthread_mutex_unlock(&n->lock);
+	if (r < 0)
+		return r;
+	const char *sub = json_string_value(json_object_get(row, "id"));
+	if (!node_supervisor_alive(n, sub, NULL) ||
+	    strcmp(json_string_value(json_object_get(row, "state")), "running") != 0)
+		return sn_err_msg(err, EBUSY, "subnode %s is not running",
+				  json_string_value(json_object_get(row, "name")));
+	struct exec *e = calloc(1, sizeof(*e));
+	unsigned char rnd[16];
+	if (!e || getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+		free(e);
+		return sn_err_set(err, ENOMEM, "exec");
+	}
+	for (int i = 0; i < 16; i++)
+		snprintf(e->id + 2 * i, 3, "%02x", rnd[i]);
+	snprintf(e->sub, sizeof(e->sub), "%s", sub);
+	e->cfg = json_incref(body);
+	e->pty = -1;
+	e->created = node_now_ns();
+	pthread_mutex_lock(&n->lock);
+	int slot = -1, oldest = -1;
+	for (int i = 0; i < EXEC_MAX && slot < 0; i++) {
+		if (!table[i])
+			slot = i;
+		else if (!table[i]->running && (oldest < 0 || table[i]->created < table[oldest]->created))
+			oldest = i;
+	}
+	if (slot < 0 && oldest >= 0) {
+		exec_free(table[oldest]);
+		table[oldest] = NULL;
+		slot = oldest;
+	}
+	if (slot >= 0)
+		table[slot] = e;
+	pthread_mutex_unlock(&n->lock);
+	if (slot < 0) {
+		exec_free(e);
+		return sn_err_msg(err, EBUSY, "too many execs running (%d)", EXEC_MAX);
+	}
+	*out = json_pack("{s:s}", "Id", e->id);
+	return 0;
+}
+
+/* Receive the pty master the runtime sends over the console socket. */
+static int recv_fd(int lfd, pid_t child, struct sn_err *err)
+{
+	struct pollfd pf = { .fd = lfd, .events = POLLIN };
+	for (int waited = 0; waited < 30000; waited += 100) {
+		int pr = poll(&pf, 1, 100);
+		if (pr > 0)
+			break;
+		int st;
+		if (waitpid(child, &st, WNOHANG) == child)
+			return sn_err_msg(err, EIO, "exec: the runtime exited (status %d) before sending "
+					  "the terminal", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	}
+	_cleanup_close_ int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0)
+		return sn_err_sys(err, "exec: accept on the console socket");
+	char buf[256];
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	if (recvmsg(c, &m, MSG_CMSG_CLOEXEC) < 0)
+		return sn_err_sys(err, "exec: receive the terminal");
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	if (!h || h->cmsg_type != SCM_RIGHTS)
+		return sn_err_msg(err, EIO, "exec: the runtime sent no terminal");
+	int fd;
+	memcpy(&fd, CMSG_DATA(h), sizeof(int));
+	return fd;
+}
+
+int node_exec_start(struct node *n, const char *id, bool *tty, int *pty, int *in, int *out,
+		    int *errfd, struct sn_err *err)
+{
+	pthread_mutex_lock(&n->lock);
+	struct exec *e = find(id);
+	if (e && e->started) {
+		pthread_mutex_unlock(&n->lock);
+		return sn_err_msg(err, EBUSY, "exec %s has already been started", id);
+	}
+	if (e)
+		e->started = true;
+	pthread_mutex_unlock(&n->lock);
+	if (!e)
+		return sn_err_msg(err, ENOENT, "no such exec instance: %s", id);
+	*tty = json_is_true(json_object_get(e->cfg, "Tty"));
+	bool want_in = json_is_true(json_object_get(e->cfg, "AttachStdin"));
+	*pty = *in = *out = *errfd = -1;
+	const char *argv[160];
+	int k = 0;
+	char sockp[4096] = "";
+	argv[k++] = n->runtime_path;
+	argv[k++] = "--root";
+	argv[k++] = n->runtime_root;
+	argv[k++] = "exec";
+	_cleanup_close_ int lfd = -1;
+	if (*tty) {
+		snprintf(sockp, sizeof(sockp), "%s/exec-%.16s.sock", n->cfg.root, e->id);
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		if (strlen(sockp) >= sizeof(a.sun_path))
+			return sn_err_msg(err, ENAMETOOLONG, "exec: console socket path `%s` too long", sockp);
+		strcpy(a.sun_path, sockp);
+		unlink(sockp);
+		lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(lfd, 1) < 0)
+			return sn_err_sys(err, "exec: console socket `%s`", sockp);
+		argv[k++] = "--tty";
+		argv[k++] = "--console-socket";
+		argv[k++] = sockp;
+	}
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(e->cfg, "Env"), i, v) {
+		if (k > 120)
+			break;
+		argv[k++] = "--env";
+		argv[k++] = json_string_value(v);
+	}
+	const char *wd = json_string_value(json_object_get(e->cfg, "WorkingDir"));
+	if (wd && *wd) {
+		argv[k++] = "--cwd";
+		argv[k++] = wd;
+	}
+	const char *user = json_string_value(json_object_get(e->cfg, "User"));
+	if (user && *user) {
+		argv[k++] = "--user";
+		argv[k++] = user;
+	}
+	argv[k++] = e->sub;
+	json_array_foreach(json_object_get(e->cfg, "Cmd"), i, v) {
+		if (k > 157)
+			break;
+		argv[k++] = json_string_value(v);
+	}
+	argv[k] = NULL;
+	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	if (!*tty) {
+		if ((want_in && pipe2(pin, O_CLOEXEC) < 0) || pipe2(pout, O_CLOEXEC) < 0 ||
+		    pipe2(perr, O_CLOEXEC) < 0) {
+			int r = sn_err_sys(err, "exec: pipe");
+			for (int p = 0; p < 2; p++) {
+				if (pin[p] >= 0) close(pin[p]);
+				if (pout[p] >= 0) close(pout[p]);
+				if (perr[p] >= 0) close(perr[p]);
+			}
+			posix_spawn_file_actions_destroy(&fa);
+			return r;
+		}
+		if (want_in)
+			posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
+		else
+			posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+		posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
+		posix_spawn_file_actions_adddup2(&fa, perr[1], 2);
+	} else {
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	}
+	pid_t pid;
+	int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (pin[0] >= 0) close(pin[0]);
+	if (pout[1] >= 0) close(pout[1]);
+	if (perr[1] >= 0) close(perr[1]);
+	if (rc != 0) {
+		if (pin[1] >= 0) close(pin[1]);
+		if (pout[0] >= 0) close(pout[0]);
+		if (perr[0] >= 0) close(perr[0]);
+		if (*sockp)
+			unlink(sockp);
+		return sn_err_set(err, rc, "exec: run `%s`", argv[0]);
+	}
+	pthread_mutex_lock(&n->lock);
+	e->pid = pid;
+	e->running = true;
+	pthread_mutex_unlock(&n->lock);
+	if (*tty) {
+		int fd = recv_fd(lfd, pid, err);
+		unlink(sockp);
+		if (fd < 0) {
+			kill(pid, SIGKILL);
+			node_exec_finish(n, id);
+			return fd;
+		}
+		*pty = fd;
+		pthread_mutex_lock(&n->lock);
+		e->pty = dup(fd);
+		pthread_mutex_unlock(&n->lock);
+	} else {
+		*in = pin[1];
+		*out = pout[0];
+		*errfd = perr[0];
+	}
+	return 0;
+}
+
+void node_exec_finish(struct node *n, const char *id)
+{
+	pthread_mutex_lock(&n->lock);
+	struct exec *e = find(id);
+	pid_t pid = e ? e->pid : 0;
+	pthread_mutex_unlock(&n->lock);
+	if (pid <= 0)
+		return;
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	pthread_mutex_lock(&n->lock);
+	if ((e = find(id))) {
+		e->running = false;
+		e->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (e->pty >= 0) {
+			close(e->pty);
+			e->pty = -1;
+		}
+	}
+	pthread_mutex_unlock(&n->lock);
+}
+
+int node_exec_resize(struct node *n, const char *id, unsigned h, unsigned w, struct sn_err *err)
+{
+	pthread_mutex_lock(&n->lock);
+	struct exec *e = find(id);
+	int r = 0;
+	if (!e)
+		r = sn_err_msg(err, ENOENT, "no such exec instance: %s", id);
+	else if (e->pty < 0)
+		r = sn_err_msg(err, EBUSY, "exec %s has no terminal (not started, ended, or no Tty)", id);
+	else {
+		struct winsize ws = { .ws_row = (unsigned short)h, .ws_col = (unsigned short)w };
+		if (ioctl(e->pty, TIOCSWINSZ, &ws) < 0)
+			r = sn_err_sys(err, "exec %s: resize", id);
+	}
+	pthread_mutex_unlock(&n->lock);
+	return r;
+}
+
+int node_exec_inspect(struct node *n, const char *id, json_t **out, struct sn_err *err)
+{
+	pthread_mutex_lock(&n->lock);
+	struct exec *e = find(id);
+	if (!e) {
+		pthread_mutex_unlock(&n->lock);
+		return sn_err_msg(err, ENOENT, "no such exec instance: %s", id);
+	}
+	*out = json_pack("{s:s, s:b, s:i, s:s, s:I, s:{s:O, s:b}}", "ID", e->id, "Running", e->running,
+			 "ExitCode", e->exit_code, "ContainerID", e->sub, "Pid", (json_int_t)e->pid,
+			 "ProcessConfig", "arguments", json_object_get(e->cfg, "Cmd"),
+			 "tty", json_is_true(json_object_get(e->cfg, "Tty")));
+	pthread_mutex_unlock(&n->lock);
+	return *out ? 0 : sn_err_set(err, ENOMEM, "exec");
+}
+
+static bool send_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		c += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+static bool write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		c += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+void node_exec_relay(int sock, bool tty, int pty, int in, int out, int errfd,
+		     const char *extra, size_t extra_len)
+{
+	int to_proc = tty ? pty : in;
+	if (extra_len && to_proc >= 0)
+		write_all(to_proc, extra, extra_len);
+	bool sock_open = true;
+	char buf[16384];
+	for (;;) {
+		struct pollfd pf[3] = {
+			{ .fd = sock_open && to_proc >= 0 ? sock : -1, .events = POLLIN },
+			{ .fd = tty ? pty : out, .events = POLLIN },
+			{ .fd = tty ? -1 : errfd, .events = POLLIN },
+		};
+		if (pf[1].fd < 0 && pf[2].fd < 0)
+			break;
+		if (poll(pf, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pf[0].revents) {
+			ssize_t r = recv(sock, buf, sizeof(buf), 0);
+			if (r <= 0) {
+				sock_open = false;
+				if (!tty && in >= 0) {   /* client closed its side: EOF to the process */
+					close(in);
+					in = to_proc = -1;
+				}
+			} else if (!write_all(to_proc, buf, (size_t)r)) {
+				sock_open = false;
+			}
+		}
+		for (int s = 1; s <= 2; s++) {
+			if (!pf[s].revents)
+				continue;
+			ssize_t r = read(pf[s].fd, buf + 8, sizeof(buf) - 8);
+			if (r <= 0) {   /* EOF, or EIO once the pty's last user is gone */
+				if (tty) {
+					close(pty);
+					pty = -1;
+				} else if (s == 1) {
+					close(out);
+					out = -1;
+				} else {
+					close(errfd);
+					errfd = -1;
+				}
+				continue;
+			}
+			if (tty) {
+				send_all(sock, buf + 8, (size_t)r);
+			} else {
+				unsigned char *h = (unsigned char *)buf;
+				h[0] = (unsigned char)s;
+				h[1] = h[2] = h[3] = 0;
+				h[4] = (unsigned char)(r >> 24);
+				h[5] = (unsigned char)(r >> 16);
+				h[6] = (unsigned char)(r >> 8);
+				h[7] = (unsigned char)r;
+				send_all(sock, buf, (size_t)r + 8);
+			}
+		}
+		if (tty && pty < 0)
+			break;
+	}
+	if (tty && pty >= 0)
+		close(pty);
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (errfd >= 0)
+		close(errfd);
+}

@@ -1,0 +1,183 @@
+/* node.h — the node daemon's core, independent of HTTP: the lifecycle of
+ * subnodes on one server (create, start, stop, kill, restart, remove,
+ * inspect, list), slices and admission, events, logs, and the repair of
+ * state after a crash. subnoded's HTTP layer only maps requests onto these.
+ *
+ * Layout under cfg.root:
+ *   state.db             SQLite (db.h)
+ *   images/              the image store (image.h)
+ *   runtime/             --root of the OCI runtime
+ *   subnodes/<id>/       bundle/ (config.json, rootfs), status (written by
+ *                        the supervisor), container.log*, runtime.log,
+ *                        sup.lock (held by the live supervisor), stop
+ *   notify.sock          datagrams from supervisors: "<id>"
+ *
+ * Errors: -errno with err set. The HTTP layer maps EINVAL→400, ENOENT→404,
+ * EEXIST/EBUSY/ENOSPC→409, others→500. Thread-safe: one node lock guards
+ * the db; a per-subnode busy mark serialises long operations on one
+ * subnode without blocking the others.
+ */
+#ifndef SN_NODE_NODE_H
+#define SN_NODE_NODE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "base/err.h"
+#include "node/config.h"
+
+#define NODE_VERSION "0.1.0"
+#define NODE_API_VERSION "1.41"
+
+struct node_db;
+struct image_store;
+struct node_events;
+
+struct node_slices {
+	double cpus;            /* cores for subnodes (after the reserve) */
+	uint64_t memory, disk;  /* bytes for subnodes */
+	double unit_cpus;
+	uint64_t unit_memory, unit_disk;
+	bool io_weight;         /* the host has an io/blkio weight file */
+};
+
+struct node {
+	struct node_config cfg;
+	struct node_db *db;
+	struct image_store *images;
+	pthread_mutex_t lock;         /* db, busy */
+	pthread_mutex_t images_lock;  /* the image store handle */
+	json_t *busy;                 /* {id: "what"} long operations under way */
+	char *runtime_path, *sup_path, *runtime_root, *subnodes_dir, *notify_path;
+	struct node_slices slices;
+	struct node_events *events;
+	int notify_fd;
+	pthread_t notify_thread;
+	bool notify_running;
+	int64_t started_at;
+	char *crash_at;               /* fault injection: see node_crashpoint */
+};
+
+/* Fault injection for the crash tests: when $SUBNODED_CRASH_AT names this
+ * step (read once by node_open), the daemon kills itself with SIGKILL
+ * right here, as a kill -9 between two steps would. Steps: create-row,
+ * create-dir, create-bundle, create-created, start-desired, start-spawned,
+ * stop-marked, stop-signalled, remove-marked (running only),
+ * remove-signalled (running only), remove-halted,
+ * destroy-runtime, destroy-bundle, destroy-dir. */
+void node_crashpoint(struct node *n, const char *step);
+
+/* Open the root (creating it), the db and the image store; find the runtime
+ * and the supervisor; compute slices; repair the state (reconcile.c);
+ * start listening to supervisors. */
+int node_open(struct node *n, const struct node_config *cfg, const char *self_exe,
+	      struct sn_err *err);
+void node_close(struct node *n);
+
+/* ---- lifecycle.c */
+/* body: Docker's create shape (validate.c); name may be NULL. out: {"Id",
+ * "Warnings"}. start: also start it (one round trip for `run -d`). */
+int node_create(struct node *n, const char *name, json_t *body, bool start, json_t **out,
+		struct sn_err *err);
+/* 0 started, 1 already running (HTTP 304). */
+int node_start(struct node *n, const char *ref, struct sn_err *err);
+/* signal NULL: the subnode's stop signal; timeout < 0: its stop timeout.
+ * 0 stopped, 1 was not running (304). */
+int node_stop(struct node *n, const char *ref, const char *signal, int timeout,
+	      struct sn_err *err);
+int node_kill(struct node *n, const char *ref, const char *signal, struct sn_err *err);
+int node_restart(struct node *n, const char *ref, int timeout, struct sn_err *err);
+int node_remove(struct node *n, const char *ref, bool force, struct sn_err *err);
+/* Internal, shared with reconcile.c: remove every trace of row. */
+int node_destroy(struct node *n, json_t *row, struct sn_err *err);
+/* Spawn a supervisor for row and wait for the first start's outcome. */
+int node_spawn_supervisor(struct node *n, json_t *row, struct sn_err *err);
+
+/* ---- inspect.c */
+int node_inspect(struct node *n, const char *ref, json_t **out, struct sn_err *err);
+/* all: include stopped ones. filters: Docker's {"name":[..],"status":[..],
+ * "id":[..],"label":[..]} (may be NULL). */
+int node_list(struct node *n, bool all, json_t *filters, json_t **out, struct sn_err *err);
+int node_info(struct node *n, json_t **out, struct sn_err *err);
+int node_version(json_t **out);
+
+/* ---- supervise.c */
+/* Read subnodes/<id>/status into an object (empty when missing). */
+int node_read_status(struct node *n, const char *id, json_t **out, struct sn_err *err);
+/* Is a supervisor holding subnodes/<id>/sup.lock? Sets *pid when known. */
+bool node_supervisor_alive(struct node *n, const char *id, int *pid);
+/* Fold a supervisor status into the db row (state, pid, exit, restarts)
+ * and emit the matching events. Called on notifications and at start. */
+int node_sync_status(struct node *n, const char *id, struct sn_err *err);
+int node_notify_start(struct node *n, struct sn_err *err);
+void node_notify_stop(struct node *n);
+/* Run the runtime CLI: runtime --root R ARGS...; *out (may be NULL) gets
+ * stdout. Returns the exit status (>= 0) or -errno. */
+int node_runtime(struct node *n, char **out, struct sn_err *err, ...) __attribute__((sentinel));
+char *node_subnode_dir(struct node *n, const char *id, const char *file);
+
+/* ---- slices.c */
+int node_slices_init(struct node *n, struct sn_err *err);
+/* OCI linux.resources for this many units. */
+json_t *node_slices_resources(struct node *n, unsigned units);
+/* ENOSPC with "medium needs 4 units; 2 of 128 free ..." when it does not fit;
+ * call with the node lock held. */
+int node_slices_admit(struct node *n, const char *size, unsigned units, struct sn_err *err);
+
+/* ---- reconcile.c */
+int node_reconcile(struct node *n, struct sn_err *err);
+
+/* ---- validate.c */
+/* Check a create body; out: normalized config object (Image, ImageDigest,
+ * Args, Env, Size, Units, Restart, Binds, Hostname, Labels, StopSignal,
+ * StopTimeout, Healthcheck...). Needs the image store (image must exist). */
+int node_validate_create(struct node *n, const char *name, json_t *body, json_t **out,
+			 struct sn_err *err);
+bool node_name_valid(const char *name);
+/* Signal by name ("TERM", "SIGKILL") or number into *sig; -EINVAL if bad. */
+int node_parse_signal(const char *s, int *sig);
+
+/* ---- stats.c */
+/* Docker's stats shape from the subnode's cgroup (zeros when not running). */
+int node_stats(struct node *n, const char *ref, json_t **out, struct sn_err *err);
+
+/* ---- images.c */
+struct image_progress;
+struct node_pull_opts {
+	bool insecure;
+	const char *username, *password;
+	void (*progress)(const struct image_progress *p, void *data);
+	void *progress_data;
+};
+int node_image_list(struct node *n, json_t **out, struct sn_err *err);
+int node_image_remove(struct node *n, const char *ref, bool force, struct sn_err *err);
+/* path: an OCI layout directory or a docker-archive tar on the node. */
+int node_image_import(struct node *n, const char *path, const char *name, char out[72],
+		      struct sn_err *err);
+int node_image_pull(struct node *n, const char *ref, const struct node_pull_opts *o,
+		    char out[72], struct sn_err *err);
+
+/* ---- wait (lifecycle.c) */
+/* Wait until the subnode is not running (nor restarting); *code gets its
+ * exit code. timeout_ms < 0: no limit (-ETIMEDOUT otherwise). */
+int node_wait(struct node *n, const char *ref, int timeout_ms, int *code, struct sn_err *err);
+
+/* ---- events.c */
+int node_events_new(struct node_events **out);
+void node_events_free(struct node_events *e);
+void node_event(struct node *n, const char *type, const char *action, const char *id,
+		json_t *attributes);
+/* Events after seq (0 = from now on), waiting up to timeout_ms for one;
+ * *next is where to continue. Returns an array (maybe empty). */
+json_t *node_events_wait(struct node *n, uint64_t after, int timeout_ms, uint64_t *next);
+uint64_t node_events_seq(struct node *n);
+/* Past events since unix time `since` (0: none), up to until. */
+json_t *node_events_since(struct node *n, int64_t since, int64_t until, uint64_t *next);
+
+/* time helpers */
+int64_t node_now_ns(void);
+/* RFC 3339 with nanoseconds, "0001-01-01T00:00:00Z" for 0. */
+void node_time_str(int64_t ns, char buf[40]);
+
+#endif

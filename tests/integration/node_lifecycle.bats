@@ -1,0 +1,300 @@
+#!/usr/bin/env bats
+# subnoded + subnode + subnode-sup with subrun: lifecycle, logs, restart
+# policies, adoption after a daemon crash, kill -9 during creates, bad
+# input, admission, containment, socket permissions, TCP token.
+# (node_runc.bats runs the core cases again with runc.)
+
+load ../lib/common
+load ../lib/node
+
+setup_file() {
+  export NODE_LAYOUT_DIR=$(mktemp -d /tmp/sn-nodelayout-XXXXXX)
+  export NODE_LAYOUT=$NODE_LAYOUT_DIR/busybox
+  node_make_layout "$NODE_LAYOUT"
+}
+teardown_file() { rm -rf "$NODE_LAYOUT_DIR"; }
+setup() { node_start; }
+teardown() { node_teardown; }
+
+@test "info without a config file: 128 units free and the default size table" {
+  run sn node info --json
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq -r .Slices.Units)" = 128 ]
+  [ "$(echo "$output" | jq -r .Slices.Free)" = 128 ]
+  [ "$(echo "$output" | jq -c .Slices.Sizes)" = '{"small":1,"medium":4,"large":128}' ]
+  run api GET /version
+  [ "${lines[1]}" = 200 ]
+  [ "$(echo "${lines[0]}" | jq -r .ApiVersion)" = 1.41 ]
+}
+
+@test "create, start, ps, inspect, logs kept apart, stop, rm leave nothing behind" {
+  case_lifecycle
+}
+
+@test "run attached prints both streams and returns the subnode's exit code" {
+  run sn run --rm --name att busybox sh -c 'echo out; echo err >&2; exit 7'
+  [ "$status" -eq 7 ]
+  [[ "$output" == *out* ]]
+  [[ "$output" == *err* ]]
+  run sn inspect att
+  [ "$status" -eq 1 ]
+  # -d --rm: the daemon removes it when it ends (HostConfig.AutoRemove)
+  sn run -d --rm --name autorm busybox sh -c 'sleep 0.3' >/dev/null
+  wait_for bash -c "! '$NODE_BIN/subnode' inspect autorm >/dev/null 2>&1"
+  [ -z "$(node_leftovers)" ]
+}
+
+@test "restart policy with back-off; restart count and subnodes survive a kill -9 of the daemon" {
+  case_restart_policy_and_adoption
+}
+
+@test "kill -9 of the daemon during 16 creates: every acknowledged subnode runs, nothing orphaned" {
+  case_kill9_mid_create 16 0.5
+}
+
+@test "bad input is refused with a clear message, a proper status, and leaves nothing" {
+  run api POST /containers/create -d '{"Image":"busybox","Bogus":1}'
+  [ "${lines[1]}" = 400 ]
+  [ "$(echo "${lines[0]}" | jq -r .message)" = '(body): unknown field `Bogus`' ]
+  run api POST /containers/create -d '{"Image":"busybox","Cmd":"x","Env":"A=b"}'
+  [ "${lines[1]}" = 400 ]
+  [[ "${lines[0]}" == *'Env: must be an array of strings'* ]]
+  run api POST /containers/create -d '{"Image":5}'
+  [ "${lines[1]}" = 400 ]
+  [[ "${lines[0]}" == *'Image'* ]]
+  run api POST '/containers/create?name=bad/name' -d '{"Image":"busybox"}'
+  [ "${lines[1]}" = 400 ]
+  [[ "${lines[0]}" == *'name `bad/name`'* ]]
+  run api POST /containers/create -d '{"Image":"busybox","Size":"huge"}'
+  [ "${lines[1]}" = 400 ]
+  [[ "${lines[0]}" == *'small (1), medium (4), large (128)'* ]]
+  run api POST /containers/create -d '{"Image":"nosuch:v1"}'
+  [ "${lines[1]}" = 404 ]
+  [[ "${lines[0]}" == *'No such image: nosuch:v1'* ]]
+  run api POST /containers/create -d '{"Image":"UPPER::bad"}'
+  [ "${lines[1]}" = 400 ]
+  run api POST /containers/create -d '{"Image":"busybox","HostConfig":{"RestartPolicy":{"Name":"sometimes"}}}'
+  [ "${lines[1]}" = 400 ]
+  [[ "${lines[0]}" == *'sometimes'* ]]
+  run api POST /containers/create -d '{"Image":"busybox","HostConfig":{"Binds":["relative:/x"]}}'
+  [ "${lines[1]}" = 400 ]
+  run api POST /containers/create -d '{not json'
+  [ "${lines[1]}" = 400 ]
+  run api POST '/containers/create?name=dup' -d '{"Image":"busybox","Cmd":["true"]}'
+  [ "${lines[1]}" = 201 ]
+  run api POST '/containers/create?name=dup' -d '{"Image":"busybox","Cmd":["true"]}'
+  [ "${lines[1]}" = 409 ]
+  [[ "${lines[0]}" == *'already in use'* ]]
+  run api GET /containers/nosuch/json
+  [ "${lines[1]}" = 404 ]
+  [ "$(echo "${lines[0]}" | jq -r .message)" = 'no such subnode: nosuch' ]
+  run api GET /nowhere
+  [ "${lines[1]}" = 404 ]
+  # only `dup` exists: the refused creates left nothing
+  [ "$(sn ps -a -q | wc -l)" = 1 ]
+  [ "$(ls "$NODE_ROOT/subnodes" | wc -l)" = 1 ]
+  [ "$(ls "$NODE_ROOT/images/snapshots" | wc -l)" = 1 ]
+}
+
+@test "admission control: nothing is over-committed and the refusal says what is free" {
+  sn create --name a1 --size small busybox true >/dev/null
+  run sn create --name big --size large busybox true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"size large needs 128 units, 127 of 128 free (1 used); sizes that fit: small, medium"* ]]
+  run api POST /containers/create -d '{"Image":"busybox","Size":"large"}'
+  [ "${lines[1]}" = 409 ]
+  sn rm a1 >/dev/null
+  run sn create --name big --size large busybox true
+  [ "$status" -eq 0 ]
+  run sn create --name one-more busybox true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"0 of 128 free"*"no size fits"* ]]
+  [ "$(sn node info --json | jq .Slices.Free)" = 0 ]
+}
+
+@test "a memory hog and a fork bomb are contained by their slice; a neighbour keeps answering" {
+  # Units of 16 MiB memory (reserve the rest), so that the hog, throttled to
+  # 1/128 of the CPUs, reaches its limit in a second rather than a minute.
+  local total
+  total=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) * 1024 ))
+  node_stop_daemon
+  printf 'reserve_memory = %s\n' $((total - 128 * 16 * 1048576)) > "$NODE_DIR/conf"
+  node_daemon --config "$NODE_DIR/conf"
+  [ "$(sn node info --json | jq .Slices.UnitMemory)" -le $((16 * 1048576)) ]
+  sn run -d --name neighbour busybox sh -c 'while true; do echo tick; sleep 0.1; done' >/dev/null
+  sn run -d --name hog busybox sh -c 'tail /dev/zero' >/dev/null
+  sn run -d --name bomb busybox sh -c 'b() { b | b & }; b; sleep 1000' >/dev/null
+  # throttled to 1/128 of the CPUs on a shared machine: allow it 30 s
+  WAIT_TRIES=300 wait_for bash -c "[ \"\$('$NODE_BIN/subnode' inspect hog | jq -r '.[0].State.Status')\" = exited ]"
+  [ "$(sn inspect hog | jq -r '.[0].State.ExitCode')" = 137 ]
+  local bid cgp
+  bid=$(sn inspect bomb | jq -r '.[0].Id')
+  cgp=/sys/fs/cgroup/pids$NODE_CG/$bid
+  [ -d "$cgp" ] || cgp=/sys/fs/cgroup$NODE_CG/$bid
+  wait_for bash -c "[ \"\$(cat $cgp/pids.current)\" -ge 60 ]"
+  [ "$(cat "$cgp/pids.current")" -le 64 ]
+  local before after
+  before=$(sn logs neighbour | wc -l)
+  sleep 1
+  after=$(sn logs neighbour | wc -l)
+  [ "$after" -gt $((before + 3)) ]
+  [ "$(sn inspect neighbour | jq -r '.[0].State.Status')" = running ]
+  run sn rm -f bomb hog neighbour
+  [ "$status" -eq 0 ]
+  [ -z "$(node_leftovers)" ]
+}
+
+@test "logs: tail, since, timestamps and follow until the subnode ends" {
+  sn run -d --name lg busybox sh -c 'for i in 1 2 3 4 5; do echo line$i; done; sleep 1; echo last' >/dev/null
+  wait_for bash -c "'$NODE_BIN/subnode' logs lg | grep -q line5"
+  [ "$(sn logs --tail 2 lg)" = "$(printf 'line4\nline5')" ]
+  run sn logs -t lg
+  [[ "${lines[0]}" =~ ^20[0-9-]+T[0-9:.]+Z\ line1$ ]]
+  run sn logs --since "$(date -u -d '+1 hour' +%s)" lg
+  [ -z "$output" ]
+  run timeout 10 "$NODE_BIN/subnode" logs -f lg
+  [ "$status" -eq 0 ]
+  [ "${lines[5]}" = last ]
+}
+
+@test "stats: one-shot and streaming samples from the slice's cgroup; live table in the CLI" {
+  sn run -d --name st busybox sh -c 'while true; do :; done' >/dev/null
+  run api GET '/containers/st/stats?stream=0'
+  [ "${lines[1]}" = 200 ]
+  local j=${lines[0]}
+  [ "$(echo "$j" | jq .pids_stats.limit)" = 64 ]
+  [ "$(echo "$j" | jq '.memory_stats.limit > 0 and .memory_stats.usage > 0')" = true ]
+  # a busy loop throttled to 1/128 of the CPUs: it used some, and not more
+  [ "$(echo "$j" | jq '.cpu_stats.cpu_usage.total_usage > 0 and .cpu_stats.cpu_usage.total_usage >= .precpu_stats.cpu_usage.total_usage and .precpu_stats.cpu_usage.total_usage > 0')" = true ]
+  run bash -c "curl -s -N --max-time 2.5 --unix-socket '$NODE_SOCK' http://x/containers/st/stats | wc -l"
+  [ "$output" -ge 2 ]
+  run sn stats --no-stream st
+  [ "$status" -eq 0 ]
+  [[ "${lines[1]}" == st\ * ]]
+  [[ "${lines[1]}" == *"/64"* ]]
+  run sn stats --no-stream --json
+  [ "$(echo "$output" | jq -r .name)" = st ]
+}
+
+@test "health checks: command, HTTP and TCP; starting, healthy, unhealthy in inspect and events; restart when unhealthy" {
+  (timeout 20 "$NODE_BIN/subnode" events --json > "$NODE_DIR/events" 2>&1 &)
+  sn run -d --name hc --health-cmd 'test -e /tmp/ok' --health-interval 200ms --health-retries 2 \
+    busybox sh -c 'sleep 1; touch /tmp/ok; sleep 2; rm /tmp/ok; exec sleep 1000' >/dev/null
+  [ "$(sn inspect hc | jq -r '.[0].State.Health.Status')" = starting ]
+  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' inspect hc | jq -r '.[0].State.Health.Status')\" = healthy ]"
+  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' inspect hc | jq -r '.[0].State.Health.Status')\" = unhealthy ]"
+  [ "$(sn inspect hc | jq -r '.[0].State.Health.FailingStreak')" -ge 2 ]
+  sn ps | grep hc | grep -q unhealthy
+  # HTTP and TCP from inside the subnode's network namespace
+  sn run -d --name web --health-http 8080/ --health-interval 200ms busybox \
+    sh -c 'mkdir -p /www; echo ok > /www/index.html; exec httpd -f -p 127.0.0.1:8080 -h /www' >/dev/null
+  sn run -d --name tcp --health-tcp 127.0.0.1:9999 --health-interval 200ms --health-retries 1 busybox sleep 1000 >/dev/null
+  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' inspect web | jq -r '.[0].State.Health.Status')\" = healthy ]"
+  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' inspect tcp | jq -r '.[0].State.Health.Status')\" = unhealthy ]"
+  [[ "$(sn inspect tcp | jq -r '.[0].State.Health.Log[0].Output')" == *"Connection refused"* ]]
+  # restart when unhealthy
+  sn run -d --name rs --health-cmd false --health-interval 200ms --health-retries 1 \
+    --health-on-unhealthy restart busybox sleep 1000 >/dev/null
+  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' inspect rs | jq -r '.[0].RestartCount')\" -ge 1 ]"
+  grep -q '"health_status: healthy"' "$NODE_DIR/events"
+  grep -q '"health_status: unhealthy"' "$NODE_DIR/events"
+}
+
+@test "exec: output kept apart, stdin, exit codes, and -it gives a working shell with the terminal's size" {
+  sn run -d --name ex busybox sleep 1000 >/dev/null
+  run sn exec ex sh -c 'echo out; echo err >&2; exit 3'
+  [ "$status" -eq 3 ]
+  [ "$(sn exec ex sh -c 'echo out; echo err >&2' 2>/dev/null)" = out ]
+  [ "$(echo 'echo from-stdin; exit 9' | sn exec -i ex sh)" = from-stdin ]
+  run sn exec -e X=1 -w /tmp ex sh -c 'echo $X $(pwd)'
+  [ "$output" = "1 /tmp" ]
+  # an interactive shell on a real terminal (script(1) gives us one)
+  run bash -c "(sleep 1; printf 'stty size; echo \$((6*7)); hostname\n'; sleep 1; printf 'exit 4\n') |
+    script -qec 'stty rows 33 cols 101; $NODE_BIN/subnode exec -it ex sh' /dev/null | tr -d '\r'"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"33 101"* ]]
+  [[ "$output" == *42*ex* ]]
+  run script -qec "$NODE_BIN/subnode exec -it ex sh -c 'exit 5'" /dev/null
+  [ "$status" -eq 5 ]
+  # the API without an upgrade: the output as the body, Docker-framed
+  run api POST /containers/ex/exec -d '{"Cmd":["echo","plain"],"AttachStdout":true}'
+  [ "${lines[1]}" = 201 ]
+  local x
+  x=$(echo "${lines[0]}" | jq -r .Id)
+  run bash -c "curl -s --unix-socket '$NODE_SOCK' -X POST -d '{}' http://x/exec/$x/start | tail -c 6"
+  [ "$output" = plain ]
+  [ "$(api GET /exec/$x/json | head -1 | jq .ExitCode)" = 0 ]
+  run api POST /containers/ex/exec -d '{"Cmd":[]}'
+  [ "${lines[1]}" = 400 ]
+  sn stop -t 0 ex >/dev/null
+  run sn exec ex true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"not running"* ]]
+}
+
+@test "events stream create, start, die and destroy" {
+  (timeout 6 "$NODE_BIN/subnode" events --json > "$NODE_DIR/events" 2>&1 &)
+  sleep 0.5
+  sn run --rm --name ev busybox true
+  sleep 0.5
+  run jq -r 'select(.Actor.Attributes.name == "ev") | .Action' "$NODE_DIR/events"
+  [[ "$output" == *create*start*die*destroy* ]]
+}
+
+@test "the unix socket is 0660 and refuses a user outside its group" {
+  [ "$(stat -c %a "$NODE_SOCK")" = 660 ]
+  chmod 755 "$NODE_DIR"
+  run setpriv --reuid=65534 --regid=65534 --clear-groups curl -s --unix-socket "$NODE_SOCK" http://x/_ping
+  [ "$status" -ne 0 ]
+  # a daemon with socket_group = nogroup lets that group in
+  node_stop_daemon
+  printf 'socket_group = nogroup\n' > "$NODE_DIR/conf"
+  node_daemon --config "$NODE_DIR/conf"
+  [ "$(stat -c %G "$NODE_SOCK")" = nogroup ]
+  run setpriv --reuid=65534 --regid=65534 --clear-groups curl -s --unix-socket "$NODE_SOCK" http://x/_ping
+  [ "$status" -eq 0 ]
+  [ "$output" = OK ]
+}
+
+@test "TCP: every request needs the bearer token (401 without it)" {
+  node_stop_daemon
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  head -c 24 /dev/urandom | base64 > "$NODE_DIR/token"
+  printf 'tcp = 127.0.0.1:%s\ntoken_file = %s\n' "$port" "$NODE_DIR/token" > "$NODE_DIR/conf"
+  node_daemon --config "$NODE_DIR/conf"
+  run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/info"
+  [ "$output" = 401 ]
+  run curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer wrong-token-wrong" "http://127.0.0.1:$port/info"
+  [ "$output" = 401 ]
+  run "$NODE_BIN/subnode" -H "tcp://127.0.0.1:$port" --token "$(cat "$NODE_DIR/token")" node info --json
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq .Slices.Units)" = 128 ]
+}
+
+@test "TCP with TLS: the token is still required; plain HTTP is not served" {
+  node_stop_daemon
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$NODE_DIR/key.pem" -out "$NODE_DIR/cert.pem" 2>/dev/null
+  head -c 24 /dev/urandom | base64 > "$NODE_DIR/token"
+  printf 'tcp = 127.0.0.1:%s\ntoken_file = %s\ntls_cert = %s\ntls_key = %s\n' "$port" "$NODE_DIR/token" \
+    "$NODE_DIR/cert.pem" "$NODE_DIR/key.pem" > "$NODE_DIR/conf"
+  node_daemon --config "$NODE_DIR/conf"
+  run curl -s -o /dev/null -w '%{http_code}' --cacert "$NODE_DIR/cert.pem" "https://127.0.0.1:$port/info"
+  [ "$output" = 401 ]
+  run curl -s --cacert "$NODE_DIR/cert.pem" -H "Authorization: Bearer $(cat "$NODE_DIR/token")" "https://127.0.0.1:$port/info"
+  [ "$(echo "$output" | jq .Slices.Units)" = 128 ]
+  run curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://127.0.0.1:$port/info"
+  [ "$output" != 200 ]
+  [ "$output" != 401 ]
+  run "$NODE_BIN/subnode" -H "https://127.0.0.1:$port" --tlscacert "$NODE_DIR/cert.pem" \
+    --token "$(cat "$NODE_DIR/token")" node info --json
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq .Slices.Units)" = 128 ]
+  run "$NODE_BIN/subnode" -H "https://127.0.0.1:$port" --tlscacert "$NODE_DIR/cert.pem" node info
+  [ "$status" -eq 1 ]
+  [[ "$output" == *unauthorized* ]]
+}
+

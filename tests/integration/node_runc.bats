@@ -1,0 +1,33 @@
+#!/usr/bin/env bats
+# The node's core cases again with `runtime = runc`: the daemon drives the
+# runtime only through the OCI CLI, so it must not matter which one it is.
+# (A smaller kill -9 count than the subrun file, to keep the suite short.)
+
+load ../lib/common
+load ../lib/node
+
+setup_file() {
+  export NODE_LAYOUT_DIR=$(mktemp -d /tmp/sn-nodelayout-XXXXXX)
+  export NODE_LAYOUT=$NODE_LAYOUT_DIR/busybox
+  node_make_layout "$NODE_LAYOUT"
+}
+teardown_file() { rm -rf "$NODE_LAYOUT_DIR"; }
+setup() {
+  command -v runc >/dev/null || skip "runc not installed"
+  NODE_RUNTIME=runc
+  node_start
+  [ "$(sn node info --json | jq -r .Runtime)" = runc ]
+}
+teardown() { node_teardown; }
+
+@test "runc: create, start, ps, inspect, logs kept apart, stop, rm leave nothing behind" {
+  case_lifecycle
+}
+
+@test "runc: restart policy; restart count and subnodes survive a kill -9 of the daemon" {
+  case_restart_policy_and_adoption
+}
+
+@test "runc: kill -9 of the daemon during 8 creates: every acknowledged subnode runs" {
+  case_kill9_mid_create 8 0.25
+}
