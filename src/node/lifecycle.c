@@ -194,10 +194,24 @@ static int make_bundle(struct node *n, const char *id, const char *name, json_t 
 	return bundle_customize(n, id, bundle, cfg, err);
 }
 
+static int halt(struct node *n, json_t *row, const char *what, int sig, int timeout_s,
+		struct sn_err *err);
+
 int node_destroy(struct node *n, json_t *row, struct sn_err *err)
 {
 	const char *id = row_id(row);
 	struct sn_err e2 = { 0 };
+	/* A live supervisor would write its exit status into the directory
+	 * removed below and so bring it back: a remove interrupted before the
+	 * supervisor was halted is repaired with it still running. Stop mark
+	 * first, so it cannot restart the container meanwhile. */
+	if (node_supervisor_alive(n, id, NULL)) {
+		int r0 = mark(n, id, "stop", true, err);
+		if (r0 == 0)
+			r0 = halt(n, row, "destroy", SIGKILL, 0, err);
+		if (r0 < 0)
+			return sn_err_wrap(err, "remove `%s`", row_name(row));
+	}
 	node_runtime(n, NULL, &e2, "delete", "--force", id, (char *)NULL);
 	node_crashpoint(n, "destroy-runtime");
 	_cleanup_free_ char *bundle = node_subnode_dir(n, id, "bundle");
