@@ -133,7 +133,8 @@ Reading the figures: the machine is shared (other builds and tests run on its tw
 cores), so start times move between runs by ±50 % (tests/integration/node_scale.bats
 has measured 2.2–2.8 s for the same 128 at quieter moments); both sides run in the
 same script, back to back. The supervisor links libc only: its RSS is glibc's shared
-pages, its own memory (PSS) ~0.14 MiB, below conmon's. The daemon is over its RSS
+pages, its own memory (PSS) ~0.14 MiB, below conmon's (linked statically against
+glibc it would be 0.87 MiB RSS and PSS alike: no gain). The daemon is over its RSS
 target: ~10 MiB are shared libraries linked for the image layer (libcurl with its TLS
 and krb5, libarchive with libxml2/ICU/libstdc++, OpenSSL, SQLite) and GnuTLS for the
 TCP listener; the rest is heap and the per-connection threads' stacks (the glibc stack

@@ -406,37 +406,44 @@ static bool write_all(int fd, const void *p, size_t n)
 	return true;
 }
 
-void node_exec_relay(int sock, bool tty, int pty, int in, int out, int errfd,
+void node_exec_relay(struct node *n, int sock, bool tty, int pty, int in, int out, int errfd,
 		     const char *extra, size_t extra_len)
 {
 	int to_proc = tty ? pty : in;
 	if (extra_len && to_proc >= 0)
 		write_all(to_proc, extra, extra_len);
-	bool sock_open = true;
+	bool sock_open = true, gone = false;
 	char buf[16384];
-	for (;;) {
+	/* Ends when the process's output ends, the client goes away (a TTY has
+	 * no half-close: its end closes the terminal, and the process gets
+	 * SIGHUP), or the daemon stops. Without a TTY, the client's half-close
+	 * is EOF on the process's stdin. */
+	while (!gone && !__atomic_load_n(&n->stopping, __ATOMIC_RELAXED)) {
 		struct pollfd pf[3] = {
-			{ .fd = sock_open && to_proc >= 0 ? sock : -1, .events = POLLIN },
+			{ .fd = sock_open ? sock : -1, .events = POLLIN | POLLRDHUP },
 			{ .fd = tty ? pty : out, .events = POLLIN },
 			{ .fd = tty ? -1 : errfd, .events = POLLIN },
 		};
 		if (pf[1].fd < 0 && pf[2].fd < 0)
 			break;
-		if (poll(pf, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
+		int pr = poll(pf, 3, 500);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr < 0)
 			break;
-		}
 		if (pf[0].revents) {
-			ssize_t r = recv(sock, buf, sizeof(buf), 0);
-			if (r <= 0) {
+			ssize_t r = recv(sock, buf, sizeof(buf), MSG_DONTWAIT);
+			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
 				sock_open = false;
+				if (tty)
+					gone = true;
 				if (!tty && in >= 0) {   /* client closed its side: EOF to the process */
 					close(in);
 					in = to_proc = -1;
 				}
-			} else if (!write_all(to_proc, buf, (size_t)r)) {
-				sock_open = false;
+			} else if (r > 0 && (to_proc < 0 || !write_all(to_proc, buf, (size_t)r))) {
+				if (to_proc >= 0)
+					sock_open = false;
 			}
 		}
 		for (int s = 1; s <= 2; s++) {
@@ -457,7 +464,8 @@ void node_exec_relay(int sock, bool tty, int pty, int in, int out, int errfd,
 				continue;
 			}
 			if (tty) {
-				send_all(sock, buf + 8, (size_t)r);
+				if (!send_all(sock, buf + 8, (size_t)r))
+					gone = true;
 			} else {
 				unsigned char *h = (unsigned char *)buf;
 				h[0] = (unsigned char)s;
@@ -466,7 +474,8 @@ void node_exec_relay(int sock, bool tty, int pty, int in, int out, int errfd,
 				h[5] = (unsigned char)(r >> 16);
 				h[6] = (unsigned char)(r >> 8);
 				h[7] = (unsigned char)r;
-				send_all(sock, buf, (size_t)r + 8);
+				if (!send_all(sock, buf, (size_t)r + 8))
+					gone = true;
 			}
 		}
 		if (tty && pty < 0)

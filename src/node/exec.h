@@ -29,7 +29,7 @@ int node_exec_inspect(struct node *n, const char *id, json_t **out, struct sn_er
 /* Copy between a client socket and a started exec until the process ends:
  * a TTY raw both ways, else stdin from the socket and Docker's framing for
  * stdout/stderr. extra: bytes already read from the client. */
-void node_exec_relay(int sock, bool tty, int pty, int in, int out, int errfd,
+void node_exec_relay(struct node *n, int sock, bool tty, int pty, int in, int out, int errfd,
 		     const char *extra, size_t extra_len);
 void node_exec_free_all(struct node *n);
 

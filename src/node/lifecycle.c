@@ -139,6 +139,8 @@ static int bundle_customize(struct node *n, const char *id, const char *bundle, 
 	const char *wd = json_string_value(json_object_get(cfg, "WorkingDir"));
 	if (wd)
 		json_object_set_new(json_object_get(spec, "process"), "cwd", json_string(wd));
+	if (json_is_true(json_object_get(cfg, "Tty")))
+		json_object_set_new(json_object_get(spec, "process"), "terminal", json_true());
 	size_t i;
 	json_t *b;
 	json_array_foreach(json_object_get(cfg, "Binds"), i, b) {
@@ -233,6 +235,12 @@ int node_destroy(struct node *n, json_t *row, struct sn_err *err)
 	node_crashpoint(n, "destroy-bundle");
 	if ((r = sn_rm_rf(dir, err)) < 0)
 		return r;
+	static const char *const kinds[] = { "con", "att" };
+	for (size_t k = 0; k < SN_ARRAY_SIZE(kinds); k++) {
+		_cleanup_free_ char *sp = node_tty_socket(n, id, kinds[k]);
+		if (sp && unlink(sp) < 0 && errno != ENOENT)
+			return sn_err_sys(err, "remove `%s`", sp);
+	}
 	node_crashpoint(n, "destroy-dir");
 	pthread_mutex_lock(&n->lock);
 	r = node_db_delete(n->db, id, err);
@@ -247,9 +255,6 @@ int node_create(struct node *n, const char *name, json_t *body, bool start, json
 	int r = node_validate_create(n, name, body, &cfg, err);
 	if (r < 0)
 		return r;
-	if (json_is_true(json_object_get(cfg, "Tty")))
-		return sn_err_msg(err, EINVAL, "Tty: a terminal for the main process is not supported yet; "
-				  "use exec -it for a shell");
 	unsigned char rnd[32];
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return sn_err_sys(err, "getrandom");

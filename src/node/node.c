@@ -90,8 +90,11 @@ int node_open(struct node *n, const struct node_config *cfg, const char *self_ex
 	_cleanup_free_ char *dbp = sn_path_join(root, "state.db");
 	if (!n->runtime_root || !n->subnodes_dir || !n->notify_path || !images || !dbp)
 		return sn_err_set(err, ENOMEM, "node");
+	_cleanup_free_ char *sockdir = sn_path_join(root, "s");
+	if (!sockdir)
+		return sn_err_set(err, ENOMEM, "node");
 	if ((r = sn_mkdir_p(n->runtime_root, 0700, err)) < 0 ||
-	    (r = sn_mkdir_p(n->subnodes_dir, 0700, err)) < 0)
+	    (r = sn_mkdir_p(n->subnodes_dir, 0700, err)) < 0 || (r = sn_mkdir_p(sockdir, 0700, err)) < 0)
 		return r;
 	n->runtime_path = find_binary(n->cfg.runtime, self_exe);
 	if (!n->runtime_path)

@@ -57,6 +57,7 @@ struct node {
 	bool notify_running;
 	int64_t started_at;
 	char *crash_at;               /* fault injection: see node_crashpoint */
+	int stopping;                 /* set (atomically) when the daemon stops: relays end */
 };
 
 /* Fault injection for the crash tests: when $SUBNODED_CRASH_AT names this
@@ -137,6 +138,15 @@ int node_validate_create(struct node *n, const char *name, json_t *body, json_t 
 bool node_name_valid(const char *name);
 /* Signal by name ("TERM", "SIGKILL") or number into *sig; -EINVAL if bad. */
 int node_parse_signal(const char *s, int *sig);
+
+/* ---- attach.c: a subnode's terminal (Tty subnodes only) */
+/* malloc'ed root/s/<id16>.<kind>: kind "con" (console) or "att" (attach). */
+char *node_tty_socket(struct node *n, const char *id, const char *kind);
+int node_attach_connect(struct node *n, const char *ref, int *fd, struct sn_err *err);
+int node_resize(struct node *n, const char *ref, unsigned h, unsigned w, struct sn_err *err);
+/* Relay client <-> supervisor until the terminal ends; closes sup. */
+void node_attach_relay(struct node *n, int client, int sup, const char *extra, size_t extra_len,
+		       bool stdin_on);
 
 /* ---- stats.c */
 /* Docker's stats shape from the subnode's cgroup (zeros when not running). */

@@ -220,6 +220,21 @@ int node_spawn_supervisor(struct node *n, json_t *row, struct sn_err *err)
 			argv[k++] = "--health-restart";
 		argv[k] = NULL;
 	}
+	_cleanup_free_ char *con = NULL, *att = NULL;
+	if (json_is_true(json_object_get(cfg, "Tty"))) {
+		con = node_tty_socket(n, id, "con");
+		att = node_tty_socket(n, id, "att");
+		if (!con || !att)
+			return sn_err_set(err, ENOMEM, "spawn supervisor");
+		size_t k = 0;
+		while (argv[k])
+			k++;
+		argv[k++] = "--console-socket";
+		argv[k++] = con;
+		argv[k++] = "--attach-socket";
+		argv[k++] = att;
+		argv[k] = NULL;
+	}
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return sn_err_sys(err, "pipe");

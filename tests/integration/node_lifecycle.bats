@@ -232,6 +232,10 @@ teardown() { node_teardown; }
   [[ "$output" == *"not running"* ]]
 }
 
+@test "run -it: an interactive shell as the main process, its exit code, --rm" {
+  CHECK_SIZE=1 case_run_it
+}
+
 @test "events stream create, start, die and destroy" {
   (timeout 6 "$NODE_BIN/subnode" events --json > "$NODE_DIR/events" 2>&1 &)
   sleep 0.5

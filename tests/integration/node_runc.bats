@@ -31,3 +31,7 @@ teardown() { node_teardown; }
 @test "runc: kill -9 of the daemon during 8 creates: every acknowledged subnode runs" {
   case_kill9_mid_create 8 0.25
 }
+
+@test "runc: run -it gives a shell on a terminal of the right size" {
+  CHECK_SIZE=1 case_run_it
+}

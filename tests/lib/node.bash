@@ -222,3 +222,24 @@ case_kill9_mid_create() {
   sn rm -f $(sn ps -a -q) >/dev/null 2>&1 || true
   [ -z "$(node_leftovers)" ] || { node_leftovers; return 1; }
 }
+
+# run -it: an interactive shell as the subnode's main process, on a real
+# terminal (script(1)); CHECK_SIZE=1 also checks the window size arrives.
+case_run_it() {
+  run bash -c "(sleep 1; printf 'echo \$((6*7)); hostname; sleep 0.5; stty size\\n'; sleep 1.5; printf 'exit 6\\n') |
+    script -qec 'stty rows 31 cols 99; $NODE_BIN/subnode run -it --rm --name it busybox sh' /dev/null | tr -d '\\r'"
+  [[ "$output" == *42*it* ]]
+  [ -z "${CHECK_SIZE:-}" ] || [[ "$output" == *"31 99"* ]] || { echo "$output"; return 1; }
+  run script -qec "$NODE_BIN/subnode run -it --rm --name it2 busybox sh -c 'exit 6'" /dev/null
+  [ "$status" -eq 6 ]
+  run sn inspect it
+  [ "$status" -eq 1 ]
+  # attach and resize need a terminal
+  sn run -d --name plain busybox sleep 1000 >/dev/null
+  run api POST /containers/plain/resize?h=10\&w=10
+  [ "${lines[-1]}" = 400 ]
+  [[ "${lines[0]}" == *"has no terminal"* ]]
+  sn rm -f plain >/dev/null
+  [ -z "$(ls "$NODE_ROOT/s")" ]
+  [ -z "$(node_leftovers)" ]
+}

@@ -52,6 +52,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "health.h"
 
 #define LINE_MAX_LEN 16384
@@ -69,7 +70,10 @@ static struct {
 	unsigned log_files;
 	int sync_fd;
 	bool force_restart;     /* unhealthy with restart on: restart once, whatever the policy */
-} o = { .log_max = 10u << 20, .log_files = 3, .sync_fd = -1 };
+	const char *console;    /* --console-socket: the subnode has a terminal */
+	const char *attach;     /* --attach-socket */
+	int pty;                /* the terminal's master while it runs */
+} o = { .pty = -1, .log_max = 10u << 20, .log_files = 3, .sync_fd = -1 };
 
 static struct {
 	const char *state;     /* starting running restarting exited */
@@ -236,6 +240,8 @@ static void stream_read(struct stream *s, bool at_end)
 			}
 			return;
 		}
+		if (s == &out_s && o.pty >= 0)
+			attach_output(s->buf + s->len, (size_t)n);
 		s->len += (size_t)n;
 		char *start = s->buf, *nl;
 		while ((nl = memchr(start, '\n', s->len - (size_t)(start - s->buf)))) {
@@ -366,6 +372,47 @@ static void loopback_up(pid_t pid)
 		wait_for(c);
 }
 
+/* The terminal's master, sent by the runtime on the console socket during
+ * `create` (the OCI console-socket protocol). */
+static int console_listen(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	if (strlen(o.console) >= sizeof(a.sun_path))
+		return -1;
+	strcpy(a.sun_path, o.console);
+	unlink(o.console);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int console_receive(int lfd)
+{
+	struct pollfd pf = { .fd = lfd, .events = POLLIN };
+	if (poll(&pf, 1, 5000) <= 0)
+		return -1;
+	int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0)
+		return -1;
+	char buf[256], cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	int fd = -1;
+	if (recvmsg(c, &m, MSG_CMSG_CLOEXEC) >= 0) {
+		struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+		if (h && h->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(h), sizeof(int));
+	}
+	close(c);
+	return fd;
+}
+
 /* runtime create + start; on success st.pid is the container's init. */
 static int container_start(char *msg, size_t msgn)
 {
@@ -383,13 +430,42 @@ static int container_start(char *msg, size_t msgn)
 	unlink(pidp);
 	char *argv[] = { (char *)o.runtime, "--root", (char *)o.runtime_root, "--log", logp,
 			 "--log-format", "json", "create", "--bundle", (char *)o.bundle,
-			 "--pid-file", pidp, (char *)o.id, NULL };
+			 "--pid-file", pidp, NULL, NULL, NULL };
+	int clfd = -1;
+	if (o.console) {
+		clfd = console_listen();
+		argv[12] = "--console-socket";
+		argv[13] = (char *)o.console;
+		argv[14] = (char *)o.id;
+	} else {
+		argv[12] = (char *)o.id;
+	}
 	pid_t p = spawn(argv, po[1], pe[1]);
 	close(po[1]);
 	close(pe[1]);
 	int rc = p < 0 ? -1 : wait_for(p);
 	out_s.fd = po[0];
 	err_s.fd = pe[0];
+	if (o.console) {
+		int master = rc == 0 && clfd >= 0 ? console_receive(clfd) : -1;
+		if (clfd >= 0)
+			close(clfd);
+		unlink(o.console);
+		if (master < 0 && rc == 0) {
+			runtime_cmd("delete", "--force");
+			close(po[0]);
+			close(pe[0]);
+			out_s.fd = err_s.fd = -1;
+			return snprintf(msg, msgn, "the runtime sent no terminal"), -1;
+		}
+		if (master >= 0) {
+			/* the terminal is the subnode's stdout (its log's "stdout") */
+			close(po[0]);
+			out_s.fd = dup(master);
+			o.pty = master;
+			attach_set_pty(master);
+		}
+	}
 	fcntl(out_s.fd, F_SETFL, O_NONBLOCK);
 	fcntl(err_s.fd, F_SETFL, O_NONBLOCK);
 	char pidbuf[32] = "";
@@ -491,6 +567,11 @@ static void container_exited(int code)
 	st.exit_code = code;
 	st.finished_at = now_ns();
 	st.pid = 0;
+	if (o.pty >= 0) {
+		attach_set_pty(-1);
+		close(o.pty);
+		o.pty = -1;
+	}
 }
 
 int main(int argc, char **argv)
@@ -503,6 +584,7 @@ int main(int argc, char **argv)
 		{ "health-kind", 1, 0, 'K' }, { "health-arg", 1, 0, 'A' }, { "health-interval-ms", 1, 0, 'I' },
 		{ "health-timeout-ms", 1, 0, 'T' }, { "health-retries", 1, 0, 'N' },
 		{ "health-start-ms", 1, 0, 'S' }, { "health-restart", 0, 0, 'X' },
+		{ "console-socket", 1, 0, 'C' }, { "attach-socket", 1, 0, 'a' },
 		{ 0, 0, 0, 0 } };
 	struct health_opts hopt = { 0 };
 	int c;
@@ -538,6 +620,8 @@ int main(int argc, char **argv)
 		case 'N': hopt.retries = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'S': hopt.start_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'X': hopt.restart = true; break;
+		case 'C': o.console = optarg; break;
+		case 'a': o.attach = optarg; break;
 		default: return 2;
 		}
 	}
@@ -580,6 +664,7 @@ int main(int argc, char **argv)
 	if (hopt.kind != HEALTH_NONE && hopt.argc == 0)
 		hopt.kind = HEALTH_NONE;
 	int hfd = health_init(&hopt, o.runtime, o.runtime_root, o.id);
+	int afd = o.console && o.attach ? attach_init(o.attach) : -1;
 
 	if (container_start(st.error, sizeof(st.error)) < 0) {
 		st.state = "exited";
@@ -599,10 +684,12 @@ int main(int argc, char **argv)
 	unsigned backoff = BACKOFF_MIN_MS;
 	bool waiting = false;   /* in back-off before a restart */
 	for (;;) {
-		struct pollfd pf[5] = { { .fd = sfd, .events = POLLIN }, { .fd = tfd, .events = POLLIN },
-					{ .fd = out_s.fd, .events = POLLIN },
-					{ .fd = err_s.fd, .events = POLLIN }, { .fd = hfd, .events = POLLIN } };
-		if (poll(pf, 5, -1) < 0) {
+		struct pollfd pf[6 + ATTACH_MAX_CLIENTS] = { { .fd = sfd, .events = POLLIN },
+					{ .fd = tfd, .events = POLLIN }, { .fd = out_s.fd, .events = POLLIN },
+					{ .fd = err_s.fd, .events = POLLIN }, { .fd = hfd, .events = POLLIN },
+					{ .fd = afd, .events = POLLIN } };
+		attach_pollfds(pf + 6);
+		if (poll(pf, 6 + ATTACH_MAX_CLIENTS, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return 1;
@@ -613,6 +700,11 @@ int main(int argc, char **argv)
 			stream_read(&err_s, false);
 		if (pf[4].revents && health_on_timer())
 			publish();
+		if (pf[5].revents)
+			attach_accept();
+		for (int k = 0; k < ATTACH_MAX_CLIENTS; k++)
+			if (pf[6 + k].fd >= 0 && pf[6 + k].revents)
+				attach_ready(k);
 		if (pf[0].revents) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {

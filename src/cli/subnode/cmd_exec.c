@@ -82,13 +82,14 @@ static bool put(int fd, const char *p, size_t n)
 	return true;
 }
 
-static void resize(const char *id)
+/* resize_path: "/exec/ID/resize" or "/containers/ID/resize" */
+static void resize(const char *resize_path)
 {
 	struct winsize ws;
 	if (ioctl(0, TIOCGWINSZ, &ws) < 0 || !ws.ws_row)
 		return;
-	char path[128];
-	snprintf(path, sizeof(path), "/exec/%s/resize?h=%u&w=%u", id, ws.ws_row, ws.ws_col);
+	char path[256];
+	snprintf(path, sizeof(path), "%s?h=%u&w=%u", resize_path, ws.ws_row, ws.ws_col);
 	struct sn_err err = { 0 };
 	client_call(&g_cli, "POST", path, NULL, NULL, NULL, &err);
 }
@@ -118,6 +119,110 @@ static void unframe(struct frames *d, const char *p, size_t n)
 		p += t;
 		n -= t;
 	}
+}
+
+/* POST path with an upgrade, then relay our stdin/stdout over the raw
+ * stream (the terminal raw when tty and ours is one) until it ends.
+ * 0 when the stream ran; an exit code when it could not start. */
+int cli_session(const char *path, const char *sbody, bool tty, bool in, const char *resize_path)
+{
+	struct sn_err err = { 0 };
+	int fd = dial(&err);
+	if (fd < 0)
+		return cli_fail(fd, &err);
+	char req[2048];
+	int n = snprintf(req, sizeof(req),
+			 "POST %s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+			 "Connection: Upgrade\r\nUpgrade: tcp\r\n%s%s%sContent-Length: %zu\r\n\r\n%s",
+			 path, g_cli.token ? "Authorization: Bearer " : "", g_cli.token ? g_cli.token : "",
+			 g_cli.token ? "\r\n" : "", strlen(sbody), sbody);
+	if (!put(fd, req, (size_t)n)) {
+		close(fd);
+		fprintf(stderr, "subnode: exec: send: %s\n", strerror(errno));
+		return EXIT_FAIL;
+	}
+	/* The answer's head, byte by byte up to the blank line. */
+	char head[8192];
+	size_t hl = 0;
+	while (hl < sizeof(head) - 1) {
+		ssize_t k = read(fd, head + hl, 1);
+		if (k <= 0)
+			break;
+		hl++;
+		if (hl >= 4 && memcmp(head + hl - 4, "\r\n\r\n", 4) == 0)
+			break;
+	}
+	head[hl] = '\0';
+	int status = 0;
+	sscanf(head, "HTTP/%*s %d", &status);
+	if (status != 101) {
+		/* an error answer: its body is {"message"} */
+		char rest[4096];
+		ssize_t k = read(fd, rest, sizeof(rest) - 1);
+		rest[k > 0 ? k : 0] = '\0';
+		json_t *j = json_loads(strchr(rest, '{') ? strchr(rest, '{') : rest, 0, NULL);
+		fprintf(stderr, "subnode: %s\n", json_string_value(json_object_get(j, "message")) ?:
+			(status ? "exec failed" : "exec: no answer from the daemon"));
+		json_decref(j);
+		close(fd);
+		return EXIT_FAIL;
+	}
+	struct termios saved;
+	bool raw = tty && isatty(0) && tcgetattr(0, &saved) == 0;
+	if (raw) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		tcsetattr(0, TCSANOW, &t);
+		resize(resize_path);
+	}
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	int sfd = raw ? signalfd(-1, &mask, SFD_CLOEXEC) : -1;
+	struct frames fr = { 0 };
+	bool stdin_open = in;
+	char buf[16384];
+	for (;;) {
+		struct pollfd pf[3] = { { .fd = fd, .events = POLLIN },
+					{ .fd = stdin_open ? 0 : -1, .events = POLLIN },
+					{ .fd = sfd, .events = POLLIN } };
+		if (poll(pf, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pf[2].revents) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) > 0)
+				resize(resize_path);
+		}
+		if (pf[1].revents) {
+			ssize_t k = read(0, buf, sizeof(buf));
+			if (k <= 0) {
+				stdin_open = false;
+				if (!tty)
+					shutdown(fd, SHUT_WR);
+			} else if (!put(fd, buf, (size_t)k)) {
+				stdin_open = false;
+			}
+		}
+		if (pf[0].revents) {
+			ssize_t k = read(fd, buf, sizeof(buf));
+			if (k <= 0)
+				break;
+			if (tty)
+				put(1, buf, (size_t)k);
+			else
+				unframe(&fr, buf, (size_t)k);
+		}
+	}
+	if (raw)
+		tcsetattr(0, TCSANOW, &saved);
+	if (sfd >= 0)
+		close(sfd);
+	close(fd);
+	return 0;
 }
 
 int cmd_exec(int argc, char **argv)
@@ -170,102 +275,13 @@ int cmd_exec(int argc, char **argv)
 		r = client_call(&g_cli, "POST", sp, d, NULL, NULL, &err);
 		return r < 0 ? cli_fail(r, &err) : 0;
 	}
-	int fd = dial(&err);
-	if (fd < 0)
-		return cli_fail(fd, &err);
-	const char *sbody = tty ? "{\"Detach\":false,\"Tty\":true}" : "{\"Detach\":false,\"Tty\":false}";
-	char req[1024];
-	int n = snprintf(req, sizeof(req),
-			 "POST /exec/%s/start HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-			 "Connection: Upgrade\r\nUpgrade: tcp\r\n%s%s%sContent-Length: %zu\r\n\r\n%s",
-			 id, g_cli.token ? "Authorization: Bearer " : "", g_cli.token ? g_cli.token : "",
-			 g_cli.token ? "\r\n" : "", strlen(sbody), sbody);
-	if (!put(fd, req, (size_t)n)) {
-		close(fd);
-		fprintf(stderr, "subnode: exec: send: %s\n", strerror(errno));
-		return EXIT_FAIL;
-	}
-	/* The answer's head, byte by byte up to the blank line. */
-	char head[8192];
-	size_t hl = 0;
-	while (hl < sizeof(head) - 1) {
-		ssize_t k = read(fd, head + hl, 1);
-		if (k <= 0)
-			break;
-		hl++;
-		if (hl >= 4 && memcmp(head + hl - 4, "\r\n\r\n", 4) == 0)
-			break;
-	}
-	head[hl] = '\0';
-	int status = 0;
-	sscanf(head, "HTTP/%*s %d", &status);
-	if (status != 101) {
-		/* an error answer: its body is {"message"} */
-		char rest[4096];
-		ssize_t k = read(fd, rest, sizeof(rest) - 1);
-		rest[k > 0 ? k : 0] = '\0';
-		json_t *j = json_loads(strchr(rest, '{') ? strchr(rest, '{') : rest, 0, NULL);
-		fprintf(stderr, "subnode: %s\n", json_string_value(json_object_get(j, "message")) ?:
-			(status ? "exec failed" : "exec: no answer from the daemon"));
-		json_decref(j);
-		close(fd);
-		return EXIT_FAIL;
-	}
-	struct termios saved;
-	bool raw = tty && isatty(0) && tcgetattr(0, &saved) == 0;
-	if (raw) {
-		struct termios t = saved;
-		cfmakeraw(&t);
-		tcsetattr(0, TCSANOW, &t);
-		resize(id);
-	}
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGWINCH);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	int sfd = raw ? signalfd(-1, &mask, SFD_CLOEXEC) : -1;
-	struct frames fr = { 0 };
-	bool stdin_open = in;
-	char buf[16384];
-	for (;;) {
-		struct pollfd pf[3] = { { .fd = fd, .events = POLLIN },
-					{ .fd = stdin_open ? 0 : -1, .events = POLLIN },
-					{ .fd = sfd, .events = POLLIN } };
-		if (poll(pf, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pf[2].revents) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) > 0)
-				resize(id);
-		}
-		if (pf[1].revents) {
-			ssize_t k = read(0, buf, sizeof(buf));
-			if (k <= 0) {
-				stdin_open = false;
-				if (!tty)
-					shutdown(fd, SHUT_WR);
-			} else if (!put(fd, buf, (size_t)k)) {
-				stdin_open = false;
-			}
-		}
-		if (pf[0].revents) {
-			ssize_t k = read(fd, buf, sizeof(buf));
-			if (k <= 0)
-				break;
-			if (tty)
-				put(1, buf, (size_t)k);
-			else
-				unframe(&fr, buf, (size_t)k);
-		}
-	}
-	if (raw)
-		tcsetattr(0, TCSANOW, &saved);
-	if (sfd >= 0)
-		close(sfd);
-	close(fd);
+	char sp[128], rp[128];
+	snprintf(sp, sizeof(sp), "/exec/%s/start", id);
+	snprintf(rp, sizeof(rp), "/exec/%s/resize", id);
+	r = cli_session(sp, tty ? "{\"Detach\":false,\"Tty\":true}" : "{\"Detach\":false,\"Tty\":false}",
+			tty, in, rp);
+	if (r != 0)
+		return r;
 	char jp[128];
 	snprintf(jp, sizeof(jp), "/exec/%s/json", id);
 	_cleanup_json_ json_t *ins = NULL;

@@ -96,7 +96,7 @@ int cmd_run(int argc, char **argv, bool create_only)
 	_cleanup_json_ json_t *body = json_object(), *env = json_array(), *labels = json_object(),
 			       *binds = json_array(), *health = json_object(), *hc = json_object();
 	const char *name = NULL, *v;
-	bool detach = create_only, rm = false, as_json = false, tty = false;
+	bool detach = create_only, rm = false, as_json = false, tty = false, in = false;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--") == 0) {
@@ -106,8 +106,9 @@ int cmd_run(int argc, char **argv, bool create_only)
 		if (FLAG("-d", "--detach")) detach = true;
 		else if (FLAG(NULL, "--rm")) rm = true;
 		else if (FLAG(NULL, "--json")) as_json = true;
-		else if (FLAG("-i", "--interactive")) ;
-		else if (FLAG("-t", "--tty") || FLAG("-it", NULL) || FLAG("-ti", NULL)) tty = true;
+		else if (FLAG("-i", "--interactive")) in = true;
+		else if (FLAG("-t", "--tty")) tty = true;
+		else if (FLAG("-it", NULL) || FLAG("-ti", NULL)) in = tty = true;
 		else if (TAKE(NULL, "--name", name)) ;
 		else if (TAKE(NULL, "--size", v)) json_object_set_new(body, "Size", json_string(v));
 		else if (TAKE("-e", "--env", v)) {
@@ -173,10 +174,14 @@ int cmd_run(int argc, char **argv, bool create_only)
 		fprintf(stderr, "subnode: %s: IMAGE is required\n", argv[0]);
 		return EXIT_USAGE;
 	}
-	if (tty) {
-		fprintf(stderr, "subnode: %s: a terminal for the main process is not supported yet; "
-				"run it with -d and use `subnode exec -it` for a shell\n", argv[0]);
+	if (in && !tty && !detach) {
+		fprintf(stderr, "subnode: %s: -i without -t is not supported (stdin reaches a subnode "
+				"through its terminal): use -it\n", argv[0]);
 		return EXIT_USAGE;
+	}
+	if (tty) {
+		json_object_set_new(body, "Tty", json_true());
+		json_object_set_new(body, "OpenStdin", json_boolean(in));
 	}
 	json_object_set_new(body, "Image", json_string(argv[i++]));
 	if (i < argc) {
@@ -214,7 +219,16 @@ int cmd_run(int argc, char **argv, bool create_only)
 			printf("%s\n", id ? id : "");
 		return 0;
 	}
-	stream_logs(id, true, NULL, NULL, false);
+	if (tty) {
+		char ap[256], rp[256];
+		snprintf(ap, sizeof(ap), "/containers/%s/attach?stream=1&stdout=1&stderr=1%s", id,
+			 in ? "&stdin=1" : "");
+		snprintf(rp, sizeof(rp), "/containers/%s/resize", id);
+		if (cli_session(ap, "", true, in, rp) != 0)
+			stream_logs(id, true, NULL, NULL, false);   /* ended before we attached */
+	} else {
+		stream_logs(id, true, NULL, NULL, false);
+	}
 	_cleanup_free_ char *wp = NULL;
 	_cleanup_json_ json_t *w = NULL;
 	if (asprintf(&wp, "/containers/%s/wait", id) < 0)

@@ -433,6 +433,8 @@ static enum MHD_Result h_stats(struct api *a, struct MHD_Connection *c, const ch
 	return ret;
 }
 
+static enum MHD_Result h_attach(struct api *a, struct MHD_Connection *c, const char *id);
+
 /* ---- containers */
 
 static enum MHD_Result h_create(struct api *a, struct MHD_Connection *c, struct req *rq)
@@ -474,6 +476,15 @@ static enum MHD_Result h_container(struct api *a, struct MHD_Connection *c, cons
 	}
 	if (strcmp(method, "POST") != 0)
 		return send_error(c, 405, "method not allowed");
+	if (strcmp(verb, "attach") == 0)
+		return h_attach(a, c, id);
+	if (strcmp(verb, "resize") == 0) {
+		long h = arg_long(c, "h"), w = arg_long(c, "w");
+		if (h < 1 || w < 1 || h > 65535 || w > 65535)
+			return send_error(c, 400, "h and w: must be 1..65535");
+		r = node_resize(a->n, id, (unsigned)h, (unsigned)w, &e);
+		return r < 0 ? send_err(c, r, &e) : send_empty(c, 200);
+	}
 	if (strcmp(verb, "exec") == 0) {
 		_cleanup_json_ json_t *body = NULL;
 		r = sn_json_loadb(rq->body ? rq->body : "", rq->len, "request body", &body, &e);
@@ -671,7 +682,7 @@ static void exec_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, co
 			  size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
 	struct exec_io *x = cls;
-	node_exec_relay(sock, x->tty, x->pty, x->in, x->out, x->err, extra, extra_len);
+	node_exec_relay(x->n, sock, x->tty, x->pty, x->in, x->out, x->err, extra, extra_len);
 	node_exec_finish(x->n, x->id);   /* the exit code is known before the client sees EOF */
 	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 	free(x);
@@ -770,12 +781,12 @@ static enum MHD_Result h_exec_start(struct api *a, struct MHD_Connection *c, con
 		free(x);
 		return send_error(c, 500, "socketpair failed");
 	}
-	shutdown(sp[1], SHUT_WR);   /* the relay sees no input */
+	/* nobody writes into sp[1]: the relay sees no input, and no hang-up */
 	struct drain d = { .fd = sp[1] };
 	d.f = open_memstream(&d.buf, &d.len);
 	pthread_t t;
 	bool drained = d.f && pthread_create(&t, NULL, drain_main, &d) == 0;
-	node_exec_relay(sp[0], x->tty, x->pty, -1, x->out, x->err, NULL, 0);
+	node_exec_relay(a->n, sp[0], x->tty, x->pty, -1, x->out, x->err, NULL, 0);
 	close(sp[0]);   /* the drain thread sees EOF */
 	node_exec_finish(a->n, id);
 	free(x);
@@ -791,6 +802,43 @@ static enum MHD_Result h_exec_start(struct api *a, struct MHD_Connection *c, con
 		free(d.buf);
 	MHD_add_response_header(resp, "Content-Type", "application/vnd.docker.raw-stream");
 	enum MHD_Result ret = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* ---- attach to a Tty subnode's terminal (HTTP upgrade, like exec) */
+
+struct attach_io { struct node *n; int sup; bool in; };
+
+static void attach_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
+			    size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct attach_io *x = cls;
+	node_attach_relay(x->n, sock, x->sup, extra, extra_len, x->in);
+	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+	free(x);
+}
+
+static enum MHD_Result h_attach(struct api *a, struct MHD_Connection *c, const char *id)
+{
+	if (!MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Upgrade"))
+		return send_error(c, 400, "attach needs `Connection: Upgrade` and `Upgrade: tcp`");
+	struct sn_err e = { 0 };
+	struct attach_io *x = calloc(1, sizeof(*x));
+	if (!x)
+		return send_error(c, 500, "out of memory");
+	int r = node_attach_connect(a->n, id, &x->sup, &e);
+	if (r < 0) {
+		free(x);
+		return send_err(c, r, &e);
+	}
+	x->in = arg_bool(c, "stdin");
+	x->n = a->n;
+	struct MHD_Response *resp = MHD_create_response_for_upgrade(attach_upgraded, x);
+	MHD_add_response_header(resp, "Upgrade", "tcp");
+	MHD_add_response_header(resp, "Connection", "Upgrade");
+	MHD_add_response_header(resp, "Content-Type", "application/vnd.docker.raw-stream");
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
@@ -1014,6 +1062,7 @@ void api_stop(struct api *a)
 {
 	if (!a)
 		return;
+	__atomic_store_n(&a->n->stopping, 1, __ATOMIC_RELAXED);   /* upgraded streams end */
 	MHD_stop_daemon(a->d);
 	free(a->token);
 	free(a);
