@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# demo.sh — the README's main job. Today: one server's worth of subnode.
+# demo.sh — the README's main job: a small local network of subnode servers.
 #
-# Builds everything, makes a small "chain node" OCI image (busybox-static,
-# built with umoci), imports it into subnode's content store, and starts a
-# chain of 4 subnodes from it: each an overlay snapshot of the one shared
-# image, run by subrun in its own namespaces with its own cgroup slice.
-# Then it shows their state, a shell command inside one, their logs and
-# their per-subnode metrics, and removes everything it made.
+# Builds everything, makes a "chain node" OCI image (busybox-static, built
+# with umoci), starts three node daemons side by side on this machine (each
+# its own state dir, API socket and cgroup parent — the way several servers
+# would each run one), imports the image on each, and places a chain of
+# three members on three distinct nodes, each a `small` slice (1/128 of a
+# node) with a restart policy and a health check. It then shows each node's
+# slice accounting, the members' health, logs and live metrics, a command
+# inside one member, kills one member's process to show the supervisor
+# restart it, and removes everything it made.
 #
-# As the node daemon and the manager land, this grows into the local
-# network of the design (manager + several nodes + a chain + metrics).
+# Still to come: the manager (placement by a verifiable seed, rotation,
+# failover across nodes); today the demo places the members itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -22,19 +25,24 @@ fi
 bash scripts/deps.sh all
 make -j"$(nproc)" all >/dev/null
 
-SUBRUN=$REPO/build/bin/subrun
-SIMG=$REPO/build/bin/subnode-image
+BIN=$REPO/build/bin
 DEMO=$(mktemp -d /tmp/subnode-demo.XXXXXX)
-STATE=$DEMO/state
-STORE=$DEMO/images
-MEMBERS=4
+chmod 755 "$DEMO"
+NODES=3
+IMAGE=demo/chain-node:v1
+PIDS=()
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+sn() { local i=$1; shift; "$BIN/subnode" -H "unix://$DEMO/node-$i.sock" "$@"; }
 
 cleanup() {
-  for i in $(seq 1 $MEMBERS); do
-    "$SUBRUN" --root "$STATE" delete --force "demo-node-$i" >/dev/null 2>&1 || true
-    [ -d "$DEMO/node-$i" ] && "$SIMG" --root "$STORE" snapshot-rm "$DEMO/node-$i" >/dev/null 2>&1 || true
+  set +e
+  for i in $(seq 1 $NODES); do
+    [ -S "$DEMO/node-$i.sock" ] || continue
+    ids=$(sn "$i" ps -a -q 2>/dev/null)
+    [ -n "$ids" ] && sn "$i" rm -f $ids >/dev/null 2>&1
   done
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  for i in $(seq 1 $NODES); do rmdir /sys/fs/cgroup/*/subnode-demo-$i /sys/fs/cgroup/*/subnode-demo-$i 2>/dev/null; done
   rm -rf "$DEMO"
 }
 trap cleanup EXIT
@@ -47,12 +55,13 @@ umoci unpack --image "$DEMO/layout:v1" "$work" >/dev/null
 r=$work/rootfs
 mkdir -p "$r"/{bin,etc,tmp,data}
 cp /bin/busybox "$r/bin/busybox"
-for a in sh ls cat echo hostname ps sleep date expr tail grep id; do ln -sf busybox "$r/bin/$a"; done
+for a in sh ls cat echo hostname ps sleep date tail grep id test mkdir wc; do ln -sf busybox "$r/bin/$a"; done
 echo 'root:x:0:0:root:/root:/bin/sh' > "$r/etc/passwd"; echo 'root:x:0:' > "$r/etc/group"
 cat > "$r/bin/chain-node" <<'NODE'
 #!/bin/sh
-# a toy validator: produces a block a second, keeps its chain in /data
-h=0
+# a toy validator: produces a block a second and keeps its chain in /data
+mkdir -p /data
+h=$(wc -l < /data/chain.log 2>/dev/null || echo 0)
 while :; do
   h=$((h + 1)); echo "$(hostname) block $h at $(date +%T)" | tee -a /data/chain.log
   sleep 1
@@ -60,47 +69,51 @@ done
 NODE
 chmod +x "$r/bin/chain-node"
 umoci repack --image "$DEMO/layout:v1" "$work" >/dev/null
-umoci config --image "$DEMO/layout:v1" --config.entrypoint /bin/chain-node --config.volume /data >/dev/null
+umoci config --image "$DEMO/layout:v1" --config.entrypoint /bin/chain-node >/dev/null
 
-say "importing it into the content store"
-"$SIMG" --root "$STORE" import "$DEMO/layout" --name demo/chain-node:v1
-"$SIMG" --root "$STORE" ls
-
-say "starting a chain of $MEMBERS subnodes (slice: 64 MiB, 64 pids, 1/128 of the cpu shares)"
-for i in $(seq 1 $MEMBERS); do
-  b=$DEMO/node-$i
-  "$SIMG" --root "$STORE" bundle demo/chain-node:v1 "$b" --id "demo-node-$i" >/dev/null
-  jq --arg h "validator-$i" '.hostname = $h | .process.terminal = false
-      | .root.readonly = false
-      | .linux.resources.memory = {"limit": 67108864}
-      | .linux.resources.pids = {"limit": 64}
-      | .linux.resources.cpu = {"shares": 8}' "$b/config.json" > "$b/config.new"
-  mv "$b/config.new" "$b/config.json"
-  (cd "$b" && "$SUBRUN" --root "$STATE" run -d "demo-node-$i" >"$DEMO/node-$i.log" 2>&1 </dev/null)
+say "starting $NODES node daemons (subnoded), each with its own root, socket and cgroup parent"
+for i in $(seq 1 $NODES); do
+  "$BIN/subnoded" --root "$DEMO/node-$i" --socket "$DEMO/node-$i.sock" \
+    --cgroup-parent "/subnode-demo-$i" --log "$DEMO/node-$i.log" &
+  PIDS+=($!)
 done
-"$SUBRUN" --root "$STATE" list
-du -sh "$STORE" | sed 's/^/one image copy on disk for all members: /'
+for i in $(seq 1 $NODES); do
+  for t in $(seq 100); do sn "$i" node info >/dev/null 2>&1 && break; sleep 0.1; done
+  sn "$i" image import "$DEMO/layout" --name "$IMAGE" >/dev/null
+done
+sn 1 node info
+
+say "placing chain 'demo' on $NODES distinct nodes: one small member each"
+for i in $(seq 1 $NODES); do
+  sn "$i" run -d --name "demo-m$i" --size small --hostname "validator-$i" \
+     --restart always --health-cmd 'test -s /data/chain.log' --health-interval 1s "$IMAGE" >/dev/null
+done
+for i in $(seq 1 $NODES); do echo "node-$i:"; sn "$i" ps | sed 's/^/  /'; done
 
 sleep 3
-say "inside demo-node-1"
-"$SUBRUN" --root "$STATE" exec demo-node-1 sh -c 'echo "hostname: $(hostname)"; echo "pid 1: $(cat /proc/1/cmdline | tr "\0" " ")"; ps'
+say "slice accounting on node-1 (128 units per node)"
+sn 1 node info | grep -E "^(Subnodes|Units|Room)"
+
+say "inside demo-m1"
+sn 1 exec demo-m1 sh -c 'echo "hostname: $(hostname)"; ps'
 
 say "logs (last 2 lines of each member)"
-for i in $(seq 1 $MEMBERS); do tail -n 2 "$DEMO/node-$i.log"; done
+for i in $(seq 1 $NODES); do sn "$i" logs --tail 2 "demo-m$i"; done
 
-say "metrics per subnode (from its cgroup)"
-printf '%-12s %10s %12s %6s\n' SUBNODE CPU_MS MEM_BYTES PIDS
-for i in $(seq 1 $MEMBERS); do
-  id=demo-node-$i
-  cpu=$(cat /sys/fs/cgroup/cpuacct/subrun/$id/cpuacct.usage 2>/dev/null || cat /sys/fs/cgroup/subrun/$id/cpu.stat 2>/dev/null | awk '/usage_usec/{print $2*1000}')
-  mem=$(cat /sys/fs/cgroup/memory/subrun/$id/memory.usage_in_bytes 2>/dev/null || cat /sys/fs/cgroup/subrun/$id/memory.current)
-  pids=$(cat /sys/fs/cgroup/pids/subrun/$id/pids.current 2>/dev/null || cat /sys/fs/cgroup/subrun/$id/pids.current)
-  printf '%-12s %10s %12s %6s\n' "$id" "$((cpu / 1000000))" "$mem" "$pids"
+say "live metrics, one sample per node"
+for i in $(seq 1 $NODES); do sn "$i" stats --no-stream; done
+
+say "crashing demo-m2 (SIGKILL to its process from the host): its supervisor restarts it"
+before=$(sn 2 inspect demo-m2 | jq -r '.[0].RestartCount')
+kill -9 "$(sn 2 inspect demo-m2 | jq -r '.[0].State.Pid')"
+for t in $(seq 50); do
+  now=$(sn 2 inspect demo-m2 | jq -r '.[0].RestartCount')
+  [ "$now" != "$before" ] && [ "$(sn 2 inspect demo-m2 | jq -r '.[0].State.Status')" = running ] && break
+  sleep 0.2
 done
+echo "restart count: $before -> $now"; sn 2 ps
 
-say "stopping the chain and removing everything"
-for i in $(seq 1 $MEMBERS); do "$SUBRUN" --root "$STATE" kill "demo-node-$i" KILL; done
-sleep 0.5
-for i in $(seq 1 $MEMBERS); do "$SUBRUN" --root "$STATE" delete "demo-node-$i"; done
-"$SUBRUN" --root "$STATE" list
+say "removing the chain and stopping the nodes"
+for i in $(seq 1 $NODES); do sn "$i" rm -f "demo-m$i" >/dev/null; done
+for i in $(seq 1 $NODES); do sn "$i" ps -a | wc -l | sed "s/^/node-$i rows left (header included): /"; done
 echo "demo done"
