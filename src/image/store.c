@@ -365,6 +365,30 @@ int image_store_put_blob(struct image_store *s, const void *data, size_t len,
 	return image_blob_writer_commit(w, out, err);
 }
 
+/* Stream fd into w (hashed as it goes), refusing more than max bytes
+ * (0: no limit). */
+static int writer_fill_from_fd(struct image_blob_writer *w, int fd, const char *expected,
+			       uint64_t max, struct sn_err *err)
+{
+	static __thread char buf[1 << 17];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return sn_err_sys(err, "read");
+		}
+		if (n == 0)
+			return 0;
+		if (max && w->size + (uint64_t)n > max)
+			return sn_err_msg(err, EFBIG, "blob %s: larger than its declared %llu bytes",
+					  expected ? expected : "", (unsigned long long)max);
+		int r = image_blob_writer_write(w, buf, (size_t)n, err);
+		if (r < 0)
+			return r;
+	}
+}
+
 int image_store_put_blob_fd(struct image_store *s, int fd, const char *expected_digest,
 			    uint64_t max, char out[IMAGE_DIGEST_SIZE], struct sn_err *err)
 {
@@ -372,27 +396,7 @@ int image_store_put_blob_fd(struct image_store *s, int fd, const char *expected_
 	int r = image_blob_writer_new(s, expected_digest, &w, err);
 	if (r < 0)
 		return r;
-	static __thread char buf[1 << 17];
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = sn_err_sys(err, "read");
-			break;
-		}
-		if (n == 0)
-			break;
-		if (max && w->size + (uint64_t)n > max) {
-			r = sn_err_msg(err, EFBIG, "larger than the declared %llu bytes",
-				       (unsigned long long)max);
-			break;
-		}
-		r = image_blob_writer_write(w, buf, (size_t)n, err);
-		if (r < 0)
-			break;
-	}
-	if (r < 0) {
+	if ((r = writer_fill_from_fd(w, fd, expected_digest, max, err)) < 0) {
 		image_blob_writer_abort(w);
 		return r;
 	}
@@ -551,27 +555,7 @@ int stage_fd(struct image_store *s, struct blob_stage *st, int fd, const char *e
 	int r = image_blob_writer_new(s, expected, &w, err);
 	if (r < 0)
 		return r;
-	static __thread char buf[1 << 17];
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = sn_err_sys(err, "read");
-			break;
-		}
-		if (n == 0)
-			break;
-		if (max && w->size + (uint64_t)n > max) {
-			r = sn_err_msg(err, EFBIG, "blob %s: larger than its declared %llu bytes",
-				       expected ? expected : "", (unsigned long long)max);
-			break;
-		}
-		r = image_blob_writer_write(w, buf, (size_t)n, err);
-		if (r < 0)
-			break;
-	}
-	if (r < 0) {
+	if ((r = writer_fill_from_fd(w, fd, expected, max, err)) < 0) {
 		image_blob_writer_abort(w);
 		return r;
 	}
