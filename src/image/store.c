@@ -302,20 +302,29 @@ void image_blob_writer_abort(struct image_blob_writer *w)
 	free(w);
 }
 
+/* Finish the hash into got ("sha256:<hex>") and check it against the
+ * expected digest, if one was given. */
+static int writer_verify(struct image_blob_writer *w, char got[IMAGE_DIGEST_SIZE],
+			 struct sn_err *err)
+{
+	char hex[SN_SHA256_HEX_LEN + 1];
+	int r = sn_sha256_final_hex(w->h, hex, err);
+	if (r < 0)
+		return r;
+	snprintf(got, IMAGE_DIGEST_SIZE, "sha256:%s", hex);
+	if (w->expected[0] && strcmp(got, w->expected) != 0)
+		return sn_err_msg(err, EBADMSG, "blob %s: digest mismatch: content is %s (%llu bytes)",
+				  w->expected, got, (unsigned long long)w->size);
+	return 0;
+}
+
 int image_blob_writer_commit(struct image_blob_writer *w, char out[IMAGE_DIGEST_SIZE],
 			     struct sn_err *err)
 {
-	char hex[SN_SHA256_HEX_LEN + 1];
 	char got[IMAGE_DIGEST_SIZE];
-	int r = sn_sha256_final_hex(w->h, hex, err);
+	int r = writer_verify(w, got, err);
 	if (r < 0)
 		goto fail;
-	snprintf(got, sizeof(got), "sha256:%s", hex);
-	if (w->expected[0] && strcmp(got, w->expected) != 0) {
-		r = sn_err_msg(err, EBADMSG, "blob %s: digest mismatch: content is %s (%llu bytes)",
-			       w->expected, got, (unsigned long long)w->size);
-		goto fail;
-	}
 	if (fsync(w->fd) < 0) {
 		r = sn_err_sys(err, "fsync `%s`", w->tmp);
 		goto fail;
@@ -476,17 +485,10 @@ int copy_fd_to_path(int fd_in, const char *path, struct sn_err *err)
 int image_blob_writer_stage(struct image_blob_writer *w, struct blob_stage *st,
 			    char out[IMAGE_DIGEST_SIZE], struct sn_err *err)
 {
-	char hex[SN_SHA256_HEX_LEN + 1];
 	char got[IMAGE_DIGEST_SIZE];
-	int r = sn_sha256_final_hex(w->h, hex, err);
+	int r = writer_verify(w, got, err);
 	if (r < 0)
 		goto fail;
-	snprintf(got, sizeof(got), "sha256:%s", hex);
-	if (w->expected[0] && strcmp(got, w->expected) != 0) {
-		r = sn_err_msg(err, EBADMSG, "blob %s: digest mismatch: content is %s (%llu bytes)",
-			       w->expected, got, (unsigned long long)w->size);
-		goto fail;
-	}
 	if (fsync(w->fd) < 0 || fchmod(w->fd, 0644) < 0) {
 		r = sn_err_sys(err, "fsync `%s`", w->tmp);
 		goto fail;

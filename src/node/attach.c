@@ -56,7 +56,7 @@ int node_attach_connect(struct node *n, const char *ref, int *out, struct sn_err
 	return 0;
 }
 
-static bool send_all(int fd, const void *p, size_t n)
+bool node_send_all(int fd, const void *p, size_t n)
 {
 	const char *c = p;
 	while (n) {
@@ -76,7 +76,7 @@ static bool send_frame(int fd, unsigned char type, const char *d, size_t n)
 	while (n) {
 		size_t k = n > 65535 ? 65535 : n;
 		unsigned char h[3] = { type, (unsigned char)(k >> 8), (unsigned char)k };
-		if (!send_all(fd, h, 3) || !send_all(fd, d, k))
+		if (!node_send_all(fd, h, 3) || !node_send_all(fd, d, k))
 			return false;
 		d += k;
 		n -= k;
@@ -92,7 +92,7 @@ int node_resize(struct node *n, const char *ref, unsigned h, unsigned w, struct 
 		return r;
 	unsigned char f[7] = { 1, 0, 4, (unsigned char)(h >> 8), (unsigned char)h, (unsigned char)(w >> 8),
 			       (unsigned char)w };
-	bool ok = send_all(fd, f, sizeof(f));
+	bool ok = node_send_all(fd, f, sizeof(f));
 	close(fd);
 	return ok ? 0 : sn_err_msg(err, EIO, "resize: the supervisor closed the connection");
 }
@@ -101,7 +101,7 @@ void node_attach_relay(struct node *n, int client, int sup, const char *extra, s
 		       bool stdin_on)
 {
 	static const unsigned char watch[3] = { 2, 0, 0 };
-	if (!send_all(sup, watch, sizeof(watch))) {
+	if (!node_send_all(sup, watch, sizeof(watch))) {
 		close(sup);
 		return;
 	}
@@ -127,7 +127,7 @@ void node_attach_relay(struct node *n, int client, int sup, const char *extra, s
 		}
 		if (pf[1].revents) {
 			ssize_t r = recv(sup, buf, sizeof(buf), 0);
-			if (r <= 0 || !send_all(client, buf, (size_t)r))
+			if (r <= 0 || !node_send_all(client, buf, (size_t)r))
 				break;
 		}
 	}

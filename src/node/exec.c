@@ -376,21 +376,6 @@ int node_exec_inspect(struct node *n, const char *id, json_t **out, struct sn_er
 	return *out ? 0 : sn_err_set(err, ENOMEM, "exec");
 }
 
-static bool send_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n) {
-		ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		c += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 static bool write_all(int fd, const void *p, size_t n)
 {
 	const char *c = p;
@@ -464,7 +449,7 @@ void node_exec_relay(struct node *n, int sock, bool tty, int pty, int in, int ou
 				continue;
 			}
 			if (tty) {
-				if (!send_all(sock, buf + 8, (size_t)r))
+				if (!node_send_all(sock, buf + 8, (size_t)r))
 					gone = true;
 			} else {
 				unsigned char *h = (unsigned char *)buf;
@@ -474,7 +459,7 @@ void node_exec_relay(struct node *n, int sock, bool tty, int pty, int in, int ou
 				h[5] = (unsigned char)(r >> 16);
 				h[6] = (unsigned char)(r >> 8);
 				h[7] = (unsigned char)r;
-				if (!send_all(sock, buf, (size_t)r + 8))
+				if (!node_send_all(sock, buf, (size_t)r + 8))
 					gone = true;
 			}
 		}

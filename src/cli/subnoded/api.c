@@ -247,19 +247,29 @@ static void ev_queue(struct ev_stream *s, json_t *evs)
 	s->poff = 0;
 }
 
+/* Hand out what is left of a stream's pending chunk; once it is used up,
+ * free it and return 0 so the caller produces the next one. */
+static ssize_t drain_pending(char **pending, size_t *plen, size_t *poff, char *buf, size_t max)
+{
+	if (*poff < *plen) {
+		size_t n = *plen - *poff < max ? *plen - *poff : max;
+		memcpy(buf, *pending + *poff, n);
+		*poff += n;
+		return (ssize_t)n;
+	}
+	free(*pending);
+	*pending = NULL;
+	*plen = *poff = 0;
+	return 0;
+}
+
 static ssize_t ev_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct ev_stream *s = cls;
 	for (;;) {
-		if (s->poff < s->plen) {
-			size_t n = s->plen - s->poff < max ? s->plen - s->poff : max;
-			memcpy(buf, s->pending + s->poff, n);
-			s->poff += n;
-			return (ssize_t)n;
-		}
-		free(s->pending);
-		s->pending = NULL;
-		s->plen = s->poff = 0;
+		ssize_t got = drain_pending(&s->pending, &s->plen, &s->poff, buf, max);
+		if (got > 0)
+			return got;
 		if (s->until && node_now_ns() / 1000000000LL > s->until)
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		if (client_gone(s->c, 0))
@@ -359,15 +369,9 @@ static ssize_t stats_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct stats_stream *s = cls;
 	for (;;) {
-		if (s->poff < s->plen) {
-			size_t k = s->plen - s->poff < max ? s->plen - s->poff : max;
-			memcpy(buf, s->pending + s->poff, k);
-			s->poff += k;
-			return (ssize_t)k;
-		}
-		free(s->pending);
-		s->pending = NULL;
-		s->plen = s->poff = 0;
+		ssize_t got = drain_pending(&s->pending, &s->plen, &s->poff, buf, max);
+		if (got > 0)
+			return got;
 		if (!s->first) {
 			for (int i = 0; i < 10; i++)
 				if (client_gone(s->c, 100))
