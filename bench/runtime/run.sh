@@ -7,32 +7,36 @@
 #   run:  RT run (foreground, /bin/true; run removes the container)
 #   csd:  RT create + RT start + RT delete --force of `sleep 100`, as one
 #         shell command per iteration
-# plus the peak RSS of `RT create` (GNU time %M, several runs), and the cost
-# of subrun's re-exec from a sealed memfd (clone_binary.c) measured by an
-# interleaved comparison (interleave.py) against SUBRUN_NO_CLONE=1 — which
-# only exists for such measurements — and against a static build.
+# plus the peak RSS of `RT create` (GNU time %M, several runs), and an
+# interleaved comparison (interleave.py: every round runs each variant once,
+# in random order) of wall and CPU time of `run`.
+#
+# subrun runs twice: installed on a read-only mount (the documented
+# install, docs/SUBRUN.md: no copy of itself needed) and from the writable
+# build directory (it then re-execs from a sealed memfd copy,
+# clone_binary.c). The read-only install is a read-only bind mount of
+# build/bin made inside the benchmark's private mount namespace.
 #
 # crun 1.8 refuses hybrid cgroup hosts (it sees /sys/fs/cgroup/unified), so
-# on such a host every runtime runs inside one private mount namespace in
-# which /sys/fs/cgroup/unified is unmounted (all three alike, for fairness).
+# on such a host /sys/fs/cgroup/unified is unmounted in that namespace too
+# (all three runtimes get the same view).
 # Results go to docs/BENCHMARKS.md under "## Runtime" (the section is
 # replaced; bench/runtime/notes.md, the hand-written analysis, is appended).
 #
 #   bench/runtime/run.sh [--runs N] [--warmup N] [--rss-runs N]
-#                        [--rounds N] [--no-static] [--no-write]
+#                        [--rounds N] [--no-write]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$(pwd)
-RUNS=30 WARMUP=5 RSS_RUNS=10 ROUNDS=60 STATIC=1 WRITE=1
+RUNS=30 WARMUP=5 RSS_RUNS=10 ROUNDS=100 WRITE=1
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) RUNS=$2; shift ;;
     --warmup) WARMUP=$2; shift ;;
     --rss-runs) RSS_RUNS=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
-    --no-static) STATIC=0 ;;
     --no-write) WRITE=0 ;;
-    *) echo "usage: $0 [--runs N] [--warmup N] [--rss-runs N] [--rounds N] [--no-static] [--no-write]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--runs N] [--warmup N] [--rss-runs N] [--rounds N] [--no-write]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -47,15 +51,13 @@ RUNC=$(command -v runc) CRUN=$(command -v crun)
 W=$(mktemp -d /tmp/sn-bench-rt-XXXXXX)
 cleanup() {
   set +e
-  local rt id
-  for rt in "$S" "$RUNC" "$CRUN"; do
-    for id in sn-bench-run sn-bench-csd sn-bench-rss; do
-      "$rt" --root "$W/state-$(basename "$rt")" delete --force "$id" >/dev/null 2>&1
+  local st rt id
+  for st in "$W"/state-*; do
+    [ -d "$st" ] || continue
+    case $st in *runc*) rt=$RUNC ;; *crun*) rt=$CRUN ;; *) rt=$S ;; esac
+    for id in $("$rt" --root "$st" list -q 2>/dev/null); do
+      "$rt" --root "$st" delete --force "$id" >/dev/null 2>&1
     done
-  done
-  for rt in "$W"/static/subrun; do
-    [ -x "$rt" ] || continue
-    for id in $("$rt" --root "$W/state-il" list -q 2>/dev/null); do "$rt" --root "$W/state-il" delete --force "$id" >/dev/null 2>&1; done
   done
   rm -rf "$W"
 }
@@ -76,34 +78,34 @@ jq --arg r "$W/rootfs" '.root.path = $r | .process.terminal = false | .process.a
 jq --arg r "$W/rootfs" '.root.path = $r | .process.terminal = false | .process.args = ["sleep", "100"]' \
   "$W/sleep/config.json" > "$W/c" && mv "$W/c" "$W/sleep/config.json"
 
-# ---- the private mount namespace for hybrid hosts
-NS_NOTE="the host's cgroup mounts, as they are"
-IN_NS=(env) NS_TEXT=""
+# ---- the private mount namespace: subrun's read-only install; crun's view
+mkdir -p "$W/ro-bin"
+SRO=$W/ro-bin/subrun
+NS_SETUP='mount --bind "$0" "$1" && mount -o remount,bind,ro "$1"'
+NS_NOTE="every command inside one private mount namespace (\`unshare -m\`) in which build/bin is bind-mounted read-only at \$W/ro-bin"
 if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
-  IN_NS=(unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified && exec "$@"' sh)
-  NS_TEXT="unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified && exec \"\$@\"' sh "
-  NS_NOTE="every command inside one private mount namespace (\`unshare -m\`) in which /sys/fs/cgroup/unified is unmounted — crun 1.8 refuses the hybrid layout; all three runtimes get the same view"
+  NS_SETUP="$NS_SETUP"' && umount /sys/fs/cgroup/unified'
+  NS_NOTE="$NS_NOTE and /sys/fs/cgroup/unified is unmounted — crun 1.8 refuses the hybrid layout; all three runtimes get the same view"
 fi
+IN_NS=(unshare -m --propagation private sh -c "$NS_SETUP"' && shift && exec "$@"' "$REPO/build/bin" "$W/ro-bin")
+NS_TEXT="unshare -m --propagation private sh -c '$NS_SETUP && shift && exec \"\$@\"' $REPO/build/bin \$W/ro-bin "
 
 declare -A RUN CSD NAMES
-NAMES=([subrun]=$S [runc]=$RUNC [crun]=$CRUN)
-for k in subrun runc crun; do
+NAMES=([subrun]=$SRO [subrun-rw]=$S [runc]=$RUNC [crun]=$CRUN)
+for k in subrun subrun-rw runc crun; do
   rt=${NAMES[$k]} st=$W/state-$k
   RUN[$k]="$rt --root $st run --bundle $W/true sn-bench-run"
   CSD[$k]="$rt --root $st create --bundle $W/sleep sn-bench-csd && $rt --root $st start sn-bench-csd && $rt --root $st delete --force sn-bench-csd"
 done
-# subrun without the re-exec, for the clone's cost only (env: +1 exec)
-RUN[noclone]="env SUBRUN_NO_CLONE=1 ${RUN[subrun]}"
-CSD[noclone]="export SUBRUN_NO_CLONE=1; ${CSD[subrun]}"
 
 echo "== hyperfine: run /bin/true ($RUNS runs, $WARMUP warm-up)" >&2
 "${IN_NS[@]}" hyperfine -N --runs "$RUNS" --warmup "$WARMUP" --export-json "$W/run.json" \
-  -n subrun "${RUN[subrun]}" -n runc "${RUN[runc]}" -n crun "${RUN[crun]}" \
-  -n "subrun, SUBRUN_NO_CLONE=1 (env)" "${RUN[noclone]}" >&2
+  -n "subrun (read-only install)" "${RUN[subrun]}" -n runc "${RUN[runc]}" -n crun "${RUN[crun]}" \
+  -n "subrun (writable path: sealed copy)" "${RUN[subrun-rw]}" >&2
 echo "== hyperfine: create + start + delete of sleep 100" >&2
 "${IN_NS[@]}" hyperfine --runs "$RUNS" --warmup "$WARMUP" --export-json "$W/csd.json" \
-  -n subrun "${CSD[subrun]}" -n runc "${CSD[runc]}" -n crun "${CSD[crun]}" \
-  -n "subrun, SUBRUN_NO_CLONE=1" "${CSD[noclone]}" >&2
+  -n "subrun (read-only install)" "${CSD[subrun]}" -n runc "${CSD[runc]}" -n crun "${CSD[crun]}" \
+  -n "subrun (writable path: sealed copy)" "${CSD[subrun-rw]}" >&2
 
 # ---- peak RSS of create (KiB per run → median and max in MiB)
 echo "== peak RSS of create ($RSS_RUNS runs each)" >&2
@@ -120,23 +122,12 @@ for k in subrun runc crun; do
     sort -n | awk '{a[NR]=$1} END {printf "%.1f | %.1f", a[int((NR+1)/2)]/1024, a[NR]/1024}')
 done
 
-# ---- the clone's cost, interleaved; and a static, stripped build
-echo "== clone cost: interleaved, $ROUNDS rounds" >&2
-IL=("plain, clone::env SUBRUN_BENCH=1 $S --root $W/state-il run --bundle $W/true il-1"
-    "plain, SUBRUN_NO_CLONE=1::env SUBRUN_NO_CLONE=1 $S --root $W/state-il run --bundle $W/true il-2"
-    "crun::env SUBRUN_BENCH=1 $CRUN --root $W/state-il-crun run --bundle $W/true il-3")
-if [ "$STATIC" = 1 ]; then
-  echo "== building a static, stripped subrun" >&2
-  CFB=$(make -pn 2>/dev/null | sed -n 's/^CFLAGS_BASE := //p' | sed 's/ -g\b//')
-  nice make -s -j2 BUILD="$W/static-build" "$W/static-build/bin/subrun" CFLAGS_BASE="$CFB" \
-    PKG_LIBS="-lseccomp -lcap -ljansson" LDFLAGS="-static -Wl,--as-needed" >/dev/null 2>&1
-  mkdir -p "$W/static" && cp "$W/static-build/bin/subrun" "$W/static/subrun" && strip "$W/static/subrun"
-  IL+=("static+strip, clone::env SUBRUN_BENCH=1 $W/static/subrun --root $W/state-il run --bundle $W/true il-4"
-       "static+strip, SUBRUN_NO_CLONE=1::env SUBRUN_NO_CLONE=1 $W/static/subrun --root $W/state-il run --bundle $W/true il-5")
-fi
-"${IN_NS[@]}" python3 "$REPO/bench/runtime/interleave.py" "$ROUNDS" 3 "${IL[@]}" > "$W/il.json"
-SIZE_PLAIN=$(stat -c %s "$S")
-SIZE_STATIC=$( [ -x "$W/static/subrun" ] && stat -c %s "$W/static/subrun" || echo -)
+# ---- interleaved: drift on a shared machine hits every variant alike
+echo "== interleaved: $ROUNDS rounds" >&2
+IL=("subrun (read-only install)::$SRO --root $W/state-il run --bundle $W/true il-1"
+    "subrun (writable path: sealed copy)::$S --root $W/state-il run --bundle $W/true il-2"
+    "crun::$CRUN --root $W/state-il-crun run --bundle $W/true il-3")
+"${IN_NS[@]}" python3 "$REPO/bench/runtime/interleave.py" "$ROUNDS" 5 "${IL[@]}" > "$W/il.json"
 
 # ---- the section
 ver() { "$1" --version 2>/dev/null | head -1; }
@@ -158,7 +149,7 @@ OUT=$W/section.md
   echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/{print $2}') GiB, kernel $(uname -r),"
   echo "cgroup v1 + v2 hybrid; other engineers' builds and tests ran at the same time, so"
   echo "expect a few ms of noise (load average at start: $(cut -d' ' -f1-3 /proc/loadavg))."
-  echo "Runtimes: $(ver "$S" | sed 's/^subrun version/subrun/') (build/bin/subrun: -O2, dynamic, debug info split off), $(ver "$RUNC"), $(ver "$CRUN")."
+  echo "Runtimes: $(ver "$S" | sed 's/^subrun version/subrun/') (build/bin/subrun: -O2, dynamic, debug info split off; $(stat -c %s "$S") bytes), $(ver "$RUNC"), $(ver "$CRUN")."
   echo "Bundle: busybox-static rootfs, config from \`subrun spec\` (pid, net, ipc, uts, mount"
   echo "namespaces; no cgroupsPath: each runtime's default), used as-is by all three. Runs: $NS_NOTE."
   echo "hyperfine $RUNS runs + $WARMUP warm-up per command, all runtimes in one hyperfine run per scenario."
@@ -171,8 +162,9 @@ OUT=$W/section.md
   echo
   table "$W/csd.json"
   echo
-  echo "The \`SUBRUN_NO_CLONE=1\` rows skip subrun's re-exec from a sealed memfd copy"
-  echo "(measurement only; in the run table it pays one extra exec of env(1))."
+  echo "subrun (read-only install): build/bin bind-mounted read-only, so subrun needs no"
+  echo "sealed copy of itself (clone_binary.c); subrun (writable path): the same binary from"
+  echo "build/bin as it is, paying the copy and a second execve."
   echo "Target (issue): subrun ≤ 0.8 × crun."
   echo
   echo "Peak RSS of \`create\` (GNU time %M of the create command, $RSS_RUNS runs):"
@@ -181,29 +173,30 @@ OUT=$W/section.md
   echo "|---|---|---|"
   for k in subrun runc crun; do echo "| $k | ${RSS[$k]} |"; done
   echo
-  echo "Cost of the sealed-memfd re-exec: \`run\` of /bin/true, $ROUNDS interleaved rounds"
-  echo "(bench/runtime/interleave.py: each round runs every variant once in random order, all"
-  echo "through env(1)); CPU = user+sys of the command and the children it reaped."
-  echo "Binary sizes: plain $SIZE_PLAIN bytes, static+strip $SIZE_STATIC bytes."
+  echo "\`run\` of /bin/true, $ROUNDS interleaved rounds (bench/runtime/interleave.py: each round"
+  echo "runs every variant once in random order); CPU = user+sys of the command and the"
+  echo "children it reaped:"
   echo
-  echo "| variant | wall median (ms) | wall p25 (ms) | CPU median (ms) |"
-  echo "|---|---|---|---|"
-  jq -r '.[] | "| \(.name) | \(.wall_ms_median) | \(.wall_ms_p25) | \(.cpu_ms_median) |"' "$W/il.json"
+  echo "| variant | wall median (ms) | wall p25 (ms) | CPU median (ms) | × crun (wall median) | × crun (CPU) |"
+  echo "|---|---|---|---|---|---|"
+  jq -r '(.[] | select(.name == "crun")) as $c | .[] |
+    "| \(.name) | \(.wall_ms_median) | \(.wall_ms_p25) | \(.cpu_ms_median) | \((.wall_ms_median/$c.wall_ms_median)*100|round/100) | \((.cpu_ms_median/$c.cpu_ms_median)*100|round/100) |"' "$W/il.json"
   echo
   echo "Exact commands (\$W = a temp dir; wrapped as shown above):"
   echo
   echo '```'
   echo "${NS_TEXT}hyperfine -N --runs $RUNS --warmup $WARMUP \\"
   for k in subrun runc crun; do echo "  '${RUN[$k]}' \\"; done
-  echo "  '${RUN[noclone]}'"
+  echo "  '${RUN[subrun-rw]}'"
   echo
   echo "${NS_TEXT}hyperfine --runs $RUNS --warmup $WARMUP \\"
   for k in subrun runc crun; do echo "  '${CSD[$k]}' \\"; done
-  echo "  '${CSD[noclone]}'"
+  echo "  '${CSD[subrun-rw]}'"
+  echo
+  echo "${NS_TEXT}python3 bench/runtime/interleave.py $ROUNDS 5 \\"
+  for v in "${IL[@]}"; do echo "  '$v' \\"; done | sed '$ s/ \\$//'
   echo
   echo "/usr/bin/time -f %M RT --root \$W/state-RT create --bundle \$W/sleep sn-bench-rss   # then delete --force"
-  echo "make BUILD=\$W/static-build \$W/static-build/bin/subrun CFLAGS_BASE='<CFLAGS_BASE without -g>' \\"
-  echo "  PKG_LIBS='-lseccomp -lcap -ljansson' LDFLAGS='-static -Wl,--as-needed' && strip"
   echo '```'
 } | sed "s#$W#\$W#g" > "$OUT"
 if [ -f bench/runtime/notes.md ]; then { echo; cat bench/runtime/notes.md; } >> "$OUT"; fi

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -109,8 +110,10 @@ int sn_write_existing(const char *path, const char *data, struct sn_err *err)
 	return sn_write_existing_at(AT_FDCWD, path, data, err);
 }
 
-int sn_write_file_atomic(const char *path, const void *data, size_t len,
-			 mode_t mode, struct sn_err *err)
+/* temp file beside path, rename over it; durable: fsync the file before
+ * and the directory after the rename */
+static int replace_file(const char *path, const void *data, size_t len, mode_t mode,
+			bool durable, struct sn_err *err)
 {
 	_cleanup_free_ char *tmp = NULL;
 	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
@@ -119,7 +122,7 @@ int sn_write_file_atomic(const char *path, const void *data, size_t len,
 	if (fd < 0)
 		return sn_err_sys(err, "open `%s`", tmp);
 	int r = sn_write_all(fd, data, len);
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (r < 0) {
 		unlink(tmp);
@@ -130,6 +133,8 @@ int sn_write_file_atomic(const char *path, const void *data, size_t len,
 		unlink(tmp);
 		return sn_err_set(err, e, "rename `%s` to `%s`", tmp, path);
 	}
+	if (!durable)
+		return 0;
 	/* Make the rename itself durable. */
 	_cleanup_free_ char *dir = strdup(path);
 	if (!dir)
@@ -147,6 +152,18 @@ int sn_write_file_atomic(const char *path, const void *data, size_t len,
 	if (fsync(dfd) < 0)
 		return sn_err_sys(err, "fsync directory `%s`", dir);
 	return 0;
+}
+
+int sn_write_file_atomic(const char *path, const void *data, size_t len,
+			 mode_t mode, struct sn_err *err)
+{
+	return replace_file(path, data, len, mode, true, err);
+}
+
+int sn_replace_file(const char *path, const void *data, size_t len, mode_t mode,
+		    struct sn_err *err)
+{
+	return replace_file(path, data, len, mode, false, err);
 }
 
 int sn_mkdir_p(const char *path, mode_t mode, struct sn_err *err)

@@ -30,6 +30,11 @@ int sn_write_all(int fd, const void *buf, size_t len);
 /* Atomic replace: temp + fsync + rename + fsync(dir). */
 int sn_write_file_atomic(const char *path, const void *data, size_t len,
 			 mode_t mode, struct sn_err *err);
+/* Atomic against crashes of the process, not of the machine: temp +
+ * rename, no fsync. For state that a reboot wipes anyway (a runtime's
+ * state dir, pid files), where the fsyncs would be most of the cost. */
+int sn_replace_file(const char *path, const void *data, size_t len, mode_t mode,
+		    struct sn_err *err);
 /* mkdir -p; existing directories are fine. */
 int sn_mkdir_p(const char *path, mode_t mode, struct sn_err *err);
 /* rm -rf without following symlinks and without crossing mount points. A

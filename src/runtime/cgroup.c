@@ -2,7 +2,8 @@
  * object and its JSON form, and the operations every layout shares.
  *
  * Design. A struct cgroup is only (mode, root, path); where each v1
- * controller lives is discovered on every call (cgroup_layout.c), and a
+ * controller lives is discovered by cgroup_layout.c (once per process while
+ * the mount table stays the same), and a
  * cgroupsPath is resolved once by cgroup_path.c. Mode detection is by
  * statfs: a cgroup2 root is v2; otherwise a cgroup2 mount at root/unified
  * makes the host hybrid; otherwise v1. On hybrid hosts root/unified is the
@@ -13,7 +14,8 @@
  * Here: create (mkdir in every hierarchy, apply, enter; a failure removes
  * exactly the directories this call made), enter (on a partial failure the
  * pid is moved back where /proc/<pid>/cgroup said it was, so the rollback
- * can rmdir), apply/freeze/stats dispatch by mode, recursive pid listing
+ * can rmdir), join (a new process placed without writing its pid into a
+ * cgroup.procs: see cgroup.h), apply/freeze/stats dispatch by mode, recursive pid listing
  * from cgroup.procs, kill (cgroup.kill on v2 for SIGKILL; otherwise signal
  * every pid and, for SIGKILL, repeat until the cgroup is empty, thawing a
  * frozen cgroup so the signal can be delivered), destroy (rmdir deepest
@@ -40,6 +42,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <linux/sched.h>
 #include <linux/magic.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +51,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/json.h"
+#include "base/log.h"
 
 #define CG_DEFAULT_ROOT "/sys/fs/cgroup"
 #define CG_READ_MAX (4u << 20)
@@ -593,6 +598,115 @@ int cgroup_enter(const struct cgroup *cg, pid_t pid, struct sn_err *err)
 	int r = cg_layout_load(cg, &l, err);
 	if (r == 0)
 		r = enter_all(cg, &l, pid, err);
+	cg_layout_free(&l);
+	if (r < 0)
+		return sn_err_wrap(err, "move pid %d into cgroup `%s`", (int)pid, cg->path);
+	return 0;
+}
+
+void cgroup_join_close(struct cgroup_join *j)
+{
+	for (size_t i = 0; i < j->n; i++)
+		if (j->tasks[i] >= 0)
+			close(j->tasks[i]);
+	j->n = 0;
+	if (j->v2_dir >= 0)
+		close(j->v2_dir);
+	j->v2_dir = -1;
+}
+
+int cgroup_join_open(const struct cgroup *cg, struct cgroup_join *j, struct sn_err *err)
+{
+	j->n = 0;
+	j->v2_dir = -1;
+	struct cg_layout l;
+	int r = cg_layout_load(cg, &l, err);
+	if (r < 0)
+		return sn_err_wrap(err, "cgroup `%s`", cg->path);
+	if (l.n_v1 > CGROUP_JOIN_MAX) {
+		r = sn_err_msg(err, E2BIG, "cgroup `%s`: %zu v1 hierarchies, at most %d",
+			       cg->path, l.n_v1, CGROUP_JOIN_MAX);
+		goto out;
+	}
+	for (size_t i = 0; i < l.n_v1; i++) {
+		_cleanup_free_ char *dir = sn_path_join(l.v1[i].dir, cg->path);
+		_cleanup_free_ char *f = dir ? sn_path_join(dir, "tasks") : NULL;
+		if (!f) {
+			r = sn_err_set(err, ENOMEM, "cgroup `%s`", cg->path);
+			goto out;
+		}
+		int fd = open(f, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			r = sn_err_sys(err, "open `%s`", f);
+			goto out;
+		}
+		j->tasks[j->n++] = fd;
+	}
+	if (l.unified) {
+		_cleanup_free_ char *dir = sn_path_join(l.unified, cg->path);
+		if (!dir) {
+			r = sn_err_set(err, ENOMEM, "cgroup `%s`", cg->path);
+			goto out;
+		}
+		if ((j->v2_dir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			r = sn_err_sys(err, "open `%s`", dir);
+			goto out;
+		}
+	}
+out:
+	cg_layout_free(&l);
+	if (r < 0)
+		cgroup_join_close(j);
+	return r;
+}
+
+int cgroup_join_self(struct cgroup_join *j, struct sn_err *err)
+{
+	int r = 0;
+	for (size_t i = 0; i < j->n; i++) {
+		if (r == 0 && write(j->tasks[i], "0", 1) != 1)
+			r = sn_err_sys(err, "join cgroup: write `0` to a v1 `tasks` file (hierarchy %zu)", i);
+		close(j->tasks[i]);
+		j->tasks[i] = -1;
+	}
+	j->n = 0;
+	return r;
+}
+
+int cgroup_join_clone(const struct cgroup_join *j, unsigned long flags, pid_t *child,
+		      bool *v2_placed, struct sn_err *err)
+{
+	*v2_placed = false;
+	if (j->v2_dir >= 0) {
+		struct clone_args a = {
+			.flags = (uint64_t)flags | CLONE_INTO_CGROUP,
+			.exit_signal = SIGCHLD,
+			.cgroup = (uint64_t)j->v2_dir,
+		};
+		*child = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+		if (*child >= 0) {
+			*v2_placed = true;
+			return 0;
+		}
+		/* ENOSYS/E2BIG: a kernel before 5.7; EBUSY, EOPNOTSUPP...:
+		 * the cgroup cannot take it so; the caller's cgroup_enter_v2
+		 * then fails with the message that names the file */
+		sn_debug("clone3 into a cgroup: %s; a plain clone instead", strerror(errno));
+	}
+	*child = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (*child < 0)
+		return sn_err_sys(err, "clone (flags 0x%lx)", flags);
+	return 0;
+}
+
+int cgroup_enter_v2(const struct cgroup *cg, pid_t pid, struct sn_err *err)
+{
+	struct cg_layout l;
+	int r = cg_layout_load(cg, &l, err);
+	if (r == 0 && l.unified) {
+		_cleanup_free_ char *dir = sn_path_join(l.unified, cg->path);
+		r = dir ? cg_enter_dir(dir, pid, err) : sn_err_set(err, ENOMEM, "cgroup `%s`", cg->path);
+	}
 	cg_layout_free(&l);
 	if (r < 0)
 		return sn_err_wrap(err, "move pid %d into cgroup `%s`", (int)pid, cg->path);

@@ -69,6 +69,38 @@ void cgroup_free(struct cgroup *cg);
  * in. On failure, whatever was created is removed again. */
 int cgroup_create(struct cgroup *cg, pid_t pid, const struct spec_resources *res,
 		  struct sn_err *err);
+/* Joining cheaply. Moving *another* process into a cgroup (its pid into
+ * cgroup.procs) takes the cgroup core's global threadgroup lock for
+ * writing, and that waits for an RCU grace period: milliseconds, most of a
+ * container's start. A new process can avoid it:
+ *   v1  the process, still single-threaded, writes "0" into the `tasks`
+ *       file of each hierarchy itself: moving only the calling thread does
+ *       not take that lock. The files are opened here, by the creating
+ *       process as root: the kernel checks the opener's credentials, so the
+ *       write also works from inside a new user namespace.
+ *   v2  the process is born in the cgroup: clone3(CLONE_INTO_CGROUP) with
+ *       the directory opened here (v2_dir).
+ * The cgroup must exist (cgroup_create with pid 0). All fds close-on-exec. */
+#define CGROUP_JOIN_MAX 32
+struct cgroup_join {
+	int tasks[CGROUP_JOIN_MAX];
+	size_t n;
+	int v2_dir;                      /* unified directory, or -1 */
+};
+int cgroup_join_open(const struct cgroup *cg, struct cgroup_join *j, struct sn_err *err);
+/* In the new process: move the calling thread into every v1 hierarchy and
+ * close those fds. No allocation (safe right after a raw clone). */
+int cgroup_join_self(struct cgroup_join *j, struct sn_err *err);
+void cgroup_join_close(struct cgroup_join *j);
+/* Start a child, fork-like (0 in the child), with clone flags `flags`:
+ * clone3(CLONE_INTO_CGROUP) when j has a unified directory, else (or
+ * when the kernel refuses that) a plain clone. *v2_placed says whether
+ * it was born in the unified side; if not and j has one, the caller
+ * moves it there with cgroup_enter_v2. */
+int cgroup_join_clone(const struct cgroup_join *j, unsigned long flags, pid_t *child,
+		      bool *v2_placed, struct sn_err *err);
+/* Move pid into the unified side only (when clone3 could not place it). */
+int cgroup_enter_v2(const struct cgroup *cg, pid_t pid, struct sn_err *err);
 /* Move another pid in (exec). */
 int cgroup_enter(const struct cgroup *cg, pid_t pid, struct sn_err *err);
 /* Apply (or update) resource limits. */

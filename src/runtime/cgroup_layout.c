@@ -12,9 +12,9 @@
  * are skipped there as aliases. "unified" is never a v1 hierarchy: on a
  * hybrid host it is the v2 side.
  *
- * Trade-off: the layout is not saved with the container; it is read again
- * on every call (one read of mountinfo). That keeps the state small and
- * right after a remount. Mounts whose mountinfo "root" is not "/" (a
+ * Trade-off: the layout is not saved with the container; each process
+ * reads it once (cached while the mount table is unchanged, see
+ * cg_layout_load). That keeps the state small and right after a remount. Mounts whose mountinfo "root" is not "/" (a
  * container that sees a sub-tree) are treated as if their root were the
  * hierarchy root, which is what a cgroup namespace shows anyway.
  */
@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,88 @@ static int layout_from_dir(struct cg_layout *l, const char *root, struct sn_err 
 	return 0;
 }
 
+/* *from_mounts: the hierarchies came from the mount table (not from a
+ * directory listing, which no mountinfo poll would see change) */
+static int layout_read(const char *root, enum cgroup_mode mode, struct cg_layout *l,
+		       bool *from_mounts, struct sn_err *err)
+{
+	int r = cg_layout_parse_mountinfo(l, "/proc/self/mountinfo", root, err);
+	*from_mounts = r == 0 && l->n_v1 > 0;
+	if (r == 0 && l->n_v1 == 0)
+		r = layout_from_dir(l, root, err);
+	if (r == 0 && mode == CGROUP_HYBRID && !(l->unified = sn_path_join(root, "unified")))
+		r = sn_err_set(err, ENOMEM, "cgroup layout");
+	if (r == 0 && l->n_v1 == 0)
+		r = sn_err_msg(err, ENOENT, "no cgroup v1 hierarchy found under `%s`", root);
+	if (r < 0)
+		cg_layout_free(l);
+	return r;
+}
+
+static int layout_copy(const struct cg_layout *from, struct cg_layout *to)
+{
+	memset(to, 0, sizeof(*to));
+	if (from->unified && !(to->unified = strdup(from->unified)))
+		goto oom;
+	if (!(to->v1 = calloc(from->n_v1 ? from->n_v1 : 1, sizeof(*to->v1))))
+		goto oom;
+	for (size_t i = 0; i < from->n_v1; i++, to->n_v1++) {
+		struct cg_hier *h = &to->v1[i];
+		size_t n = 0;
+		while (from->v1[i].ctrls[n])
+			n++;
+		if (!(h->dir = strdup(from->v1[i].dir)) || !(h->ctrls = calloc(n + 1, sizeof(char *)))) {
+			to->n_v1++;
+			goto oom;
+		}
+		for (size_t k = 0; k < n; k++)
+			if (!(h->ctrls[k] = strdup(from->v1[i].ctrls[k]))) {
+				to->n_v1++;
+				goto oom;
+			}
+	}
+	return 0;
+oom:
+	cg_layout_free(to);
+	return -ENOMEM;
+}
+
+/* One parsed layout per process: a command asks for it several times
+ * (create, apply, join, kill, destroy), and each read of mountinfo costs
+ * the kernel a walk over every mount. It stays valid while the mount
+ * table does: poll() on an open mountinfo reports POLLPRI after any
+ * change, and then it is read again. */
+static struct {
+	int fd;                  /* /proc/self/mountinfo, or -1 */
+	char *root;
+	enum cgroup_mode mode;
+	struct cg_layout l;
+} cache = { .fd = -1 };
+
+static bool cache_valid(const char *root, enum cgroup_mode mode)
+{
+	if (cache.fd < 0 || cache.mode != mode || strcmp(cache.root, root) != 0)
+		return false;
+	struct pollfd p = { .fd = cache.fd, .events = POLLPRI };
+	return poll(&p, 1, 0) == 0;
+}
+
+static void cache_store(int fd, const char *root, enum cgroup_mode mode, const struct cg_layout *l)
+{
+	if (cache.fd >= 0)
+		close(cache.fd);
+	free(cache.root);
+	cg_layout_free(&cache.l);
+	cache.fd = -1;
+	cache.root = strdup(root);
+	if (!cache.root || layout_copy(l, &cache.l) < 0) {
+		close(fd);
+		return;
+	}
+	cache.fd = fd;
+	cache.mode = mode;
+}
+
 int cg_layout_load(const struct cgroup *cg, struct cg_layout *l, struct sn_err *err)
 {
 	memset(l, 0, sizeof(*l));
@@ -216,14 +299,18 @@ int cg_layout_load(const struct cgroup *cg, struct cg_layout *l, struct sn_err *
 	}
 	char real[PATH_MAX];
 	const char *root = realpath(cg->root, real) ? real : cg->root;
-	int r = cg_layout_parse_mountinfo(l, "/proc/self/mountinfo", root, err);
-	if (r == 0 && l->n_v1 == 0)
-		r = layout_from_dir(l, root, err);
-	if (r == 0 && cg->mode == CGROUP_HYBRID && !(l->unified = sn_path_join(root, "unified")))
-		r = sn_err_set(err, ENOMEM, "cgroup layout");
-	if (r == 0 && l->n_v1 == 0)
-		r = sn_err_msg(err, ENOENT, "no cgroup v1 hierarchy found under `%s`", root);
-	if (r < 0)
-		cg_layout_free(l);
+	if (cache_valid(root, cg->mode)) {
+		if (layout_copy(&cache.l, l) < 0)
+			return sn_err_set(err, ENOMEM, "cgroup layout");
+		return 0;
+	}
+	/* opened before the read: a change during it shows at the next poll */
+	int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	bool from_mounts = false;
+	int r = layout_read(root, cg->mode, l, &from_mounts, err);
+	if (r == 0 && fd >= 0 && from_mounts)
+		cache_store(fd, root, cg->mode, l);
+	else if (fd >= 0)
+		close(fd);
 	return r;
 }

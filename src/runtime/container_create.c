@@ -48,6 +48,7 @@
 
 static void ctx_release(struct create_ctx *c)
 {
+	cgroup_join_close(&c->cg_join);
 	for (size_t i = 0; i < c->n_join; i++)
 		close(c->join_fd[i]);
 	if (c->sync_parent >= 0)
@@ -252,12 +253,8 @@ static int serve_child(struct create_ctx *c, pid_t child, struct sn_err *err)
 		    (r = write_id_map(child, "gid_map", l->gid_mappings, l->n_gid_mappings, err)) < 0)
 			return sn_err_wrap(err, "user namespace");
 	}
-	struct spec_resources eff;
-	if ((r = device_rules_effective(c->spec, &eff, err)) < 0)
-		return r;
-	r = cgroup_create(c->cg, child, &eff, err);
-	device_rules_free(&eff);
-	if (r < 0)
+	/* the init joined the v1 hierarchies itself (cgroup_join_self) */
+	if (c->cg_v2_late && (r = cgroup_enter_v2(c->cg, child, err)) < 0)
 		return r;
 	if ((r = sync_send(c->sync_parent, SYNC_NS_ACK, 0, NULL, -1, err)) < 0)
 		return r;
@@ -315,7 +312,25 @@ static int write_pid_file(const char *path, pid_t pid, struct sn_err *err)
 		strncat(abs, path, sizeof(abs) - strlen(abs) - 1);
 		path = abs;
 	}
-	return sn_write_file_atomic(path, buf, (size_t)n, 0644, err);
+	return sn_replace_file(path, buf, (size_t)n, 0644, err);
+}
+
+/* The cgroup is made, limits applied, before the init exists, and the
+ * files it joins by are opened here (cgroup.h: "Joining cheaply"): the
+ * init is born in the unified side and moves itself into each v1
+ * hierarchy, so no one writes its pid into a cgroup.procs file — that
+ * write waits for an RCU grace period, the largest part of a `run`. */
+static int make_cgroup(struct create_ctx *c, struct sn_err *err)
+{
+	struct spec_resources eff;
+	int r = device_rules_effective(c->spec, &eff, err);
+	if (r < 0)
+		return r;
+	r = cgroup_create(c->cg, 0, &eff, err);
+	device_rules_free(&eff);
+	if (r < 0)
+		return r;
+	return cgroup_join_open(c->cg, &c->cg_join, err);
 }
 
 /* create; on success *c holds the created container (init_pid set). */
@@ -325,6 +340,7 @@ static int do_create(const struct container_opts *o, bool foreground, struct cre
 	memset(c, 0, sizeof(*c));
 	c->o = o;
 	c->sync_parent = c->sync_child = c->console_sock = c->console_recv = c->fifo_fd = c->done_fd = -1;
+	c->cg_join.v2_dir = -1;
 	int r = prepare(o, foreground, c, err);
 	if (r < 0)
 		return r;
@@ -361,13 +377,16 @@ static int do_create(const struct container_opts *o, bool foreground, struct cre
 		r = sn_err_sys(err, "open `%s`", done);
 		goto fail;
 	}
-	child = (pid_t)syscall(SYS_clone, (unsigned long)(c->clone_flags | SIGCHLD), NULL, NULL, NULL, NULL);
-	if (child < 0) {
-		r = sn_err_sys(err, "clone the container init (flags 0x%x)", c->clone_flags);
+	if ((r = make_cgroup(c, err)) < 0)
 		goto fail;
-	}
+	bool v2_placed = false;
+	if ((r = cgroup_join_clone(&c->cg_join, (unsigned long)c->clone_flags, &child,
+				   &v2_placed, err)) < 0)
+		goto fail;
+	c->cg_v2_late = c->cg_join.v2_dir >= 0 && !v2_placed;
 	if (child == 0)
 		_exit(container_init_main(c));
+	cgroup_join_close(&c->cg_join);
 	close(c->sync_child);
 	c->sync_child = -1;
 	/* only the init may hold the fifo: its death must leave no reader */

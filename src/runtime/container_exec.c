@@ -3,9 +3,9 @@
  * The process description is the container's own process (from the saved
  * config) with the caller's changes, or a whole --process file. The child
  * is forked after we setns into the container's pid (and time) namespace,
- * so it lands in it; the parent first moves it into the container's cgroup,
- * then it joins the remaining namespaces (user first), confines itself the
- * same way the init did, and execs. The sync socket is close-on-exec: EOF
+ * so it lands in it, born in the container's cgroup (it joins the v1
+ * hierarchies itself, cgroup.h); then it joins the remaining namespaces
+ * (user first), confines itself the same way the init did, and execs. The sync socket is close-on-exec: EOF
  * without an error message means execve succeeded.
  */
 #include "runtime/container.h"
@@ -234,6 +234,7 @@ int container_exec(const struct exec_opts *o, int *status, struct sn_err *err)
 		return r;
 	_cleanup_close_ int console = -1, console_recv = -1;
 	_cleanup_close_ int sp = -1, sc = -1;
+	struct cgroup_join cj = { .n = 0, .v2_dir = -1 };
 	for (size_t i = 0; i < n; i++)
 		if (types[i] == CLONE_NEWPID || types[i] == CLONE_NEWTIME)
 			if (setns(fds[i], types[i]) < 0) {
@@ -261,25 +262,30 @@ int container_exec(const struct exec_opts *o, int *status, struct sn_err *err)
 	}
 	sp = sv[0];
 	sc = sv[1];
-	pid_t child = fork();
-	if (child < 0) {
-		r = sn_err_sys(err, "fork");
+	/* the child joins the cgroup itself (cgroup.h, "Joining cheaply") */
+	if (st->cgroup && (r = cgroup_join_open(st->cgroup, &cj, err)) < 0)
 		goto out;
-	}
+	pid_t child;
+	bool v2_placed = false;
+	if ((r = cgroup_join_clone(&cj, 0, &child, &v2_placed, err)) < 0)
+		goto out;
 	if (child == 0) {
 		close(sp);
 		struct sn_err e = { 0 };
-		exec_child(o, s, p, fds, types, n, sc, console, &e);
+		if (cgroup_join_self(&cj, &e) == 0)
+			exec_child(o, s, p, fds, types, n, sc, console, &e);
 		sync_send(sc, SYNC_ERROR, 0, &e, -1, NULL);
 		_exit(127);
 	}
+	bool v2_late = cj.v2_dir >= 0 && !v2_placed;
+	cgroup_join_close(&cj);
 	close(sc);
 	sc = -1;
 	if (console >= 0) {
 		close(console);
 		console = -1;
 	}
-	if (st->cgroup && (r = cgroup_enter(st->cgroup, child, err)) < 0) {
+	if (v2_late && (r = cgroup_enter_v2(st->cgroup, child, err)) < 0) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 		goto out;
@@ -300,7 +306,7 @@ int container_exec(const struct exec_opts *o, int *status, struct sn_err *err)
 	if (o->pid_file) {
 		char buf[32];
 		int len = snprintf(buf, sizeof(buf), "%d", (int)child);
-		if ((r = sn_write_file_atomic(o->pid_file, buf, (size_t)len, 0644, err)) < 0)
+		if ((r = sn_replace_file(o->pid_file, buf, (size_t)len, 0644, err)) < 0)
 			goto out;
 	}
 	int master = -1;
@@ -327,6 +333,7 @@ int container_exec(const struct exec_opts *o, int *status, struct sn_err *err)
 		;
 	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : 255;
 out:
+	cgroup_join_close(&cj);
 	for (size_t i = 0; i < n; i++)
 		close(fds[i]);
 	return r;

@@ -184,6 +184,10 @@ int container_init_main(struct create_ctx *c)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		return sn_err_sys(&err, "prctl PDEATHSIG"), fail(c, &err);
 
+	/* into the cgroup first: the limits hold from here on, and the
+	 * cgroup namespace made below must be rooted there */
+	if ((r = cgroup_join_self(&c->cg_join, &err)) < 0)
+		return fail(c, &err);
 	if ((r = setup_namespaces(c, &err)) < 0)
 		return fail(c, &err);
 

@@ -27,6 +27,8 @@ struct create_ctx {
 	int new_flags;                 /* every new namespace except time */
 	int clone_flags;               /* what clone() creates directly */
 	bool staged;                   /* child joins, unshares, forks for pid */
+	struct cgroup_join cg_join;    /* the init joins its cgroup itself */
+	bool cg_v2_late;               /* clone3 could not place it: parent moves it */
 	pid_t init_pid;                /* in the parent: the init's pid */
 };
 

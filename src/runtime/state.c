@@ -74,7 +74,7 @@ int state_save(const struct container_state *st, struct sn_err *err)
 	_cleanup_free_ char *path = sn_path_join(st->dir, STATE_FILE);
 	if (!path)
 		return sn_err_set(err, ENOMEM, "state of `%s`", st->id);
-	return sn_write_file_atomic(path, s, strlen(s), 0600, err);
+	return sn_replace_file(path, s, strlen(s), 0600, err);
 }
 
 static int dup_field(json_t *j, const char *key, char **out, struct sn_err *err)

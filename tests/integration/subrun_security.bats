@@ -36,6 +36,40 @@ teardown() {
   [[ "$(readlink /proc/$pid/exe)" != /memfd:* ]]
 }
 
+@test "installed on a read-only mount, subrun makes no copy and its binary still cannot be written from inside" {
+  ro=$(mktemp -d "$BATS_TEST_TMPDIR/ro-XXXXXX")
+  cp "$SUBRUN_PLAIN" "$ro/subrun"
+  sum_before=$(sha256sum "$ro/subrun" | cut -d' ' -f1)
+  edit_config "$B" '.root.readonly = false'
+  cd "$B"
+  mkdir -p rootfs/tmp
+  # A private mount namespace, so the read-only bind goes with it. The
+  # attack of CVE-2019-5736: a process in the container holds the init's
+  # executable open while the init is still subrun, and once that has
+  # become the container's program (subrun no longer runs it: no ETXTBSY),
+  # reopens it for writing through /proc/self/fd.
+  run unshare -m --propagation private sh -c '
+    ro=$1 root=$2 id=$3 rootfs=$4
+    mount -o bind,ro "$ro" "$ro" || exit 90
+    "$ro/subrun" --root "$root" create "$id" || exit 91
+    pid=$("$ro/subrun" --root "$root" state "$id" | jq -r .pid)
+    exe=$(readlink /proc/$pid/exe)
+    echo "init exe before start: $exe"
+    [ "$exe" = "$ro/subrun" ] || exit 92
+    "$ro/subrun" --root "$root" exec -d "$id" sh -c "exec 3</proc/1/exe; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo pwned 2>/tmp/err >> /proc/self/fd/3; echo \$? > /tmp/rc" || exit 93
+    sleep 0.3
+    "$ro/subrun" --root "$root" start "$id" || exit 94
+    touch "$rootfs/tmp/go"
+    for i in $(seq 100); do [ -s "$rootfs/tmp/rc" ] && break; sleep 0.05; done
+    echo "write rc: $(cat "$rootfs/tmp/rc"): $(cat "$rootfs/tmp/err")"
+    "$ro/subrun" --root "$root" delete --force "$id"
+  ' sh "$ro" "$SUBRUN_ROOT" "$ID" "$B/rootfs"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"write rc: 1"*"Read-only file system"* ]]
+  [ "$(sha256sum "$ro/subrun" | cut -d' ' -f1)" = "$sum_before" ]
+}
+
 @test "no runtime file descriptor reaches the container process" {
   run incontainer 'ls /proc/self/fd | tr "\n" " "'
   [ "$status" -eq 0 ]

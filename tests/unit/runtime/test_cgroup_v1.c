@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +190,101 @@ static void assert_gone_everywhere(const struct cgroup *cg, const char *path)
 			fail_msg("`%s` is still there", d);
 	}
 	cg_layout_free(&l);
+}
+
+/* How many lines of /proc/<pid>/cgroup end in ":<path>". */
+static size_t lines_in(pid_t pid, const char *path)
+{
+	char procf[64];
+	snprintf(procf, sizeof(procf), "/proc/%d/cgroup", (int)pid);
+	_cleanup_free_ char *pc = NULL;
+	struct sn_err e = { 0 };
+	if (sn_read_file(procf, 0, &pc, NULL, &e) < 0)
+		fail_msg("%s", e.msg);
+	char suffix[160];
+	snprintf(suffix, sizeof(suffix), ":%s", path);
+	size_t in = 0, sl = strlen(suffix);
+	for (char *save = NULL, *line = strtok_r(pc, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		size_t ll = strlen(line);
+		if (ll >= sl && strcmp(line + ll - sl, suffix) == 0)
+			in++;
+	}
+	return in;
+}
+
+/* A new process joins without anyone writing its pid into cgroup.procs:
+ * born in the unified side (clone3 CLONE_INTO_CGROUP, hybrid hosts), it
+ * writes "0" into every v1 `tasks` file that its parent opened. With
+ * clone_flags CLONE_NEWUSER the child is an unmapped nobody in a new user
+ * namespace when it writes: the kernel must judge the opener (root). */
+static void join_and_check(struct t *t, unsigned long clone_flags)
+{
+	struct cgroup *cg = NULL;
+	struct sn_err e = { 0 };
+	assert_int_equal(cgroup_new(ROOT, t->path, 0, &cg, &e), 0);
+	struct spec_resources r;
+	res_init(&r);
+	r.pids_limit = 10;
+	if (cgroup_create(cg, 0, &r, &e) < 0)
+		fail_msg("%s", e.msg);
+	struct cgroup_join j;
+	if (cgroup_join_open(cg, &j, &e) < 0)
+		fail_msg("%s", e.msg);
+	struct cg_layout l;
+	assert_int_equal(cg_layout_load(cg, &l, &e), 0);
+	assert_int_equal(j.n, l.n_v1);
+	assert_true((j.v2_dir >= 0) == (t->mode == CGROUP_HYBRID));
+	int ready[2];
+	assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+	pid_t kid;
+	bool placed = false;
+	if (cgroup_join_clone(&j, clone_flags, &kid, &placed, &e) < 0)
+		fail_msg("%s", e.msg);
+	if (kid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(ready[0]);
+		struct sn_err ce = { 0 };
+		char ok = cgroup_join_self(&j, &ce) == 0 ? 'y' : 'n';
+		if (write(ready[1], &ok, 1) != 1 || ok != 'y')
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	t->kids[0] = kid;
+	close(ready[1]);
+	cgroup_join_close(&j);
+	char ok = 0;
+	assert_int_equal(read(ready[0], &ok, 1), 1);
+	close(ready[0]);
+	assert_int_equal(ok, 'y');
+	if (t->mode == CGROUP_HYBRID)
+		assert_true(placed);
+	assert_int_equal(lines_in(kid, t->path), l.n_v1 + (t->mode == CGROUP_HYBRID ? 1 : 0));
+	/* the limit holds for it: pids.current counts it */
+	uint64_t cur = 0;
+	_cleanup_free_ char *pdir = cg_v1_dir(&l, "pids", t->path);
+	assert_non_null(pdir);
+	assert_int_equal(cg_read_u64(pdir, "pids.current", &cur, &e), 0);
+	assert_int_equal(cur, 1);
+	cg_layout_free(&l);
+	cgroup_free(cg);
+}
+
+static void v1_join_self_places_new_process_in_every_hierarchy(void **state)
+{
+	struct t *t = *state;
+	if (!need_v1(t))
+		skip();
+	join_and_check(t, 0);
+}
+
+static void v1_join_self_works_from_an_unmapped_user_namespace(void **state)
+{
+	struct t *t = *state;
+	if (!need_v1(t))
+		skip();
+	join_and_check(t, CLONE_NEWUSER);
 }
 
 static void v1_create_limits_freeze_kill_destroy(void **state)
@@ -478,6 +574,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(v1_create_limits_freeze_kill_destroy),
+		T(v1_join_self_places_new_process_in_every_hierarchy),
+		T(v1_join_self_works_from_an_unmapped_user_namespace),
 		T(v1_kill_all_reaches_frozen_nested_processes),
 		T(v1_kill_all_with_sigterm_signals_each_process),
 		T(hybrid_unified_side_created_and_removed),

@@ -189,6 +189,17 @@ static void run(struct t *t, v2_fn fn)
 		}                                                \
 	} while (0)
 
+/* End of a test function: remove the test's base cgroup (and all below). */
+static void drop_cgroups(struct cgroup *cg, struct cgroup *base)
+{
+	if (base) {
+		struct sn_err ignored = { 0 };
+		cgroup_destroy(base, &ignored);
+	}
+	cgroup_free(cg);
+	cgroup_free(base);
+}
+
 /* ------------------------------------------------------------ helpers */
 
 static pid_t spawn_counter(struct t *t)
@@ -435,12 +446,7 @@ static int fn_devices(struct t *t, char *msg, size_t size)
 
 	CHECK(cgroup_destroy(cg, &e) == 0, "destroy: %s", e.msg);
 out:
-	if (base) {
-		struct sn_err ignored = { 0 };
-		cgroup_destroy(base, &ignored);
-	}
-	cgroup_free(cg);
-	cgroup_free(base);
+	drop_cgroups(cg, base);
 	return rc;
 }
 
@@ -498,6 +504,50 @@ static void v2_real_kill_all_frozen_nested_tree(void **state)
 	run(*state, fn_nested_kill);
 }
 
+/* Born in the cgroup: clone3(CLONE_INTO_CGROUP) with the directory that
+ * cgroup_join_open opened; no v1 files on a cgroup2-only root. */
+static int fn_clone_into(struct t *t, char *msg, size_t size)
+{
+	int rc = 0;
+	struct sn_err e = { 0 };
+	struct cgroup *cg = NULL, *base = NULL;
+	struct cgroup_join j = { .n = 0, .v2_dir = -1 };
+	pid_t kid = 0;
+	_cleanup_free_ char *pc = NULL;
+	CHECK(cgroup_new(t->mnt, t->base, 0, &base, &e) == 0, "%s", e.msg);
+	CHECK(cgroup_new(t->mnt, t->path, 0, &cg, &e) == 0, "%s", e.msg);
+	CHECK(cgroup_create(cg, 0, NULL, &e) == 0, "create: %s", e.msg);
+	CHECK(cgroup_join_open(cg, &j, &e) == 0, "join_open: %s", e.msg);
+	CHECK(j.n == 0 && j.v2_dir >= 0, "join fds: %zu v1, v2 %d", j.n, j.v2_dir);
+	bool placed = false;
+	CHECK(cgroup_join_clone(&j, 0, &kid, &placed, &e) == 0, "clone: %s", e.msg);
+	if (kid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+	CHECK(placed, "clone3 did not place the child (kernel without CLONE_INTO_CGROUP?)");
+	char procf[64], want[160];
+	snprintf(procf, sizeof(procf), "/proc/%d/cgroup", (int)kid);
+	snprintf(want, sizeof(want), "0::%s\n", t->path);
+	CHECK(sn_read_file(procf, 0, &pc, NULL, &e) == 0, "%s", e.msg);
+	CHECK(strstr(pc, want) != NULL, "child not in `%s`: %s", t->path, pc);
+	CHECK(cgroup_kill_all(cg, SIGKILL, &e) == 0, "kill: %s", e.msg);
+	CHECK(reap(kid) != -1, "child not reaped");
+	kid = 0;
+	CHECK(cgroup_destroy(cg, &e) == 0, "destroy: %s", e.msg);
+out:
+	cgroup_join_close(&j);
+	kill_reap(&kid);
+	drop_cgroups(cg, base);
+	return rc;
+}
+
+static void v2_real_clone_into_cgroup(void **state)
+{
+	run(*state, fn_clone_into);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -506,6 +556,7 @@ int main(void)
 		T(v2_real_create_enter_freeze_kill_destroy),
 		T(v2_devices_bpf_denies_dev_null_allows_dev_zero),
 		T(v2_real_kill_all_frozen_nested_tree),
+		T(v2_real_clone_into_cgroup),
 	};
 	return cmocka_run_group_tests_name("cgroup_v2", tests, NULL, NULL);
 }
