@@ -85,13 +85,17 @@ static struct {
 	bool oom;
 } st = { .state = "starting" };
 
+/* The line buffers are apart from the initialised streams so that they
+ * stay in .bss (untouched pages cost nothing; see attach.c). */
+static char out_buf[LINE_MAX_LEN], err_buf[LINE_MAX_LEN];
 struct stream {
 	int fd;                 /* read end, -1 at EOF */
 	const char *name;
-	char buf[LINE_MAX_LEN];
+	char *buf;              /* LINE_MAX_LEN bytes */
 	size_t len;
 };
-static struct stream out_s = { .fd = -1, .name = "stdout" }, err_s = { .fd = -1, .name = "stderr" };
+static struct stream out_s = { .fd = -1, .name = "stdout", .buf = out_buf },
+		     err_s = { .fd = -1, .name = "stderr", .buf = err_buf };
 static int log_fd = -1;
 static unsigned long long log_size;
 
@@ -227,7 +231,7 @@ static void log_line(const char *stream, const char *text, size_t len, bool part
 static void stream_read(struct stream *s, bool at_end)
 {
 	for (;;) {
-		ssize_t n = read(s->fd, s->buf + s->len, sizeof(s->buf) - s->len);
+		ssize_t n = read(s->fd, s->buf + s->len, LINE_MAX_LEN - s->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -251,7 +255,7 @@ static void stream_read(struct stream *s, bool at_end)
 		size_t rest = s->len - (size_t)(start - s->buf);
 		memmove(s->buf, start, rest);
 		s->len = rest;
-		if (s->len == sizeof(s->buf)) {
+		if (s->len == LINE_MAX_LEN) {
 			log_line(s->name, s->buf, s->len, true);
 			s->len = 0;
 		}
