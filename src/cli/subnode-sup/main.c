@@ -1,7 +1,9 @@
 /* subnode-sup — the supervisor of one subnode (what conmon is to podman and
- * containerd-shim to containerd), kept tiny: libc only, no heap after
- * start-up, a poll loop over signalfd + the container's two output pipes +
- * a timerfd.
+ * containerd-shim to containerd), kept tiny: libc only (linked statically
+ * against musl, see the Makefile: glibc-only extensions stay out), no heap,
+ * large buffers zero-initialised so they stay in .bss and cost nothing until
+ * used, a poll loop over signalfd + the container's two output pipes + a
+ * timerfd.
  *
  * subnoded starts it detached (its own session, reparented to init), so it
  * outlives a daemon restart. It:
