@@ -11,7 +11,9 @@ BUILD_PKGS=(
   libseccomp-dev libcap-dev libjansson-dev libmicrohttpd-dev
   libcurl4-openssl-dev libarchive-dev libssl-dev libsqlite3-dev
   libmnl-dev libnftnl-dev libcmocka-dev
+  musl-tools musl-dev
 )
+# (musl: subnode-sup is linked statically against it, see the Makefile)
 TEST_PKGS=(
   bats jq curl iproute2 nftables procps psmisc util-linux
   busybox-static runc crun podman skopeo umoci docker-registry

@@ -177,27 +177,7 @@ teardown() { node_teardown; }
 }
 
 @test "health checks: command, HTTP and TCP; starting, healthy, unhealthy in inspect and events; restart when unhealthy" {
-  (timeout 20 "$NODE_BIN/subnode" events --json > "$NODE_DIR/events" 2>&1 &)
-  sn run -d --name hc --health-cmd 'test -e /tmp/ok' --health-interval 200ms --health-retries 2 \
-    busybox sh -c 'sleep 1; touch /tmp/ok; sleep 2; rm /tmp/ok; exec sleep 1000' >/dev/null
-  [ "$(sn inspect hc | jq -r '.[0].State.Health.Status')" = starting ]
-  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' inspect hc | jq -r '.[0].State.Health.Status')\" = healthy ]"
-  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' inspect hc | jq -r '.[0].State.Health.Status')\" = unhealthy ]"
-  [ "$(sn inspect hc | jq -r '.[0].State.Health.FailingStreak')" -ge 2 ]
-  sn ps | grep hc | grep -q unhealthy
-  # HTTP and TCP from inside the subnode's network namespace
-  sn run -d --name web --health-http 8080/ --health-interval 200ms busybox \
-    sh -c 'mkdir -p /www; echo ok > /www/index.html; exec httpd -f -p 127.0.0.1:8080 -h /www' >/dev/null
-  sn run -d --name tcp --health-tcp 127.0.0.1:9999 --health-interval 200ms --health-retries 1 busybox sleep 1000 >/dev/null
-  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' inspect web | jq -r '.[0].State.Health.Status')\" = healthy ]"
-  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' inspect tcp | jq -r '.[0].State.Health.Status')\" = unhealthy ]"
-  [[ "$(sn inspect tcp | jq -r '.[0].State.Health.Log[0].Output')" == *"Connection refused"* ]]
-  # restart when unhealthy
-  sn run -d --name rs --health-cmd false --health-interval 200ms --health-retries 1 \
-    --health-on-unhealthy restart busybox sleep 1000 >/dev/null
-  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' inspect rs | jq -r '.[0].RestartCount')\" -ge 1 ]"
-  grep -q '"health_status: healthy"' "$NODE_DIR/events"
-  grep -q '"health_status: unhealthy"' "$NODE_DIR/events"
+  case_health
 }
 
 @test "exec: output kept apart, stdin, exit codes, and -it gives a working shell with the terminal's size" {

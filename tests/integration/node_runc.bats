@@ -2,6 +2,8 @@
 # The node's core cases again with `runtime = runc`: the daemon drives the
 # runtime only through the OCI CLI, so it must not matter which one it is.
 # (A smaller kill -9 count than the subrun file, to keep the suite short.)
+# Here the supervisor is the ASan+UBSan build of subnode-sup; the other node
+# files run the static musl one that ships (tests/lib/node.bash, NODE_SUP).
 
 load ../lib/common
 load ../lib/node
@@ -15,6 +17,7 @@ teardown_file() { rm -rf "$NODE_LAYOUT_DIR"; }
 setup() {
   command -v runc >/dev/null || skip "runc not installed"
   NODE_RUNTIME=runc
+  NODE_SUP=$NODE_BIN/subnode-sup
   node_start
   [ "$(sn node info --json | jq -r .Runtime)" = runc ]
 }
@@ -34,4 +37,8 @@ teardown() { node_teardown; }
 
 @test "runc: run -it gives a shell on a terminal of the right size" {
   CHECK_SIZE=1 case_run_it
+}
+
+@test "runc: health checks: command, HTTP and TCP; restart when unhealthy" {
+  case_health
 }

@@ -8,11 +8,15 @@
 # the root, removes the cgroup parent and the directory — also after a
 # failure.
 #
-#   NODE_BIN      directory of subnoded/subnode/subnode-sup/subrun
+#   NODE_BIN      directory of subnoded/subnode/subrun
 #                 (default: the ASan+UBSan build)
+#   NODE_SUP      the supervisor the daemon runs (--supervisor); default the
+#                 one that ships, build/bin/subnode-sup (static, musl: ASan
+#                 cannot build it); node_runc.bats runs $NODE_BIN's instead
 #   NODE_RUNTIME  subrun (default) or runc
 
 : "${NODE_BIN:=$REPO/build-asan/bin}"
+: "${NODE_SUP:=$REPO/build/bin/subnode-sup}"
 : "${NODE_RUNTIME:=subrun}"
 NODE_PIDS=()
 
@@ -55,7 +59,7 @@ node_start() {
 # (Re)start the daemon of the current node.
 node_daemon() {
   "$NODE_BIN/subnoded" --root "$NODE_ROOT" --socket "$NODE_SOCK" --cgroup-parent "$NODE_CG" \
-    --runtime "$NODE_RUNTIME" --log "$NODE_DIR/daemon.log" "$@" &
+    --runtime "$NODE_RUNTIME" --supervisor "$NODE_SUP" --log "$NODE_DIR/daemon.log" "$@" &
   NODE_PID=$!
   NODE_PIDS+=("$NODE_PID")
   local i
@@ -154,6 +158,8 @@ case_lifecycle() {
   [ "$(sn inspect "$name" | jq -r '.[0].State.Status')" = running ]
   [ "$(sn inspect "$name" | jq -r '.[0].State.Pid')" -gt 1 ]
   [ "$(sn inspect "$name" | jq -r '.[0].Size')" = small ]
+  # the supervisor that runs it is the one asked for (NODE_SUP)
+  [ "$(readlink "/proc/$(node_sup_pids)/exe")" = "$(readlink -f "$NODE_SUP")" ]
   wait_for bash -c "[ \"\$('$NODE_BIN/subnode' logs $name 2>/dev/null)\" = 'hi out' ]"
   wait_for bash -c "[ \"\$('$NODE_BIN/subnode' logs $name 2>&1 >/dev/null)\" = 'to err' ]"
   # the container is in its slice's cgroup, with the slice's limits
@@ -221,6 +227,32 @@ case_kill9_mid_create() {
   [[ "$output" != *created* ]] || [ "$(sn ps -a --json | jq '[.[] | select(.State == "created")] | length')" = 0 ]
   sn rm -f $(sn ps -a -q) >/dev/null 2>&1 || true
   [ -z "$(node_leftovers)" ] || { node_leftovers; return 1; }
+}
+
+# health checks: command, HTTP and TCP (from the subnode's netns); starting,
+# healthy, unhealthy in inspect and events; restart when unhealthy.
+case_health() {
+  (timeout 20 "$NODE_BIN/subnode" events --json > "$NODE_DIR/events" 2>&1 &)
+  sn run -d --name hc --health-cmd 'test -e /tmp/ok' --health-interval 200ms --health-retries 2 \
+    busybox sh -c 'sleep 1; touch /tmp/ok; sleep 2; rm /tmp/ok; exec sleep 1000' >/dev/null
+  [ "$(sn inspect hc | jq -r '.[0].State.Health.Status')" = starting ]
+  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' inspect hc | jq -r '.[0].State.Health.Status')\" = healthy ]"
+  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' inspect hc | jq -r '.[0].State.Health.Status')\" = unhealthy ]"
+  [ "$(sn inspect hc | jq -r '.[0].State.Health.FailingStreak')" -ge 2 ]
+  sn ps | grep hc | grep -q unhealthy
+  # HTTP and TCP from inside the subnode's network namespace
+  sn run -d --name web --health-http 8080/ --health-interval 200ms busybox \
+    sh -c 'mkdir -p /www; echo ok > /www/index.html; exec httpd -f -p 127.0.0.1:8080 -h /www' >/dev/null
+  sn run -d --name tcp --health-tcp 127.0.0.1:9999 --health-interval 200ms --health-retries 1 busybox sleep 1000 >/dev/null
+  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' inspect web | jq -r '.[0].State.Health.Status')\" = healthy ]"
+  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' inspect tcp | jq -r '.[0].State.Health.Status')\" = unhealthy ]"
+  [[ "$(sn inspect tcp | jq -r '.[0].State.Health.Log[0].Output')" == *"Connection refused"* ]]
+  # restart when unhealthy
+  sn run -d --name rs --health-cmd false --health-interval 200ms --health-retries 1 \
+    --health-on-unhealthy restart busybox sleep 1000 >/dev/null
+  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' inspect rs | jq -r '.[0].RestartCount')\" -ge 1 ]"
+  grep -q '"health_status: healthy"' "$NODE_DIR/events"
+  grep -q '"health_status: unhealthy"' "$NODE_DIR/events"
 }
 
 # run -it: an interactive shell as the subnode's main process, on a real

@@ -20,11 +20,15 @@
 #include <unistd.h>
 
 static int lfd = -1, pty = -1;
+/* The input buffers (a whole frame each) are apart from the small,
+ * initialised slots so that they stay in .bss: pages nobody touched cost
+ * nothing, where inside an initialised array they would be read in from
+ * the file (docs/NODE.md, the supervisor's footprint). */
+static unsigned char inbufs[ATTACH_MAX_CLIENTS][3 + 65535];
 static struct client {
 	int fd;
 	bool watching;
-	unsigned char in[3 + 65535];
-	size_t inlen;
+	size_t inlen;    /* bytes of a frame in inbufs[slot] */
 } clients[ATTACH_MAX_CLIENTS] = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 }, { .fd = -1 } };
 static char ring[4096];
 static size_t ring_len, ring_pos;
@@ -154,7 +158,8 @@ static void frame(unsigned char type, const unsigned char *d, size_t n)
 void attach_ready(int slot)
 {
 	struct client *c = &clients[slot];
-	ssize_t r = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, MSG_DONTWAIT);
+	unsigned char *in = inbufs[slot];
+	ssize_t r = recv(c->fd, in + c->inlen, sizeof(inbufs[slot]) - c->inlen, MSG_DONTWAIT);
 	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
 		drop(c);
 		return;
@@ -164,19 +169,19 @@ void attach_ready(int slot)
 	c->inlen += (size_t)r;
 	size_t off = 0;
 	while (c->inlen - off >= 3) {
-		size_t len = (size_t)c->in[off + 1] << 8 | c->in[off + 2];
+		size_t len = (size_t)in[off + 1] << 8 | in[off + 2];
 		if (c->inlen - off < 3 + len)
 			break;
-		if (c->in[off] == 2) {
+		if (in[off] == 2) {
 			off += 3 + len;
 			watch(c);
 			if (c->fd < 0)
 				return;
 			continue;
 		}
-		frame(c->in[off], c->in + off + 3, len);
+		frame(in[off], in + off + 3, len);
 		off += 3 + len;
 	}
-	memmove(c->in, c->in + off, c->inlen - off);
+	memmove(in, in + off, c->inlen - off);
 	c->inlen -= off;
 }

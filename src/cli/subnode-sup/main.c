@@ -1,7 +1,9 @@
 /* subnode-sup — the supervisor of one subnode (what conmon is to podman and
- * containerd-shim to containerd), kept tiny: libc only, no heap after
- * start-up, a poll loop over signalfd + the container's two output pipes +
- * a timerfd.
+ * containerd-shim to containerd), kept tiny: libc only (linked statically
+ * against musl, see the Makefile: glibc-only extensions stay out), no heap,
+ * large buffers zero-initialised so they stay in .bss and cost nothing until
+ * used, a poll loop over signalfd + the container's two output pipes + a
+ * timerfd.
  *
  * subnoded starts it detached (its own session, reparented to init), so it
  * outlives a daemon restart. It:
@@ -85,13 +87,17 @@ static struct {
 	bool oom;
 } st = { .state = "starting" };
 
+/* The line buffers are apart from the initialised streams so that they
+ * stay in .bss (untouched pages cost nothing; see attach.c). */
+static char out_buf[LINE_MAX_LEN], err_buf[LINE_MAX_LEN];
 struct stream {
 	int fd;                 /* read end, -1 at EOF */
 	const char *name;
-	char buf[LINE_MAX_LEN];
+	char *buf;              /* LINE_MAX_LEN bytes */
 	size_t len;
 };
-static struct stream out_s = { .fd = -1, .name = "stdout" }, err_s = { .fd = -1, .name = "stderr" };
+static struct stream out_s = { .fd = -1, .name = "stdout", .buf = out_buf },
+		     err_s = { .fd = -1, .name = "stderr", .buf = err_buf };
 static int log_fd = -1;
 static unsigned long long log_size;
 
@@ -227,7 +233,7 @@ static void log_line(const char *stream, const char *text, size_t len, bool part
 static void stream_read(struct stream *s, bool at_end)
 {
 	for (;;) {
-		ssize_t n = read(s->fd, s->buf + s->len, sizeof(s->buf) - s->len);
+		ssize_t n = read(s->fd, s->buf + s->len, LINE_MAX_LEN - s->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -251,7 +257,7 @@ static void stream_read(struct stream *s, bool at_end)
 		size_t rest = s->len - (size_t)(start - s->buf);
 		memmove(s->buf, start, rest);
 		s->len = rest;
-		if (s->len == sizeof(s->buf)) {
+		if (s->len == LINE_MAX_LEN) {
 			log_line(s->name, s->buf, s->len, true);
 			s->len = 0;
 		}

@@ -3,7 +3,7 @@
  * an HTTP/JSON API on a unix socket (and optionally TCP with a token).
  *
  *   subnoded [--root DIR] [--socket PATH] [--config FILE] [--runtime R]
- *            [--cgroup-parent /P] [--log-level L] [--log FILE]
+ *            [--supervisor S] [--cgroup-parent /P] [--log-level L] [--log FILE]
  *
  * Command-line flags override the config file, which overrides the
  * defaults (config.c). SIGTERM/SIGINT stop the daemon; subnodes keep
@@ -37,6 +37,7 @@ static void usage(FILE *f)
 		   "  --socket PATH        API socket (default " NODE_DEFAULT_SOCKET ")\n"
 		   "  --config FILE        configuration file (default: none, all defaults)\n"
 		   "  --runtime NAME|PATH  OCI runtime: subrun, runc, crun or a path\n"
+		   "  --supervisor PATH    per-subnode supervisor (default: subnode-sup next to subnoded)\n"
 		   "  --cgroup-parent P    parent cgroup of the subnodes (default /subnode)\n"
 		   "  --log FILE           daemon log (default stderr)\n"
 		   "  --log-level LEVEL    error, warn, info (default) or debug\n"
@@ -152,10 +153,11 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "root", 1, 0, 'r' }, { "socket", 1, 0, 's' }, { "config", 1, 0, 'c' },
 		{ "runtime", 1, 0, 'R' }, { "cgroup-parent", 1, 0, 'g' }, { "log", 1, 0, 'l' },
-		{ "log-level", 1, 0, 'L' }, { "version", 0, 0, 'v' }, { "help", 0, 0, 'h' },
+		{ "log-level", 1, 0, 'L' }, { "supervisor", 1, 0, 'S' }, { "version", 0, 0, 'v' },
+		{ "help", 0, 0, 'h' },
 		{ 0, 0, 0, 0 } };
 	const char *root = NULL, *sock = NULL, *cfgfile = NULL, *runtime = NULL, *cgp = NULL,
-		   *logf = NULL, *level = NULL;
+		   *logf = NULL, *level = NULL, *sup = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
@@ -166,6 +168,7 @@ int main(int argc, char **argv)
 		case 'g': cgp = optarg; break;
 		case 'l': logf = optarg; break;
 		case 'L': level = optarg; break;
+		case 'S': sup = optarg; break;
 		case 'v': printf("subnoded %s (API %s)\n", NODE_VERSION, NODE_API_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -183,8 +186,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* Flags last: they win over the file. */
-	char **sets[] = { &cfg.root, &cfg.socket, &cfg.runtime, &cfg.cgroup_parent, &cfg.log_level };
-	const char *vals[] = { root, sock, runtime, cgp, level };
+	char **sets[] = { &cfg.root, &cfg.socket, &cfg.runtime, &cfg.cgroup_parent, &cfg.log_level,
+			  &cfg.supervisor };
+	const char *vals[] = { root, sock, runtime, cgp, level, sup };
 	for (size_t i = 0; i < SN_ARRAY_SIZE(sets); i++)
 		if (vals[i]) {
 			free(*sets[i]);
