@@ -8,7 +8,7 @@ set -euo pipefail
 
 BUILD_PKGS=(
   build-essential pkg-config
-  libseccomp-dev libcap-dev libjansson-dev libmicrohttpd-dev
+  libseccomp-dev libcap-dev libjansson-dev libmicrohttpd-dev libgnutls28-dev
   libcurl4-openssl-dev libarchive-dev libssl-dev libsqlite3-dev
   libmnl-dev libnftnl-dev libcmocka-dev
   musl-tools musl-dev

@@ -328,8 +328,14 @@ void node_exec_finish(struct node *n, const char *id)
 	if (pid <= 0)
 		return;
 	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	/* When the daemon stops, the process is left to run on (as subnodes
+	 * are): waiting for it would hold the daemon's exit. */
+	bool stopping = __atomic_load_n(&n->stopping, __ATOMIC_RELAXED);
+	pid_t w;
+	while ((w = waitpid(pid, &st, stopping ? WNOHANG : 0)) < 0 && errno == EINTR)
 		;
+	if (w != pid)
+		return;
 	pthread_mutex_lock(&n->lock);
 	if ((e = find(id))) {
 		e->running = false;

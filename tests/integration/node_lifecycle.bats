@@ -241,40 +241,36 @@ teardown() { node_teardown; }
 }
 
 @test "TCP: every request needs the bearer token (401 without it)" {
-  node_stop_daemon
-  local port
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  head -c 24 /dev/urandom | base64 > "$NODE_DIR/token"
-  printf 'tcp = 127.0.0.1:%s\ntoken_file = %s\n' "$port" "$NODE_DIR/token" > "$NODE_DIR/conf"
-  node_daemon --config "$NODE_DIR/conf"
+  node_tcp_daemon
+  local port=$NODE_PORT
   run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/info"
   [ "$output" = 401 ]
   run curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer wrong-token-wrong" "http://127.0.0.1:$port/info"
   [ "$output" = 401 ]
-  run "$NODE_BIN/subnode" -H "tcp://127.0.0.1:$port" --token "$(cat "$NODE_DIR/token")" node info --json
+  run "$NODE_BIN/subnode" -H "tcp://127.0.0.1:$port" --token "$NODE_TOKEN" node info --json
   [ "$status" -eq 0 ]
   [ "$(echo "$output" | jq .Slices.Units)" = 128 ]
+  # exec's upgraded stream over plain TCP, stdin to its end
+  sn run -d --name tx busybox sleep 1000 >/dev/null
+  [ "$(echo 'echo via-tcp; exit 2' | sn -H "tcp://127.0.0.1:$port" --token "$NODE_TOKEN" exec -i tx sh)" = via-tcp ]
+  run sn -H "tcp://127.0.0.1:$port" exec tx true
+  [ "$status" -eq 1 ]
+  [[ "$output" == *unauthorized* ]]
+  sn rm -f tx >/dev/null
 }
 
 @test "TCP with TLS: the token is still required; plain HTTP is not served" {
-  node_stop_daemon
-  local port
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
-    -keyout "$NODE_DIR/key.pem" -out "$NODE_DIR/cert.pem" 2>/dev/null
-  head -c 24 /dev/urandom | base64 > "$NODE_DIR/token"
-  printf 'tcp = 127.0.0.1:%s\ntoken_file = %s\ntls_cert = %s\ntls_key = %s\n' "$port" "$NODE_DIR/token" \
-    "$NODE_DIR/cert.pem" "$NODE_DIR/key.pem" > "$NODE_DIR/conf"
-  node_daemon --config "$NODE_DIR/conf"
+  node_tcp_daemon tls
+  local port=$NODE_PORT
   run curl -s -o /dev/null -w '%{http_code}' --cacert "$NODE_DIR/cert.pem" "https://127.0.0.1:$port/info"
   [ "$output" = 401 ]
-  run curl -s --cacert "$NODE_DIR/cert.pem" -H "Authorization: Bearer $(cat "$NODE_DIR/token")" "https://127.0.0.1:$port/info"
+  run curl -s --cacert "$NODE_DIR/cert.pem" -H "Authorization: Bearer $NODE_TOKEN" "https://127.0.0.1:$port/info"
   [ "$(echo "$output" | jq .Slices.Units)" = 128 ]
   run curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://127.0.0.1:$port/info"
   [ "$output" != 200 ]
   [ "$output" != 401 ]
   run "$NODE_BIN/subnode" -H "https://127.0.0.1:$port" --tlscacert "$NODE_DIR/cert.pem" \
-    --token "$(cat "$NODE_DIR/token")" node info --json
+    --token "$NODE_TOKEN" node info --json
   [ "$status" -eq 0 ]
   [ "$(echo "$output" | jq .Slices.Units)" = 128 ]
   run "$NODE_BIN/subnode" -H "https://127.0.0.1:$port" --tlscacert "$NODE_DIR/cert.pem" node info
@@ -282,3 +278,62 @@ teardown() { node_teardown; }
   [[ "$output" == *unauthorized* ]]
 }
 
+@test "exec and run -it over HTTPS with the token: stdin to its end, output both ways, exit codes; a wrong or missing token gets 401 and runs nothing" {
+  node_tcp_daemon tls
+  local H=(-H "https://127.0.0.1:$NODE_PORT" --tlscacert "$NODE_DIR/cert.pem")
+  sn run -d --name ex busybox sleep 100000 >/dev/null
+  run sn "${H[@]}" --token "$NODE_TOKEN" exec ex sh -c 'echo out; echo err >&2; exit 3'
+  [ "$status" -eq 3 ]
+  [ "$(sn "${H[@]}" --token "$NODE_TOKEN" exec ex sh -c 'echo out; echo err >&2' 2>/dev/null)" = out ]
+  [ "$(sn "${H[@]}" --token "$NODE_TOKEN" exec ex sh -c 'echo out; echo err >&2' 2>&1 >/dev/null)" = err ]
+  # stdin to its end (the half-close goes through TLS), then output
+  # after it, several MiB each way
+  [ "$(echo 'echo from-stdin; exit 9' | sn "${H[@]}" --token "$NODE_TOKEN" exec -i ex sh)" = from-stdin ]
+  run bash -c "seq 1 300000 | '$NODE_BIN/subnode' -H https://127.0.0.1:$NODE_PORT --tlscacert '$NODE_DIR/cert.pem' \
+    --token '$NODE_TOKEN' exec -i ex sh -c 'md5sum; head -c 3000000 /dev/zero' | tail -c +37 | wc -c"
+  [ "$output" = 3000000 ]
+  [ "$(seq 1 300000 | sn "${H[@]}" --token "$NODE_TOKEN" exec -i ex sh -c md5sum | cut -c1-32)" = \
+    "$(seq 1 300000 | md5sum | cut -c1-32)" ]
+  # a shell on a terminal, its size, its exit code
+  run bash -c "(sleep 1; printf 'stty size; echo \$((6*7)); hostname\n'; sleep 1; printf 'exit 4\n') |
+    script -qec 'stty rows 33 cols 101; $NODE_BIN/subnode -H https://127.0.0.1:$NODE_PORT --tlscacert $NODE_DIR/cert.pem --token $NODE_TOKEN exec -it ex sh' /dev/null | tr -d '\r'"
+  [[ "$output" == *"33 101"* ]]
+  [[ "$output" == *42*ex* ]]
+  run script -qec "$NODE_BIN/subnode -H https://127.0.0.1:$NODE_PORT --tlscacert $NODE_DIR/cert.pem --token $NODE_TOKEN exec -it ex sh -c 'exit 5'" /dev/null
+  [ "$status" -eq 5 ]
+  # run -it: attach through TLS
+  run bash -c "(sleep 1; printf 'echo \$((6*7)); hostname\n'; sleep 1; printf 'exit 6\n') |
+    script -qec '$NODE_BIN/subnode -H https://127.0.0.1:$NODE_PORT --tlscacert $NODE_DIR/cert.pem --token $NODE_TOKEN run -it --rm --name it busybox sh' /dev/null | tr -d '\r'"
+  [[ "$output" == *42*it* ]]
+  run script -qec "$NODE_BIN/subnode -H https://127.0.0.1:$NODE_PORT --tlscacert $NODE_DIR/cert.pem --token $NODE_TOKEN run -it --rm --name it2 busybox sh -c 'exit 6'" /dev/null
+  [ "$status" -eq 6 ]
+  # a wrong or missing token: 401, and nothing runs
+  run sn "${H[@]}" --token wrong-token-wrong-token exec ex touch /tmp/ran
+  [ "$status" -eq 1 ]
+  [[ "$output" == *unauthorized* ]]
+  run sn "${H[@]}" exec -it ex touch /tmp/ran
+  [ "$status" -eq 1 ]
+  [[ "$output" == *unauthorized* ]]
+  # the upgrade itself refused: an exec made with the token, started without
+  run api POST /containers/ex/exec -d '{"Cmd":["touch","/tmp/ran"],"AttachStdout":true}'
+  local x
+  x=$(echo "${lines[0]}" | jq -r .Id)
+  run curl -s -o /dev/null -w '%{http_code}' --cacert "$NODE_DIR/cert.pem" -X POST -H 'Connection: Upgrade' \
+    -H 'Upgrade: tcp' -d '{}' "https://127.0.0.1:$NODE_PORT/exec/$x/start"
+  [ "$output" = 401 ]
+  run curl -s -o /dev/null -w '%{http_code}' --cacert "$NODE_DIR/cert.pem" -X POST -H 'Connection: Upgrade' \
+    -H 'Upgrade: tcp' -H 'Authorization: Bearer wrong-token-wrong-token' "https://127.0.0.1:$NODE_PORT/containers/ex/attach?stream=1"
+  [ "$output" = 401 ]
+  [ "$(api GET /exec/$x/json | head -1 | jq .Running,.Pid | tr '\n' ' ')" = "false 0 " ]
+  run sn exec ex test -e /tmp/ran
+  [ "$status" -eq 1 ]
+  # the daemon stopping ends a stream in progress (the process runs on)
+  (rc=0; sn "${H[@]}" --token "$NODE_TOKEN" exec ex sh -c 'echo started; exec sleep 1000' > "$NODE_DIR/held" 2>&1 ||
+     rc=$?; echo "rc=$rc" >> "$NODE_DIR/held") &
+  wait_for grep -q started "$NODE_DIR/held"
+  timeout 10 bash -c "kill -TERM $NODE_PID; while kill -0 $NODE_PID 2>/dev/null; do sleep 0.1; done"
+  wait_for grep -q rc= "$NODE_DIR/held"
+  node_daemon --config "$NODE_DIR/conf"
+  sn rm -f ex >/dev/null
+  [ -z "$(node_leftovers)" ]
+}

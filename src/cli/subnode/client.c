@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,27 +78,43 @@ static size_t on_data(char *p, size_t size, size_t n, void *userdata)
 	return fwrite(p, 1, len, f);
 }
 
-static int perform(struct client *c, const char *method, const char *path, json_t *body,
-		   struct sink *s, struct sn_err *err)
+/* A handle for base + path with what every call shares: the socket, the
+ * CA, no signals, a connect timeout. */
+static CURL *handle(struct client *c, const char *path)
 {
-	CURL *h = curl_easy_init();
-	if (!h)
-		return sn_err_set(err, ENOMEM, "curl");
-	s->h = h;
 	_cleanup_free_ char *url = NULL;
-	_cleanup_free_ char *txt = body ? sn_json_dump(body, false) : NULL;
-	_cleanup_free_ char *auth = NULL;
-	if (asprintf(&url, "%s%s", c->base, path) < 0)
-		url = NULL;
-	struct curl_slist *hdr = NULL;
-	hdr = curl_slist_append(hdr, "Content-Type: application/json");
-	if (c->token && asprintf(&auth, "Authorization: Bearer %s", c->token) >= 0)
-		hdr = curl_slist_append(hdr, auth);
+	CURL *h = asprintf(&url, "%s%s", c->base, path) < 0 ? NULL : curl_easy_init();
+	if (!h)
+		return NULL;
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	if (c->unix_path)
 		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->unix_path);
 	if (c->ca)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	return h;
+}
+
+static int unreachable(struct client *c, struct sn_err *err)
+{
+	return sn_err_msg(err, ECONNREFUSED, "cannot connect to subnoded at %s: is the daemon "
+			  "running? (set -H or SUBNODE_HOST)", c->unix_path ? c->unix_path : c->base);
+}
+
+static int perform(struct client *c, const char *method, const char *path, json_t *body,
+		   struct sink *s, struct sn_err *err)
+{
+	CURL *h = handle(c, path);
+	if (!h)
+		return sn_err_set(err, ENOMEM, "curl");
+	s->h = h;
+	_cleanup_free_ char *txt = body ? sn_json_dump(body, false) : NULL;
+	_cleanup_free_ char *auth = NULL;
+	struct curl_slist *hdr = NULL;
+	hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	if (c->token && asprintf(&auth, "Authorization: Bearer %s", c->token) >= 0)
+		hdr = curl_slist_append(hdr, auth);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
 	if (txt) {
@@ -107,16 +124,13 @@ static int perform(struct client *c, const char *method, const char *path, json_
 	}
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
 	CURLcode rc = curl_easy_perform(h);
 	if (!s->status)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &s->status);
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(h);
 	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
-		return sn_err_msg(err, ECONNREFUSED, "cannot connect to subnoded at %s: is the daemon "
-				  "running? (set -H or SUBNODE_HOST)", c->unix_path ? c->unix_path : c->base);
+		return unreachable(c, err);
 	if (rc == CURLE_WRITE_ERROR && s->fn)
 		return 0;   /* the stream consumer stopped */
 	if (rc != CURLE_OK)
@@ -175,4 +189,65 @@ int client_stream(struct client *c, const char *method, const char *path, client
 		r = error_from(s.status, ebuf, elen, err);
 	free(ebuf);
 	return r;
+}
+
+int client_raw_open(struct client *c, struct client_raw *r, struct sn_err *err)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	CURL *h = handle(c, "/");
+	if (!h)
+		return sn_err_set(err, ENOMEM, "curl");
+	curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+	CURLcode rc = curl_easy_perform(h);
+	curl_socket_t fd = CURL_SOCKET_BAD;
+	if (rc == CURLE_OK)
+		rc = curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &fd);
+	if (rc != CURLE_OK || fd == CURL_SOCKET_BAD) {
+		curl_easy_cleanup(h);
+		if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
+			return unreachable(c, err);
+		return sn_err_msg(err, EIO, "connect to %s: %s", c->unix_path ? c->unix_path : c->base,
+				  curl_easy_strerror(rc));
+	}
+	r->h = h;
+	r->fd = fd;
+	return 0;
+}
+
+ssize_t client_raw_recv(struct client_raw *r, void *buf, size_t len)
+{
+	size_t n = 0;
+	CURLcode rc = curl_easy_recv(r->h, buf, len, &n);
+	if (rc == CURLE_AGAIN)
+		return -EAGAIN;
+	return rc == CURLE_OK ? (ssize_t)n : 0;   /* an error ends the stream as EOF does */
+}
+
+bool client_raw_send_all(struct client_raw *r, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		size_t sent = 0;
+		CURLcode rc = curl_easy_send(r->h, c, n, &sent);
+		if (rc == CURLE_AGAIN) {
+			struct pollfd pf = { .fd = r->fd, .events = POLLOUT };
+			if (poll(&pf, 1, -1) < 0 && errno != EINTR)
+				return false;
+			continue;
+		}
+		if (rc != CURLE_OK)
+			return false;
+		c += sent;
+		n -= sent;
+	}
+	return true;
+}
+
+void client_raw_close(struct client_raw *r)
+{
+	if (r->h)
+		curl_easy_cleanup(r->h);
+	r->h = NULL;
+	r->fd = -1;
 }

@@ -1,10 +1,11 @@
 /* client.h — the CLI's HTTP client to subnoded (libcurl; a unix socket via
- * CURLOPT_UNIX_SOCKET_PATH, or TCP with a bearer token). */
+ * CURLOPT_UNIX_SOCKET_PATH, or TCP/TLS with a bearer token). */
 #ifndef SN_CLI_CLIENT_H
 #define SN_CLI_CLIENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <jansson.h>
 #include "base/err.h"
 
@@ -33,6 +34,21 @@ int client_call(struct client *c, const char *method, const char *path, json_t *
 typedef bool (*client_stream_fn)(const char *data, size_t len, void *arg);
 int client_stream(struct client *c, const char *method, const char *path, client_stream_fn fn,
 		  void *arg, long *status, struct sn_err *err);
+
+/* A raw connection to the daemon (unix, TCP or TLS as -H says, with the
+ * same CA), for an HTTP upgrade: the caller writes the request and reads
+ * the answer itself. fd is for poll(2) and shutdown(SHUT_WR) (the end of
+ * stdin: a TCP half-close also under TLS, as Docker's client does). Data
+ * may wait in the TLS layer: after POLLIN, receive until -EAGAIN. */
+struct client_raw {
+	void *h;   /* CURL * */
+	int fd;
+};
+int client_raw_open(struct client *c, struct client_raw *r, struct sn_err *err);
+/* > 0 bytes, 0 at the end (or an error), -EAGAIN when nothing is there yet. */
+ssize_t client_raw_recv(struct client_raw *r, void *buf, size_t len);
+bool client_raw_send_all(struct client_raw *r, const void *p, size_t n);
+void client_raw_close(struct client_raw *r);
 
 /* URL-escape s into a malloc'ed string. */
 char *client_escape(const char *s);

@@ -13,7 +13,6 @@
 #include "base/json.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,51 +21,8 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
-
-static int dial(struct sn_err *err)
-{
-	if (g_cli.unix_path) {
-		struct sockaddr_un a = { .sun_family = AF_UNIX };
-		if (strlen(g_cli.unix_path) >= sizeof(a.sun_path))
-			return sn_err_msg(err, ENAMETOOLONG, "socket path too long");
-		strcpy(a.sun_path, g_cli.unix_path);
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-			int e = errno;
-			if (fd >= 0)
-				close(fd);
-			return sn_err_msg(err, ECONNREFUSED, "cannot connect to subnoded at %s: %s",
-					  g_cli.unix_path, strerror(e));
-		}
-		return fd;
-	}
-	/* http://host:port */
-	_cleanup_free_ char *hp = strdup(g_cli.base + 7);
-	if (!hp)
-		return sn_err_set(err, ENOMEM, "exec");
-	char *slash = strchr(hp, '/');
-	if (slash)
-		*slash = '\0';
-	char *colon = strrchr(hp, ':');
-	const char *port = colon ? colon + 1 : "80";
-	if (colon)
-		*colon = '\0';
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-	if (getaddrinfo(hp, port, &hints, &ai) != 0)
-		return sn_err_msg(err, ECONNREFUSED, "cannot resolve `%s`", hp);
-	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int r = fd < 0 ? -1 : connect(fd, ai->ai_addr, ai->ai_addrlen);
-	freeaddrinfo(ai);
-	if (r < 0) {
-		if (fd >= 0)
-			close(fd);
-		return sn_err_msg(err, ECONNREFUSED, "cannot connect to subnoded at %s", g_cli.base);
-	}
-	return fd;
-}
 
 static bool put(int fd, const char *p, size_t n)
 {
@@ -80,6 +36,19 @@ static bool put(int fd, const char *p, size_t n)
 		n -= (size_t)w;
 	}
 	return true;
+}
+
+/* One byte, waiting for it: > 0, or 0 at the end. */
+static ssize_t recv_byte(struct client_raw *c, char *b)
+{
+	for (;;) {
+		ssize_t k = client_raw_recv(c, b, 1);
+		if (k != -EAGAIN)
+			return k;
+		struct pollfd pf = { .fd = c->fd, .events = POLLIN };
+		if (poll(&pf, 1, -1) < 0 && errno != EINTR)
+			return 0;
+	}
 }
 
 /* resize_path: "/exec/ID/resize" or "/containers/ID/resize" */
@@ -127,27 +96,26 @@ static void unframe(struct frames *d, const char *p, size_t n)
 int cli_session(const char *path, const char *sbody, bool tty, bool in, const char *resize_path)
 {
 	struct sn_err err = { 0 };
-	int fd = dial(&err);
-	if (fd < 0)
-		return cli_fail(fd, &err);
+	struct client_raw c;
+	int r = client_raw_open(&g_cli, &c, &err);
+	if (r < 0)
+		return cli_fail(r, &err);
 	char req[2048];
 	int n = snprintf(req, sizeof(req),
 			 "POST %s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
 			 "Connection: Upgrade\r\nUpgrade: tcp\r\n%s%s%sContent-Length: %zu\r\n\r\n%s",
 			 path, g_cli.token ? "Authorization: Bearer " : "", g_cli.token ? g_cli.token : "",
 			 g_cli.token ? "\r\n" : "", strlen(sbody), sbody);
-	if (!put(fd, req, (size_t)n)) {
-		close(fd);
-		fprintf(stderr, "subnode: exec: send: %s\n", strerror(errno));
+	if (n < 0 || (size_t)n >= sizeof(req) || !client_raw_send_all(&c, req, (size_t)n)) {
+		client_raw_close(&c);
+		fprintf(stderr, "subnode: %s: could not send the request\n", path);
 		return EXIT_FAIL;
 	}
-	/* The answer's head, byte by byte up to the blank line. */
+	/* The answer's head, byte by byte up to the blank line: what follows
+	 * is the stream. */
 	char head[8192];
 	size_t hl = 0;
-	while (hl < sizeof(head) - 1) {
-		ssize_t k = read(fd, head + hl, 1);
-		if (k <= 0)
-			break;
+	while (hl < sizeof(head) - 1 && recv_byte(&c, head + hl) > 0) {
 		hl++;
 		if (hl >= 4 && memcmp(head + hl - 4, "\r\n\r\n", 4) == 0)
 			break;
@@ -158,13 +126,16 @@ int cli_session(const char *path, const char *sbody, bool tty, bool in, const ch
 	if (status != 101) {
 		/* an error answer: its body is {"message"} */
 		char rest[4096];
-		ssize_t k = read(fd, rest, sizeof(rest) - 1);
-		rest[k > 0 ? k : 0] = '\0';
+		const char *cl = strcasestr(head, "\r\nContent-Length:");
+		size_t want = cl ? strtoul(cl + 17, NULL, 10) : 0, rl = 0;
+		while (rl < want && rl < sizeof(rest) - 1 && recv_byte(&c, rest + rl) > 0)
+			rl++;
+		rest[rl] = '\0';
 		json_t *j = json_loads(strchr(rest, '{') ? strchr(rest, '{') : rest, 0, NULL);
 		fprintf(stderr, "subnode: %s\n", json_string_value(json_object_get(j, "message")) ?:
 			(status ? "exec failed" : "exec: no answer from the daemon"));
 		json_decref(j);
-		close(fd);
+		client_raw_close(&c);
 		return EXIT_FAIL;
 	}
 	struct termios saved;
@@ -183,8 +154,19 @@ int cli_session(const char *path, const char *sbody, bool tty, bool in, const ch
 	struct frames fr = { 0 };
 	bool stdin_open = in;
 	char buf[16384];
+	signal(SIGPIPE, SIG_IGN);   /* a stream cut short is an error, not our end */
 	for (;;) {
-		struct pollfd pf[3] = { { .fd = fd, .events = POLLIN },
+		/* the TLS layer may hold data poll(2) cannot see: read first */
+		ssize_t k;
+		while ((k = client_raw_recv(&c, buf, sizeof(buf))) > 0) {
+			if (tty)
+				put(1, buf, (size_t)k);
+			else
+				unframe(&fr, buf, (size_t)k);
+		}
+		if (k == 0)
+			break;
+		struct pollfd pf[3] = { { .fd = c.fd, .events = POLLIN },
 					{ .fd = stdin_open ? 0 : -1, .events = POLLIN },
 					{ .fd = sfd, .events = POLLIN } };
 		if (poll(pf, 3, -1) < 0) {
@@ -198,30 +180,21 @@ int cli_session(const char *path, const char *sbody, bool tty, bool in, const ch
 				resize(resize_path);
 		}
 		if (pf[1].revents) {
-			ssize_t k = read(0, buf, sizeof(buf));
+			k = read(0, buf, sizeof(buf));
 			if (k <= 0) {
 				stdin_open = false;
 				if (!tty)
-					shutdown(fd, SHUT_WR);
-			} else if (!put(fd, buf, (size_t)k)) {
+					shutdown(c.fd, SHUT_WR);
+			} else if (!client_raw_send_all(&c, buf, (size_t)k)) {
 				stdin_open = false;
 			}
-		}
-		if (pf[0].revents) {
-			ssize_t k = read(fd, buf, sizeof(buf));
-			if (k <= 0)
-				break;
-			if (tty)
-				put(1, buf, (size_t)k);
-			else
-				unframe(&fr, buf, (size_t)k);
 		}
 	}
 	if (raw)
 		tcsetattr(0, TCSANOW, &saved);
 	if (sfd >= 0)
 		close(sfd);
-	close(fd);
+	client_raw_close(&c);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
  * others 500. See docs/API.md.
  */
 #include "api.h"
+#include "upgrade.h"
 #include "node/exec.h"
 #include "node/logs.h"
 #include "image/image.h"
@@ -37,6 +38,7 @@ struct api {
 	struct MHD_Daemon *d;
 	struct node *n;
 	char *token;
+	bool tls;   /* upgraded streams are pumped through the TLS session */
 };
 
 struct req {
@@ -670,7 +672,7 @@ static enum MHD_Result h_images(struct api *a, struct MHD_Connection *c, const c
 struct exec_io {
 	struct node *n;
 	char id[40];
-	bool tty;
+	bool tty, tls;
 	int pty, in, out, err;
 };
 
@@ -682,13 +684,18 @@ static void exec_io_close(struct exec_io *x)
 	if (x->err >= 0) close(x->err);
 }
 
+static void exec_relay(void *arg, int sock, const char *extra, size_t extra_len)
+{
+	struct exec_io *x = arg;
+	node_exec_relay(x->n, sock, x->tty, x->pty, x->in, x->out, x->err, extra, extra_len);
+	node_exec_finish(x->n, x->id);   /* the exit code is known before the client sees EOF */
+}
+
 static void exec_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
 			  size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
 	struct exec_io *x = cls;
-	node_exec_relay(x->n, sock, x->tty, x->pty, x->in, x->out, x->err, extra, extra_len);
-	node_exec_finish(x->n, x->id);   /* the exit code is known before the client sees EOF */
-	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+	upgrade_run(c, x->tls, &x->n->stopping, sock, extra, extra_len, urh, exec_relay, x);
 	free(x);
 }
 
@@ -743,6 +750,7 @@ static enum MHD_Result h_exec_start(struct api *a, struct MHD_Connection *c, con
 	if (!x)
 		return send_error(c, 500, "out of memory");
 	x->n = a->n;
+	x->tls = a->tls;
 	snprintf(x->id, sizeof(x->id), "%s", id);
 	int r = node_exec_start(a->n, id, &x->tty, &x->pty, &x->in, &x->out, &x->err, &e);
 	if (r < 0) {
@@ -812,14 +820,19 @@ static enum MHD_Result h_exec_start(struct api *a, struct MHD_Connection *c, con
 
 /* ---- attach to a Tty subnode's terminal (HTTP upgrade, like exec) */
 
-struct attach_io { struct node *n; int sup; bool in; };
+struct attach_io { struct node *n; int sup; bool in, tls; };
+
+static void attach_relay(void *arg, int sock, const char *extra, size_t extra_len)
+{
+	struct attach_io *x = arg;
+	node_attach_relay(x->n, sock, x->sup, extra, extra_len, x->in);
+}
 
 static void attach_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
 			    size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
 	struct attach_io *x = cls;
-	node_attach_relay(x->n, sock, x->sup, extra, extra_len, x->in);
-	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+	upgrade_run(c, x->tls, &x->n->stopping, sock, extra, extra_len, urh, attach_relay, x);
 	free(x);
 }
 
@@ -837,6 +850,7 @@ static enum MHD_Result h_attach(struct api *a, struct MHD_Connection *c, const c
 		return send_err(c, r, &e);
 	}
 	x->in = arg_bool(c, "stdin");
+	x->tls = a->tls;
 	x->n = a->n;
 	struct MHD_Response *resp = MHD_create_response_for_upgrade(attach_upgraded, x);
 	MHD_add_response_header(resp, "Upgrade", "tcp");
@@ -1027,6 +1041,7 @@ static int start(struct node *n, int listen_fd, const char *token, const char *c
 	if (!a)
 		return sn_err_set(err, ENOMEM, "api");
 	a->n = n;
+	a->tls = cert != NULL;
 	if (token && !(a->token = strdup(token))) {
 		free(a);
 		return sn_err_set(err, ENOMEM, "api");
