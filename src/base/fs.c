@@ -287,3 +287,13 @@ int sn_parse_i64(const char *s, long long *out)
 	*out = v;
 	return 0;
 }
+
+bool sn_is_mount_point(const char *path)
+{
+	struct stat a, b;
+	char *parent = sn_path_join(path, "..");
+	bool r = parent && stat(path, &a) == 0 && stat(parent, &b) == 0 &&
+		 (a.st_dev != b.st_dev || a.st_ino == b.st_ino);
+	free(parent);
+	return r;
+}

@@ -8,6 +8,7 @@
 #ifndef SN_BASE_FS_H
 #define SN_BASE_FS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include "base/err.h"
@@ -42,6 +43,8 @@ int sn_mkdir_p(const char *path, mode_t mode, struct sn_err *err);
 int sn_rm_rf(const char *path, struct sn_err *err);
 /* Does path exist (lstat)? */
 int sn_path_exists(const char *path);
+/* Is path the root of a mount (its device differs from its parent's)? */
+bool sn_is_mount_point(const char *path);
 /* Join a and b with exactly one '/'; returns malloc'ed string or NULL. */
 char *sn_path_join(const char *a, const char *b);
 /* Parse an unsigned decimal, whole string. */

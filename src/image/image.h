@@ -227,6 +227,10 @@ int image_layers_prepare(struct image_store *s, const struct image *img,
  * under snapshots/<id>. id: [A-Za-z0-9_.-]{1,128}. */
 int image_snapshot_create(struct image_store *s, const struct image *img,
 			  const char *id, const char *mountpoint, struct sn_err *err);
+/* Mount an existing snapshot again at the mountpoint it was made for (after
+ * a reboot, or anyone's umount); nothing when it is mounted already.
+ * *mounted (may be NULL) says whether a mount was made. */
+int image_snapshot_mount(struct image_store *s, const char *id, bool *mounted, struct sn_err *err);
 /* Unmount and delete the snapshot (missing is fine). */
 int image_snapshot_remove(struct image_store *s, const char *id, struct sn_err *err);
 /* [{"id","image","mountpoint","created"}] */

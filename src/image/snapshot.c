@@ -100,6 +100,52 @@ static int do_mount(const char *layers_dir, const char *opts, const char *mp, bo
 	return 0;
 }
 
+/* Mount the overlay of snapshot dir (upper, work; empty when there are no
+ * layers) on mp: diffids (sha256:..., bottom layer first) under layers/. */
+static int mount_layers(struct image_store *s, const char *dir, json_t *diffids, const char *mp,
+			const char *id, struct sn_err *err)
+{
+	_cleanup_free_ char *upper = sn_path_join(dir, "upper");
+	_cleanup_free_ char *work = sn_path_join(dir, "work");
+	_cleanup_free_ char *empty = sn_path_join(dir, "empty");
+	_cleanup_free_ char *layers_dir = store_path(s, "layers");
+	if (!upper || !work || !empty || !layers_dir)
+		return sn_err_set(err, ENOMEM, "snapshot");
+	size_t n = json_array_size(diffids);
+	for (size_t i = 0; i < n; i++) {
+		const char *d = json_string_value(json_array_get(diffids, i));
+		if (!d || strncmp(d, "sha256:", 7) != 0 || strchr(d + 7, '/'))
+			return sn_err_msg(err, EINVAL, "snapshot `%s`: bad layer diff_id", id);
+	}
+	/* lowerdir: top layer first. */
+	size_t cap = 64 + n * (strlen(layers_dir) + 70) + strlen(upper) + strlen(work) + strlen(empty);
+	_cleanup_free_ char *abs_opts = malloc(cap), *rel_opts = malloc(cap);
+	if (!abs_opts || !rel_opts)
+		return sn_err_set(err, ENOMEM, "snapshot");
+	size_t a = 0, b = 0;
+	a += (size_t)snprintf(abs_opts + a, cap - a, "lowerdir=");
+	b += (size_t)snprintf(rel_opts + b, cap - b, "lowerdir=");
+	if (n == 0) {
+		a += (size_t)snprintf(abs_opts + a, cap - a, "%s", empty);
+		b += (size_t)snprintf(rel_opts + b, cap - b, "%s", empty);
+	}
+	for (size_t i = n; i-- > 0;) {
+		const char *sep = i + 1 == n ? "" : ":";
+		const char *d = json_string_value(json_array_get(diffids, i)) + 7;
+		a += (size_t)snprintf(abs_opts + a, cap - a, "%s%s/%s", sep, layers_dir, d);
+		b += (size_t)snprintf(rel_opts + b, cap - b, "%s%s", sep, d);
+	}
+	a += (size_t)snprintf(abs_opts + a, cap - a, ",upperdir=%s,workdir=%s", upper, work);
+	b += (size_t)snprintf(rel_opts + b, cap - b, ",upperdir=%s,workdir=%s", upper, work);
+	long page = sysconf(_SC_PAGESIZE);
+	if ((long)a < page - 1)
+		return do_mount(layers_dir, abs_opts, mp, false, err);
+	if ((long)b < page - 1)
+		return do_mount(layers_dir, rel_opts, mp, true, err);
+	return sn_err_msg(err, E2BIG, "snapshot `%s`: %zu layers are too many for one overlay mount",
+			  id, n);
+}
+
 int image_snapshot_create(struct image_store *s, const struct image *img, const char *id,
 			  const char *mountpoint, struct sn_err *err)
 {
@@ -135,11 +181,9 @@ int image_snapshot_create(struct image_store *s, const struct image *img, const 
 	_cleanup_free_ char *work = sn_path_join(dir, "work");
 	_cleanup_free_ char *empty = sn_path_join(dir, "empty");
 	_cleanup_free_ char *meta = sn_path_join(dir, "snapshot.json");
-	_cleanup_free_ char *layers_dir = store_path(s, "layers");
-	_cleanup_free_ char *abs_opts = NULL, *rel_opts = NULL;
 	_cleanup_json_ json_t *lj = json_array();
 	_cleanup_json_ json_t *dj = json_array();
-	if (!upper || !work || !empty || !meta || !layers_dir || !lj || !dj) {
+	if (!upper || !work || !empty || !meta || !lj || !dj) {
 		rmdir(dir);
 		return sn_err_set(err, ENOMEM, "snapshot");
 	}
@@ -164,38 +208,7 @@ int image_snapshot_create(struct image_store *s, const struct image *img, const 
 	if (r < 0)
 		goto fail;
 
-	/* lowerdir: top layer first. */
-	size_t cap = 64 + img->n_layers * (strlen(layers_dir) + 70) + strlen(upper) + strlen(work) +
-		     strlen(empty);
-	abs_opts = malloc(cap);
-	rel_opts = malloc(cap);
-	if (!abs_opts || !rel_opts) {
-		r = sn_err_set(err, ENOMEM, "snapshot");
-		goto fail;
-	}
-	size_t a = 0, b = 0;
-	a += (size_t)snprintf(abs_opts + a, cap - a, "lowerdir=");
-	b += (size_t)snprintf(rel_opts + b, cap - b, "lowerdir=");
-	if (img->n_layers == 0) {
-		a += (size_t)snprintf(abs_opts + a, cap - a, "%s", empty);
-		b += (size_t)snprintf(rel_opts + b, cap - b, "%s", empty);
-	}
-	for (size_t i = img->n_layers; i-- > 0;) {
-		const char *sep = i + 1 == img->n_layers ? "" : ":";
-		a += (size_t)snprintf(abs_opts + a, cap - a, "%s%s/%s", sep, layers_dir,
-				      img->layers[i].diffid + 7);
-		b += (size_t)snprintf(rel_opts + b, cap - b, "%s%s", sep, img->layers[i].diffid + 7);
-	}
-	a += (size_t)snprintf(abs_opts + a, cap - a, ",upperdir=%s,workdir=%s", upper, work);
-	b += (size_t)snprintf(rel_opts + b, cap - b, ",upperdir=%s,workdir=%s", upper, work);
-	long page = sysconf(_SC_PAGESIZE);
-	if ((long)a < page - 1)
-		r = do_mount(layers_dir, abs_opts, mp, false, err);
-	else if ((long)b < page - 1)
-		r = do_mount(layers_dir, rel_opts, mp, true, err);
-	else
-		r = sn_err_msg(err, E2BIG, "snapshot `%s`: %zu layers are too many for one overlay mount",
-			       id, img->n_layers);
+	r = mount_layers(s, dir, dj, mp, id, err);
 	if (r < 0)
 		goto fail;
 	return 0;
@@ -204,17 +217,58 @@ fail:
 	return sn_err_wrap(err, "snapshot `%s`", id);
 }
 
-int image_snapshot_remove(struct image_store *s, const char *id, struct sn_err *err)
+/* Check id, take the store's lock (name, mode) into *lock and give the
+ * snapshot's directory. */
+static int snapshot_dir(struct image_store *s, const char *id, const char *lock_name, int mode,
+			int *lock, char **dir, struct sn_err *err)
 {
 	if (!id_valid(id))
 		return sn_err_msg(err, EINVAL, "snapshot `%s`: bad id", id);
-	_cleanup_unlock_ int il = -1;
-	int r = store_lock(s, "index.lock", LOCK_EX, &il, err);
+	int r = store_lock(s, lock_name, mode, lock, err);
 	if (r < 0)
 		return r;
-	_cleanup_free_ char *dir = NULL;
-	if (asprintf(&dir, "%s/snapshots/%s", s->root, id) < 0)
+	if (asprintf(dir, "%s/snapshots/%s", s->root, id) < 0) {
+		*dir = NULL;
 		return sn_err_set(err, ENOMEM, "snapshot");
+	}
+	return 0;
+}
+
+int image_snapshot_mount(struct image_store *s, const char *id, bool *mounted, struct sn_err *err)
+{
+	if (mounted)
+		*mounted = false;
+	_cleanup_unlock_ int gl = -1;
+	_cleanup_free_ char *dir = NULL;
+	int r = snapshot_dir(s, id, "gc.lock", LOCK_SH, &gl, &dir, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *meta = sn_path_join(dir, "snapshot.json");
+	_cleanup_json_ json_t *m = NULL;
+	if (!meta)
+		return sn_err_set(err, ENOMEM, "snapshot");
+	if ((r = sn_json_load_file(meta, 1 << 20, &m, err)) < 0)
+		return sn_err_wrap(err, "snapshot `%s`", id);
+	const char *mp = json_string_value(json_object_get(m, "mountpoint"));
+	json_t *diffids = json_object_get(m, "diffids");
+	if (!mp || !json_is_array(diffids))
+		return sn_err_msg(err, EINVAL, "snapshot `%s`: `%s` has no mountpoint or diffids", id, meta);
+	if (sn_is_mount_point(mp))
+		return 0;
+	if ((r = sn_mkdir_p(mp, 0755, err)) < 0 || (r = mount_layers(s, dir, diffids, mp, id, err)) < 0)
+		return sn_err_wrap(err, "mount snapshot `%s` again", id);
+	if (mounted)
+		*mounted = true;
+	return 0;
+}
+
+int image_snapshot_remove(struct image_store *s, const char *id, struct sn_err *err)
+{
+	_cleanup_unlock_ int il = -1;
+	_cleanup_free_ char *dir = NULL;
+	int r = snapshot_dir(s, id, "index.lock", LOCK_EX, &il, &dir, err);
+	if (r < 0)
+		return r;
 	_cleanup_free_ char *meta = sn_path_join(dir, "snapshot.json");
 	if (!meta)
 		return sn_err_set(err, ENOMEM, "snapshot");

@@ -5,7 +5,8 @@
  * text. WAL journal with synchronous=NORMAL: a commit survives a crash of
  * the daemon (the WAL is in the page cache of the kernel, which outlives
  * us); on power loss the last commits may go, which a restart also repairs
- * because every step is idempotent. `meta` holds the schema version.
+ * because every step is idempotent. `meta` holds the schema version and
+ * the boot id of the host at the last start (reconcile.c: a reboot).
  */
 #include "node/db.h"
 #include "base/cleanup.h"
@@ -340,4 +341,35 @@ int node_db_save_sizes(struct node_db *db, const char *const *names, const unsig
 	if (rc != SQLITE_OK)
 		return db_fail(db, rc, "sizes", err);
 	return 0;
+}
+
+int node_db_meta_get(struct node_db *db, const char *key, char **value, struct sn_err *err)
+{
+	*value = NULL;
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db->h, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(db, rc, "meta", err);
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return db_fail(db, rc, "meta", err);
+	const char *v = (const char *)sqlite3_column_text(st, 0);
+	if (!(*value = strdup(v ? v : "")))
+		return sn_err_set(err, ENOMEM, "meta");
+	return 0;
+}
+
+int node_db_meta_set(struct node_db *db, const char *key, const char *value, struct sn_err *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db->h, "INSERT OR REPLACE INTO meta VALUES (?, ?)", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+	}
+	return rc == SQLITE_OK ? 0 : db_fail(db, rc, "meta", err);
 }

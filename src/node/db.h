@@ -31,6 +31,9 @@ int node_db_find(struct node_db *db, const char *ref, json_t **row, struct sn_er
 int node_db_list(struct node_db *db, json_t **rows, struct sn_err *err);
 /* Sum of units of rows not being removed. */
 int node_db_units_used(struct node_db *db, unsigned *used, struct sn_err *err);
+/* The `meta` table: key → text. get: -ENOENT when the key is not there. */
+int node_db_meta_get(struct node_db *db, const char *key, char **value, struct sn_err *err);
+int node_db_meta_set(struct node_db *db, const char *key, const char *value, struct sn_err *err);
 /* Record the size table in use (for node info and later audits). */
 int node_db_save_sizes(struct node_db *db, const char *const *names, const unsigned *units,
 		       unsigned n, struct sn_err *err);

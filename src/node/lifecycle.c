@@ -4,7 +4,8 @@
  * any step leaves a row that reconcile.c can finish or undo:
  *   create:  row `creating` → bundle (overlay snapshot + config.json with
  *            the slice's limits) → row `created`; a failure undoes all.
- *   start:   desired=running → supervisor (runtime create + start) → the
+ *   start:   desired=running → the rootfs mounted again if it is not (a
+ *            reboot) → supervisor (runtime create + start) → the
  *            supervisor's status folded in.
  *   stop:    desired=stopped + stop mark → runtime kill SIG → wait up to the
  *            timeout for the supervisor to end → runtime kill KILL.
@@ -315,6 +316,30 @@ int node_create(struct node *n, const char *name, json_t *body, bool start, json
 	return *out ? 0 : sn_err_set(err, ENOMEM, "create");
 }
 
+/* The overlay of a subnode's root file system is gone after a reboot (or
+ * anyone's umount), its upper layer kept on disk: mount it again before a
+ * start. A stat of two directories when it is there. */
+static int ensure_rootfs(struct node *n, const char *id, const char *name, struct sn_err *err)
+{
+	_cleanup_free_ char *rootfs = node_subnode_dir(n, id, "bundle/rootfs");
+	if (!rootfs)
+		return sn_err_set(err, ENOMEM, "start");
+	if (sn_is_mount_point(rootfs))
+		return 0;
+	struct image_store *s = NULL;
+	bool mounted = false;
+	int r = image_store_open(image_store_root(n->images), &s, err);
+	if (r == 0) {
+		r = image_snapshot_mount(s, id, &mounted, err);
+		image_store_close(s);
+	}
+	if (r < 0)
+		return sn_err_wrap(err, "start `%s`", name);
+	if (mounted)
+		sn_info("`%s`: its root file system was not mounted (after a reboot?); mounted it again", name);
+	return 0;
+}
+
 int node_start(struct node *n, const char *ref, struct sn_err *err)
 {
 	_cleanup_json_ json_t *row = NULL;
@@ -338,8 +363,10 @@ int node_start(struct node *n, const char *ref, struct sn_err *err)
 		r = update(n, id, json_pack("{s:s, s:s}", "desired", "running", "error", ""), err);
 	if (r == 0) {
 		node_crashpoint(n, "start-desired");
-		r = node_spawn_supervisor(n, row, err);
+		r = ensure_rootfs(n, id, row_name(row), err);
 	}
+	if (r == 0)
+		r = node_spawn_supervisor(n, row, err);
 	if (r == 0)
 		node_crashpoint(n, "start-spawned");
 	struct sn_err e2 = { 0 };

@@ -42,6 +42,15 @@ node_make_layout() {
   rm -rf "$work"
 }
 
+# The usual frame of a node test file: one busybox layout for the file, a
+# fresh node for each test, removed after it.
+node_file_setup() {
+  export NODE_LAYOUT_DIR=$(mktemp -d /tmp/sn-nodelayout-XXXXXX)
+  export NODE_LAYOUT=$NODE_LAYOUT_DIR/busybox
+  node_make_layout "$NODE_LAYOUT"
+}
+node_file_teardown() { rm -rf "$NODE_LAYOUT_DIR"; }
+
 # node_start [extra subnoded args...]: a fresh node with busybox imported.
 # Sets NODE_ID NODE_DIR NODE_ROOT NODE_SOCK NODE_CG SUBNODE_HOST NODE_PID.
 node_start() {

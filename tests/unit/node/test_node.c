@@ -146,6 +146,30 @@ static void db_finds_by_id_name_and_unique_prefix(void **state)
 	sn_rm_rf(d, &e);
 }
 
+static void db_meta_keeps_a_value_across_reopen(void **state)
+{
+	_cleanup_free_ char *d = mkscratch();
+	_cleanup_free_ char *p = sn_path_join(d, "state.db");
+	struct node_db *db = NULL;
+	struct sn_err e = { 0 };
+	char *v = NULL;
+	assert_int_equal(node_db_open(p, &db, &e), 0);
+	assert_int_equal(node_db_meta_get(db, "boot_id", &v, &e), -ENOENT);
+	assert_null(v);
+	assert_int_equal(node_db_meta_set(db, "boot_id", "one", &e), 0);
+	assert_int_equal(node_db_meta_set(db, "boot_id", "two", &e), 0);
+	node_db_close(db);
+	assert_int_equal(node_db_open(p, &db, &e), 0);
+	assert_int_equal(node_db_meta_get(db, "boot_id", &v, &e), 0);
+	assert_string_equal(v, "two");
+	free(v);
+	assert_int_equal(node_db_meta_get(db, "schema", &v, &e), 0);
+	assert_string_equal(v, "1");
+	free(v);
+	node_db_close(db);
+	sn_rm_rf(d, &e);
+}
+
 static void admission_refusal_says_what_is_free(void **state)
 {
 	_cleanup_free_ char *d = mkscratch();
@@ -215,6 +239,7 @@ int main(void)
 		cmocka_unit_test(config_refuses_unknown_keys_and_bad_values_naming_the_line),
 		cmocka_unit_test(parse_bytes_understands_suffixes),
 		cmocka_unit_test(db_finds_by_id_name_and_unique_prefix),
+		cmocka_unit_test(db_meta_keeps_a_value_across_reopen),
 		cmocka_unit_test(admission_refusal_says_what_is_free),
 		cmocka_unit_test(names_and_signals),
 		cmocka_unit_test(log_lines_and_times_parse),
