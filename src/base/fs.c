@@ -171,17 +171,24 @@ int sn_mkdir_p(const char *path, mode_t mode, struct sn_err *err)
 	size_t len = strlen(path);
 	if (len == 0 || len >= PATH_MAX)
 		return sn_err_msg(err, EINVAL, "mkdir `%s`: bad path length", path);
-	char buf[PATH_MAX];
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; ; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(buf, mode) < 0 && errno != EEXIST)
-				return sn_err_sys(err, "mkdir `%s`", buf);
-			*p = c;
-			if (c == '\0')
-				break;
+	/* Mostly the parents exist: one mkdir, and the walk only if not. */
+	if (mkdir(path, mode) == 0)
+		return 0;
+	if (errno != ENOENT && errno != EEXIST)
+		return sn_err_sys(err, "mkdir `%s`", path);
+	if (errno == ENOENT) {
+		char buf[PATH_MAX];
+		memcpy(buf, path, len + 1);
+		for (char *p = buf + 1; ; p++) {
+			if (*p == '/' || *p == '\0') {
+				char c = *p;
+				*p = '\0';
+				if (mkdir(buf, mode) < 0 && errno != EEXIST)
+					return sn_err_sys(err, "mkdir `%s`", buf);
+				*p = c;
+				if (c == '\0')
+					break;
+			}
 		}
 	}
 	struct stat st;

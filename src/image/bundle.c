@@ -14,7 +14,8 @@
  * pid/ipc/uts/mount/network/cgroup namespaces, docker's 14 default
  * capabilities, no_new_privileges, masked and read-only /proc paths, the
  * usual /dev, /proc, /sys mounts. The node daemon edits it further
- * (resources, network, volumes) before handing it to the runtime.
+ * (resources, network, volumes) through the customize hook, so that
+ * config.json is written once.
  *
  * /etc/passwd is read with openat2(RESOLVE_IN_ROOT): a symlink in the image
  * (etc/passwd -> /etc/shadow on the host) resolves inside the rootfs.
@@ -410,6 +411,10 @@ int image_bundle_create(struct image_store *s, const char *ref, const char *bund
 				    json_string(img->manifest_digest));
 		json_object_set_new(json_object_get(spec, "annotations"), "subnode.image.snapshot",
 				    json_string(id));
+		if (o->customize)
+			r = o->customize(spec, o->customize_arg, err);
+	}
+	if (r == 0) {
 		_cleanup_free_ char *txt = sn_json_dump(spec, true);
 		r = txt ? sn_write_file_atomic(cfgpath, txt, strlen(txt), 0644, err)
 			: sn_err_set(err, ENOMEM, "bundle");

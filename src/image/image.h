@@ -246,6 +246,10 @@ struct image_bundle_opts {
 	const char *user;          /* NULL: the image's User */
 	const char *hostname;      /* NULL: none */
 	bool terminal;
+	/* Called with the finished spec before config.json is written (its
+	 * one write): the caller's own edits. NULL: none. */
+	int (*customize)(json_t *spec, void *arg, struct sn_err *err);
+	void *customize_arg;
 };
 /* Turn the image config into an OCI runtime spec for a rootfs (the rootfs
  * is read for /etc/passwd and /etc/group, without leaving it). */

@@ -21,7 +21,10 @@ struct image_store {
  *    operation has written but not yet indexed. The temp sweep at open runs
  *    only if LOCK_EX can be had at once.
  *  - index.lock: LOCK_EX around every read-modify-write of images.json and
- *    of snapshots/. Readers read images.json without a lock (atomic rename).
+ *    around a snapshot's removal. Readers read images.json without a lock
+ *    (atomic rename). A snapshot is made without it: its mkdir makes the id
+ *    the creator's, and gc, which must see snapshots whole, waits for the
+ *    creator's gc.lock.
  * Each lock is a fresh open file description, so threads of one process
  * exclude each other as processes do. */
 int store_lock(struct image_store *s, const char *name, int op, int *fd, struct sn_err *err);

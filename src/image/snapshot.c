@@ -165,10 +165,9 @@ int image_snapshot_create(struct image_store *s, const struct image *img, const 
 	if (!mp)
 		return sn_err_sys(err, "snapshot `%s`: resolve `%s`", id, mountpoint);
 
-	_cleanup_unlock_ int il = -1;
-	r = store_lock(s, "index.lock", LOCK_EX, &il, err);
-	if (r < 0)
-		return r;
+	/* No store-wide lock beyond gc.lock (shared): mkdir makes the id ours,
+	 * and gc, the only reader that must see a snapshot whole, waits for
+	 * gc.lock. So creates run side by side, fsyncs and mounts included. */
 	_cleanup_free_ char *dir = NULL;
 	if (asprintf(&dir, "%s/snapshots/%s", s->root, id) < 0)
 		return sn_err_set(err, ENOMEM, "snapshot");

@@ -98,15 +98,15 @@ static void event(struct node *n, json_t *row, const char *action, json_t *extra
 	node_event(n, "container", action, row_id(row), a);
 }
 
-/* Put the node's choices into the bundle's config.json. */
-static int bundle_customize(struct node *n, const char *id, const char *bundle, json_t *cfg,
-			    struct sn_err *err)
+struct customize { struct node *n; const char *id; json_t *cfg; };
+
+/* Put the node's choices into the bundle's spec (before its one write). */
+static int bundle_customize(json_t *spec, void *arg, struct sn_err *err)
 {
-	_cleanup_free_ char *path = sn_path_join(bundle, "config.json");
-	_cleanup_json_ json_t *spec = NULL;
-	int r = path ? sn_json_load_file(path, 4 << 20, &spec, err) : sn_err_set(err, ENOMEM, "bundle");
-	if (r < 0)
-		return r;
+	struct customize *c = arg;
+	struct node *n = c->n;
+	const char *id = c->id;
+	json_t *cfg = c->cfg;
 	json_t *linux_ = json_object_get(spec, "linux");
 	char cg[4096];
 	snprintf(cg, sizeof(cg), "%s/%s", strcmp(n->cfg.cgroup_parent, "/") ? n->cfg.cgroup_parent : "", id);
@@ -115,7 +115,7 @@ static int bundle_customize(struct node *n, const char *id, const char *bundle, 
 	json_t *lim = node_slices_resources(n, (unsigned)json_integer_value(json_object_get(cfg, "Units")));
 	if (!res || !lim) {
 		json_decref(lim);
-		return sn_err_msg(err, EINVAL, "bundle `%s`: no linux.resources", bundle);
+		return sn_err_msg(err, EINVAL, "bundle of `%s`: no linux.resources", id);
 	}
 	json_object_update(res, lim);
 	json_decref(lim);
@@ -154,10 +154,7 @@ static int bundle_customize(struct node *n, const char *id, const char *bundle, 
 	json_t *ann = json_object_get(spec, "annotations");
 	json_object_set_new(ann, "subnode.id", json_string(id));
 	json_object_set(ann, "subnode.size", json_object_get(cfg, "Size"));
-	_cleanup_free_ char *txt = sn_json_dump(spec, true);
-	if (!txt)
-		return sn_err_set(err, ENOMEM, "bundle");
-	return sn_write_file_atomic(path, txt, strlen(txt), 0644, err);
+	return 0;
 }
 
 static int make_bundle(struct node *n, const char *id, const char *name, json_t *cfg,
@@ -180,21 +177,21 @@ static int make_bundle(struct node *n, const char *id, const char *name, json_t 
 		hbuf[strlen(name) <= 63 ? 63 : 12] = '\0';
 		hn = hbuf;
 	}
+	struct customize c = { .n = n, .id = id, .cfg = cfg };
 	struct image_bundle_opts o = {
 		.snapshot_id = id, .args = args, .env = env,
 		.user = json_string_value(json_object_get(cfg, "User")), .hostname = hn,
+		.customize = bundle_customize, .customize_arg = &c,
 	};
-	/* A handle of our own: image handles are one-thread-at-a-time, and
-	 * creates run in parallel (the store's file locks order them). */
+	/* A handle of our own: creates run in parallel (the store's file locks
+	 * order them). */
 	struct image_store *s = NULL;
-	r = image_store_open(image_store_root(n->images), &s, err);
+	r = node_store_take(n, &s, err);
 	if (r < 0)
 		return r;
 	r = image_bundle_create(s, json_string_value(json_object_get(cfg, "ImageDigest")), bundle, &o, err);
-	image_store_close(s);
-	if (r < 0)
-		return r;
-	return bundle_customize(n, id, bundle, cfg, err);
+	node_store_give(n, s);
+	return r;
 }
 
 static int halt(struct node *n, json_t *row, const char *what, int sig, int timeout_s,
@@ -222,7 +219,7 @@ int node_destroy(struct node *n, json_t *row, struct sn_err *err)
 	if (!bundle || !dir)
 		return sn_err_set(err, ENOMEM, "remove");
 	struct image_store *s = NULL;
-	int r = image_store_open(image_store_root(n->images), &s, err);
+	int r = node_store_take(n, &s, err);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *cfgp = sn_path_join(bundle, "config.json");
@@ -230,7 +227,7 @@ int node_destroy(struct node *n, json_t *row, struct sn_err *err)
 		r = image_bundle_remove(s, bundle, err);
 	if (r == 0)
 		r = image_snapshot_remove(s, id, err);
-	image_store_close(s);
+	node_store_give(n, s);
 	if (r < 0)
 		return sn_err_wrap(err, "remove `%s`", row_name(row));
 	node_crashpoint(n, "destroy-bundle");
@@ -328,10 +325,10 @@ static int ensure_rootfs(struct node *n, const char *id, const char *name, struc
 		return 0;
 	struct image_store *s = NULL;
 	bool mounted = false;
-	int r = image_store_open(image_store_root(n->images), &s, err);
+	int r = node_store_take(n, &s, err);
 	if (r == 0) {
 		r = image_snapshot_mount(s, id, &mounted, err);
-		image_store_close(s);
+		node_store_give(n, s);
 	}
 	if (r < 0)
 		return sn_err_wrap(err, "start `%s`", name);

@@ -63,6 +63,27 @@ void node_crashpoint(struct node *n, const char *step)
 	kill(getpid(), SIGKILL);
 }
 
+int node_store_take(struct node *n, struct image_store **s, struct sn_err *err)
+{
+	pthread_mutex_lock(&n->pool_lock);
+	*s = n->pool_n ? n->pool[--n->pool_n] : NULL;
+	pthread_mutex_unlock(&n->pool_lock);
+	return *s ? 0 : image_store_open(image_store_root(n->images), s, err);
+}
+
+void node_store_give(struct node *n, struct image_store *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&n->pool_lock);
+	if (n->pool_n < SN_ARRAY_SIZE(n->pool)) {
+		n->pool[n->pool_n++] = s;
+		s = NULL;
+	}
+	pthread_mutex_unlock(&n->pool_lock);
+	image_store_close(s);
+}
+
 int node_open(struct node *n, const struct node_config *cfg, const char *self_exe,
 	      struct sn_err *err)
 {
@@ -70,6 +91,7 @@ int node_open(struct node *n, const struct node_config *cfg, const char *self_ex
 	n->notify_fd = -1;
 	pthread_mutex_init(&n->lock, NULL);
 	pthread_mutex_init(&n->images_lock, NULL);
+	pthread_mutex_init(&n->pool_lock, NULL);
 	n->started_at = node_now_ns();
 	const char *crash = getenv("SUBNODED_CRASH_AT");
 	if (crash && *crash && !(n->crash_at = strdup(crash)))
@@ -131,6 +153,8 @@ void node_close(struct node *n)
 	node_db_close(n->db);
 	if (n->images)
 		image_store_close(n->images);
+	while (n->pool_n)
+		image_store_close(n->pool[--n->pool_n]);
 	node_events_free(n->events);
 	json_decref(n->busy);
 	free(n->runtime_path);
@@ -142,6 +166,7 @@ void node_close(struct node *n)
 	node_config_free(&n->cfg);
 	pthread_mutex_destroy(&n->lock);
 	pthread_mutex_destroy(&n->images_lock);
+	pthread_mutex_destroy(&n->pool_lock);
 	memset(n, 0, sizeof(*n));
 	n->notify_fd = -1;
 }

@@ -48,6 +48,9 @@ struct node {
 	struct image_store *images;
 	pthread_mutex_t lock;         /* db, busy */
 	pthread_mutex_t images_lock;  /* the image store handle */
+	pthread_mutex_t pool_lock;    /* spare image store handles (node_store_take) */
+	struct image_store *pool[8];
+	unsigned pool_n;
 	json_t *busy;                 /* {id: "what"} long operations under way */
 	char *runtime_path, *sup_path, *runtime_root, *subnodes_dir, *notify_path;
 	struct node_slices slices;
@@ -75,6 +78,12 @@ void node_crashpoint(struct node *n, const char *step);
 int node_open(struct node *n, const struct node_config *cfg, const char *self_exe,
 	      struct sn_err *err);
 void node_close(struct node *n);
+/* An image store handle for this thread's use until given back (handles
+ * are one-thread-at-a-time; creates run in parallel). Reused: opening one
+ * sweeps the store's tmp/ whenever nobody works in the store — a directory
+ * freed and made again per create. */
+int node_store_take(struct node *n, struct image_store **s, struct sn_err *err);
+void node_store_give(struct node *n, struct image_store *s);
 
 /* ---- lifecycle.c */
 /* body: Docker's create shape (validate.c); name may be NULL. out: {"Id",
