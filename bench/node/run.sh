@@ -66,6 +66,9 @@ DPID=$!
 export SUBNODE_HOST=unix://$W/api.sock
 for i in $(seq 100); do "$BIN/subnode" node info >/dev/null 2>&1 && break; sleep 0.05; done
 d_rss0=$(kib "$DPID")
+# one warm-up run, as podman gets: the image's layers are unpacked on first
+# use here (podman's pull has unpacked them), and the page cache is warm
+"$BIN/subnode" run --rm busybox true >/dev/null
 t0=$(now)
 seq "$N" | xargs -P "$P" -I{} "$BIN/subnode" run -d --name b{} busybox sleep 100000 >/dev/null
 t1=$(now)
@@ -115,7 +118,7 @@ report=$(cat <<EOT
 bench/node/run.sh, $(date -u +%F), $(nproc) CPUs, $(uname -r). $N busybox-static \`sleep\`
 containers from one OCI layout, $P clients in parallel (\`xargs -P $P\`), runtime **$RT** on
 both sides, no network (ours: own netns with lo; podman: \`--network none\`), cgroupfs.
-podman $(podman --version | awk '{print $3}') on its own root (vfs), one warm-up run first.
+podman $(podman --version | awk '{print $3}') on its own root (vfs); one warm-up run on each side first.
 Optimised build (build/bin). One run each, in the same script.
 
 | | $N created → all running | removed (rm -f) | running |

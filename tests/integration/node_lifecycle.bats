@@ -49,7 +49,7 @@ teardown() { node_teardown; }
 }
 
 @test "kill -9 of the daemon during 16 creates: every acknowledged subnode runs, nothing orphaned" {
-  case_kill9_mid_create 16 0.5
+  case_kill9_mid_create 16 0.3
 }
 
 @test "bad input is refused with a clear message, a proper status, and leaves nothing" {

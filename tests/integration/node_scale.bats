@@ -46,5 +46,5 @@ teardown() { node_teardown; }
 }
 
 @test "kill -9 of subnoded during 128 creates, restart: every acknowledged subnode exists and runs, nothing orphaned" {
-  case_kill9_mid_create 128 1.2
+  case_kill9_mid_create 128 0.6
 }
