@@ -165,6 +165,8 @@ static void tls_pump(gnutls_session_t s, int net, int plain, const int *stopping
 		};
 		if (poll(pf, 2, 500) < 0 && errno != EINTR)
 			return;
+		if (in.eof && (pf[0].revents & (POLLERR | POLLHUP)))
+			return;   /* the client is gone altogether (a reset) */
 	}
 }
 
