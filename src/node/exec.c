@@ -2,9 +2,12 @@
  *
  * An exec is kept in a small table (at most 256; finished ones are
  * dropped oldest first) under the node lock. Start spawns
- *   RUNTIME --root R exec [--tty --console-socket S] [--env K=V]...
- *           [--cwd D] [--user U] ID CMD...
- * With a TTY the runtime connects to S, a unix socket we listen on under
+ *   RUNTIME --root R exec [--env K=V]... [--cwd D] [--user U] ID CMD...
+ * or, with a TTY, through a reaper of ours (spawn_exec_reaper),
+ *   RUNTIME --root R exec --tty --detach --console-socket S --pid-file P
+ *           --process F ID
+ * where F is the subnode's process with the exec's changes and the
+ * terminal's size (write_process_file). The runtime connects to S, a unix socket we listen on under
  * the root, and passes the pty master with SCM_RIGHTS (the OCI console
  * socket protocol; runc and subrun both speak it). The runtime process
  * stays until the process ends and exits with its code, which
@@ -13,6 +16,7 @@
 #include "node/exec.h"
 #include "node/db.h"
 #include "base/cleanup.h"
+#include "base/fs.h"
 #include "base/json.h"
 
 #include <errno.h>
@@ -20,10 +24,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -76,6 +82,48 @@ void node_exec_free_all(struct node *n)
 	pthread_mutex_unlock(&n->lock);
 }
 
+/* "uid[:gid]", numbers only (what the runtimes' --user takes). */
+static bool parse_user(const char *s, uint32_t *uid, uint32_t *gid)
+{
+	char *end;
+	errno = 0;
+	unsigned long u = strtoul(s, &end, 10);
+	if (errno || end == s || u > UINT32_MAX || (*end && *end != ':'))
+		return false;
+	unsigned long g = u;
+	if (*end == ':') {
+		const char *gs = end + 1;
+		g = strtoul(gs, &end, 10);
+		if (errno || end == gs || *end || g > UINT32_MAX)
+			return false;
+	}
+	if (uid)
+		*uid = (uint32_t)u;
+	if (gid)
+		*gid = (uint32_t)g;
+	return true;
+}
+
+/* Docker's ConsoleSize: [height, width], both 1..65535; 0 when absent. */
+static int console_size(json_t *body, unsigned *h, unsigned *w, struct sn_err *err)
+{
+	json_t *cs = json_object_get(body, "ConsoleSize");
+	if (h)
+		*h = *w = 0;
+	if (!cs || json_is_null(cs))
+		return 0;
+	json_t *a = json_array_get(cs, 0), *b = json_array_get(cs, 1);
+	if (!json_is_array(cs) || json_array_size(cs) != 2 || !json_is_integer(a) || !json_is_integer(b) ||
+	    json_integer_value(a) < 1 || json_integer_value(a) > 65535 ||
+	    json_integer_value(b) < 1 || json_integer_value(b) > 65535)
+		return sn_err_msg(err, EINVAL, "ConsoleSize: must be [height, width], each 1 to 65535");
+	if (h) {
+		*h = (unsigned)json_integer_value(a);
+		*w = (unsigned)json_integer_value(b);
+	}
+	return 0;
+}
+
 int node_exec_create(struct node *n, const char *ref, json_t *body, json_t **out,
 		     struct sn_err *err)
 {
@@ -112,6 +160,10 @@ int node_exec_create(struct node *n, const char *ref, json_t *body, json_t **out
 	if (r && *s && s[0] != '/')
 		return sn_err_msg(err, EINVAL, "WorkingDir: `%s` must be an absolute path", s);
 	if ((r = sn_json_string(body, "", "User", &s, err)) < 0)
+		return r;
+	if (r && *s && !parse_user(s, NULL, NULL))
+		return sn_err_msg(err, EINVAL, "User: `%s`: must be a numeric UID[:GID]", s);
+	if ((r = console_size(body, NULL, NULL, err)) < 0)
 		return r;
 	_cleanup_json_ json_t *row = NULL;
 	pthread_mutex_lock(&n->lock);
@@ -191,6 +243,126 @@ static int recv_fd(int lfd, pid_t child, struct sn_err *err)
 	return fd;
 }
 
+/* For a terminal, the whole process goes to the runtime as an OCI process
+ * file (--process): the subnode's own process with Cmd, Env, WorkingDir,
+ * User and, above all, the terminal's size (consoleSize) set before the
+ * program starts — a resize after the runtime hands over the pty races
+ * with a program that reads its size at once (runc loses that race). */
+static int write_process_file(struct node *n, const struct exec *e, const char *path,
+			      struct sn_err *err)
+{
+	_cleanup_free_ char *cfgp = node_subnode_dir(n, e->sub, "bundle/config.json");
+	if (!cfgp)
+		return sn_err_set(err, ENOMEM, "exec");
+	_cleanup_json_ json_t *cfg = NULL;
+	int r = sn_json_load_file(cfgp, 1 << 20, &cfg, err);
+	if (r < 0)
+		return r;
+	json_t *p = json_deep_copy(json_object_get(cfg, "process"));
+	_cleanup_json_ json_t *proc = p ? p : json_object();
+	json_t *args = json_deep_copy(json_object_get(e->cfg, "Cmd"));
+	json_t *env = json_object_get(proc, "env");
+	if (!json_is_array(env)) {
+		env = json_array();
+		json_object_set_new(proc, "env", env);
+	}
+	size_t i, k;
+	json_t *v, *have;
+	json_array_foreach(json_object_get(e->cfg, "Env"), i, v) {
+		const char *kv = json_string_value(v);
+		size_t klen = (size_t)(strchr(kv, '=') - kv) + 1;
+		bool replaced = false;
+		json_array_foreach(env, k, have) {
+			const char *h = json_string_value(have);
+			if (h && strncmp(h, kv, klen) == 0) {
+				json_array_set(env, k, v);
+				replaced = true;
+				break;
+			}
+		}
+		if (!replaced)
+			json_array_append(env, v);
+	}
+	json_object_set_new(proc, "args", args);
+	json_object_set_new(proc, "terminal", json_true());
+	unsigned h, w;
+	console_size(e->cfg, &h, &w, NULL);
+	if (h)
+		json_object_set_new(proc, "consoleSize", json_pack("{s:I, s:I}", "height", (json_int_t)h,
+								   "width", (json_int_t)w));
+	const char *wd = json_string_value(json_object_get(e->cfg, "WorkingDir"));
+	if (wd && *wd)
+		json_object_set_new(proc, "cwd", json_string(wd));
+	const char *user = json_string_value(json_object_get(e->cfg, "User"));
+	uint32_t uid, gid;
+	if (user && *user && parse_user(user, &uid, &gid))
+		json_object_set_new(proc, "user", json_pack("{s:I, s:I}", "uid", (json_int_t)uid,
+							    "gid", (json_int_t)gid));
+	_cleanup_free_ char *text = sn_json_dump(proc, false);
+	if (!text)
+		return sn_err_set(err, ENOMEM, "exec");
+	return sn_write_file(path, text, strlen(text), 0600, err);
+}
+
+/* The runtime's exec with a terminal, through a small reaper of ours:
+ * runc hands a pty to a console socket only when it detaches (`exec -d`),
+ * and a detached runtime does not wait for the process, so its exit code
+ * would be lost. The daemon forks a child that makes itself a child
+ * subreaper, runs RUNTIME exec -d --pid-file P ..., and when the runtime
+ * has gone, reaps the process (reparented to it) and exits with its
+ * status — the daemon waits for that child as for any runtime exec. (What
+ * conmon does for podman.) Only async-signal-safe calls after the fork:
+ * the daemon has threads. */
+static pid_t spawn_exec_reaper(const char *const *argv, const char *pidfile, struct sn_err *err)
+{
+	sigset_t all;
+	sigemptyset(&all);
+	pid_t pid = fork();
+	if (pid < 0)
+		return sn_err_sys(err, "exec: fork");
+	if (pid > 0)
+		return pid;
+	/* the daemon blocks its signals for sigwait: not for these */
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	int null = open("/dev/null", O_RDWR);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
+	    prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		_exit(126);
+	pid_t rt = fork();
+	if (rt < 0)
+		_exit(126);
+	if (rt == 0) {
+		execve(argv[0], (char *const *)argv, environ);
+		_exit(127);
+	}
+	int st, code = 255;
+	pid_t target = -1;
+	for (;;) {
+		pid_t w = waitpid(-1, &st, 0);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			break;  /* ECHILD: nothing left */
+		}
+		int c = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (w == rt) {
+			if (c != 0)
+				_exit(c);  /* the runtime failed: its error is in its log */
+			char b[24] = "";
+			int fd = open(pidfile, O_RDONLY);
+			ssize_t n = fd >= 0 ? read(fd, b, sizeof(b) - 1) : -1;
+			if (fd >= 0)
+				close(fd);
+			target = 0;
+			for (ssize_t i = 0; i < n && b[i] >= '0' && b[i] <= '9'; i++)
+				target = target * 10 + (b[i] - '0');
+		} else if (w == target || target < 0) {
+			code = c;  /* the process (also when it ended before the runtime) */
+		}
+	}
+	_exit(code);
+}
+
 int node_exec_start(struct node *n, const char *id, bool *tty, int *pty, int *in, int *out,
 		    int *errfd, struct sn_err *err)
 {
@@ -210,7 +382,7 @@ int node_exec_start(struct node *n, const char *id, bool *tty, int *pty, int *in
 	*pty = *in = *out = *errfd = -1;
 	const char *argv[160];
 	int k = 0;
-	char sockp[4096] = "";
+	char sockp[4096] = "", procp[4096] = "", pidp[4096] = "";
 	argv[k++] = n->runtime_path;
 	argv[k++] = "--root";
 	argv[k++] = n->runtime_root;
@@ -227,32 +399,46 @@ int node_exec_start(struct node *n, const char *id, bool *tty, int *pty, int *in
 		if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(lfd, 1) < 0)
 			return sn_err_sys(err, "exec: console socket `%s`", sockp);
 		argv[k++] = "--tty";
+		argv[k++] = "--detach";
 		argv[k++] = "--console-socket";
 		argv[k++] = sockp;
-	}
-	size_t i;
-	json_t *v;
-	json_array_foreach(json_object_get(e->cfg, "Env"), i, v) {
-		if (k > 120)
-			break;
-		argv[k++] = "--env";
-		argv[k++] = json_string_value(v);
-	}
-	const char *wd = json_string_value(json_object_get(e->cfg, "WorkingDir"));
-	if (wd && *wd) {
-		argv[k++] = "--cwd";
-		argv[k++] = wd;
-	}
-	const char *user = json_string_value(json_object_get(e->cfg, "User"));
-	if (user && *user) {
-		argv[k++] = "--user";
-		argv[k++] = user;
-	}
-	argv[k++] = e->sub;
-	json_array_foreach(json_object_get(e->cfg, "Cmd"), i, v) {
-		if (k > 157)
-			break;
-		argv[k++] = json_string_value(v);
+		snprintf(pidp, sizeof(pidp), "%s/exec-%.16s.pid", n->cfg.root, e->id);
+		argv[k++] = "--pid-file";
+		argv[k++] = pidp;
+		snprintf(procp, sizeof(procp), "%s/exec-%.16s.json", n->cfg.root, e->id);
+		int r = write_process_file(n, e, procp, err);
+		if (r < 0) {
+			unlink(sockp);
+			return r;
+		}
+		argv[k++] = "--process";
+		argv[k++] = procp;
+		argv[k++] = e->sub;
+	} else {
+		size_t i;
+		json_t *v;
+		json_array_foreach(json_object_get(e->cfg, "Env"), i, v) {
+			if (k > 120)
+				break;
+			argv[k++] = "--env";
+			argv[k++] = json_string_value(v);
+		}
+		const char *wd = json_string_value(json_object_get(e->cfg, "WorkingDir"));
+		if (wd && *wd) {
+			argv[k++] = "--cwd";
+			argv[k++] = wd;
+		}
+		const char *user = json_string_value(json_object_get(e->cfg, "User"));
+		if (user && *user) {
+			argv[k++] = "--user";
+			argv[k++] = user;
+		}
+		argv[k++] = e->sub;
+		json_array_foreach(json_object_get(e->cfg, "Cmd"), i, v) {
+			if (k > 157)
+				break;
+			argv[k++] = json_string_value(v);
+		}
 	}
 	argv[k] = NULL;
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
@@ -281,8 +467,19 @@ int node_exec_start(struct node *n, const char *id, bool *tty, int *pty, int *in
 		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	}
-	pid_t pid;
-	int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+	pid_t pid = -1;
+	int rc = 0;
+	if (*tty) {
+		pid = spawn_exec_reaper(argv, pidp, err);
+		if (pid < 0) {
+			unlink(sockp);
+			unlink(procp);
+			posix_spawn_file_actions_destroy(&fa);
+			return (int)pid;
+		}
+	} else {
+		rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+	}
 	posix_spawn_file_actions_destroy(&fa);
 	if (pin[0] >= 0) close(pin[0]);
 	if (pout[1] >= 0) close(pout[1]);
@@ -293,6 +490,8 @@ int node_exec_start(struct node *n, const char *id, bool *tty, int *pty, int *in
 		if (perr[0] >= 0) close(perr[0]);
 		if (*sockp)
 			unlink(sockp);
+		if (*procp)
+			unlink(procp);
 		return sn_err_set(err, rc, "exec: run `%s`", argv[0]);
 	}
 	pthread_mutex_lock(&n->lock);
@@ -302,6 +501,9 @@ int node_exec_start(struct node *n, const char *id, bool *tty, int *pty, int *in
 	if (*tty) {
 		int fd = recv_fd(lfd, pid, err);
 		unlink(sockp);
+		unlink(procp);  /* read by the runtime before it made the pty */
+		/* the pid file is read by the reaper once the runtime is gone:
+		 * it stays until node_exec_finish */
 		if (fd < 0) {
 			kill(pid, SIGKILL);
 			node_exec_finish(n, id);
@@ -336,6 +538,9 @@ void node_exec_finish(struct node *n, const char *id)
 		;
 	if (w != pid)
 		return;
+	char pidp[4096];
+	snprintf(pidp, sizeof(pidp), "%s/exec-%.16s.pid", n->cfg.root, id);
+	unlink(pidp);
 	pthread_mutex_lock(&n->lock);
 	if ((e = find(id))) {
 		e->running = false;

@@ -2,7 +2,7 @@
 # subnoded + subnode + subnode-sup with subrun: lifecycle, logs, restart
 # policies, adoption after a daemon crash, kill -9 during creates, bad
 # input, admission, containment, socket permissions, TCP token.
-# (node_runc.bats runs the core cases again with runc.)
+# (scripts/run-tests.sh runs every node file again with runc.)
 
 load ../lib/common
 load ../lib/node
@@ -206,6 +206,14 @@ teardown() { node_teardown; }
   [ "$(api GET /exec/$x/json | head -1 | jq .ExitCode)" = 0 ]
   run api POST /containers/ex/exec -d '{"Cmd":[]}'
   [ "${lines[1]}" = 400 ]
+  run api POST /containers/ex/exec -d '{"Cmd":["sh"],"Tty":true,"ConsoleSize":[0,80]}'
+  [ "${lines[1]}" = 400 ]
+  [ "$(echo "${lines[0]}" | jq -r .message)" = 'ConsoleSize: must be [height, width], each 1 to 65535' ]
+  run api POST /containers/ex/exec -d '{"Cmd":["id"],"User":"nobody"}'
+  [ "${lines[1]}" = 400 ]
+  [ "$(echo "${lines[0]}" | jq -r .message)" = 'User: `nobody`: must be a numeric UID[:GID]' ]
+  # an exec as another user keeps stdout and the exit code (uid 1000, gid 1000)
+  [ "$(sn exec -u 1000:1000 ex id -u)" = 1000 ]
   sn stop -t 0 ex >/dev/null
   run sn exec ex true
   [ "$status" -eq 1 ]

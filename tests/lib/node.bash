@@ -12,8 +12,10 @@
 #                 (default: the ASan+UBSan build)
 #   NODE_SUP      the supervisor the daemon runs (--supervisor); default the
 #                 one that ships, build/bin/subnode-sup (static, musl: ASan
-#                 cannot build it); node_runc.bats runs $NODE_BIN's instead
-#   NODE_RUNTIME  subrun (default) or runc
+#                 cannot build it); the runc pass of scripts/run-tests.sh
+#                 runs $NODE_BIN's instead
+#   NODE_RUNTIME  subrun (default) or runc (the second pass of every node
+#                 file, scripts/run-tests.sh)
 
 : "${NODE_BIN:=$REPO/build-asan/bin}"
 : "${NODE_SUP:=$REPO/build/bin/subnode-sup}"

@@ -231,6 +231,11 @@ int cmd_exec(int argc, char **argv)
 		json_object_set_new(body, "WorkingDir", json_string(wd));
 	if (user)
 		json_object_set_new(body, "User", json_string(user));
+	struct winsize ws;
+	/* the size the program sees from its first instruction (Docker's
+	 * ConsoleSize); SIGWINCH later goes through /resize */
+	if (tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+		json_object_set_new(body, "ConsoleSize", json_pack("[i, i]", ws.ws_row, ws.ws_col));
 	_cleanup_free_ char *ne = client_escape(name), *path = NULL;
 	if (asprintf(&path, "/containers/%s/exec", ne) < 0)
 		return EXIT_FAIL;
