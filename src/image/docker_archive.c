@@ -139,13 +139,17 @@ static int read_archive(struct image_store *s, const char *path, struct blob_sta
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	int r = 0;
+	_cleanup_free_ char *buf = malloc(STORE_IO_BUF);
+	if (!buf) {
+		r = sn_err_set(err, ENOMEM, "docker archive");
+		goto out;
+	}
 	if (archive_read_open_filename(a, path, 1 << 17) != ARCHIVE_OK) {
 		r = sn_err_msg(err, EINVAL, "docker archive `%s`: %s", path, archive_error_string(a));
 		goto out;
 	}
 	struct stat stt;
 	uint64_t total = stat(path, &stt) == 0 ? (uint64_t)stt.st_size : 0;
-	static __thread char buf[1 << 17];
 	for (;;) {
 		struct archive_entry *e;
 		int ar = archive_read_next_header(a, &e);
@@ -184,7 +188,7 @@ static int read_archive(struct image_store *s, const char *path, struct blob_sta
 		if (r < 0)
 			goto out;
 		for (;;) {
-			la_ssize_t n = archive_read_data(a, buf, sizeof(buf));
+			la_ssize_t n = archive_read_data(a, buf, STORE_IO_BUF);
 			if (n < 0) {
 				r = sn_err_msg(err, EINVAL, "docker archive `%s`: entry `%s`: %s", path, np,
 					       archive_error_string(a));
@@ -380,10 +384,12 @@ static int add_file_entry(struct archive *a, const char *name, int fd, uint64_t 
 		return r;
 	}
 	archive_entry_free(e);
-	static __thread char buf[1 << 17];
+	_cleanup_free_ char *buf = malloc(STORE_IO_BUF);
+	if (!buf)
+		return sn_err_set(err, ENOMEM, "export");
 	uint64_t done = 0;
 	while (done < size) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = read(fd, buf, STORE_IO_BUF);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -429,15 +435,19 @@ static int decompress_to_tmp(struct image_store *s, const char *digest, int *ofd
 	archive_read_support_filter_all(a);
 	archive_read_support_format_raw(a);
 	struct archive_entry *e;
-	static __thread char buf[1 << 17];
+	_cleanup_free_ char *buf = malloc(STORE_IO_BUF);
 	uint64_t total = 0;
+	if (!buf) {
+		r = sn_err_set(err, ENOMEM, "layer %s", digest);
+		goto out;
+	}
 	if (archive_read_open_fd(a, in, 1 << 17) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
 		r = sn_err_msg(err, EINVAL, "layer %s: %s", digest, archive_error_string(a));
 		goto out;
 	}
 	for (;;) {
-		la_ssize_t n = archive_read_data(a, buf, sizeof(buf));
+		la_ssize_t n = archive_read_data(a, buf, STORE_IO_BUF);
 		if (n < 0) {
 			r = sn_err_msg(err, EINVAL, "layer %s: %s", digest, archive_error_string(a));
 			goto out;

@@ -27,6 +27,11 @@ struct image_store {
 int store_lock(struct image_store *s, const char *name, int op, int *fd, struct sn_err *err);
 static inline void store_unlockp(int *fd);
 
+/* Buffer size of the read/write loops (on the heap: a static __thread
+ * buffer would be allocated and zeroed in every thread of every program
+ * linking the layer, the daemon's HTTP threads included). */
+#define STORE_IO_BUF (1u << 17)
+
 /* "sha256:<hex>" → pointer to hex, or NULL if not a valid digest. */
 const char *digest_hex(const char *digest);
 /* "<root>/<sub>" malloc'ed. */

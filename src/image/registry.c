@@ -393,9 +393,11 @@ static int dl_prepare(struct dl *d)
 			return sn_err_sys(&d->err, "truncate `%s`", d->path);
 		return 0;
 	}
-	static __thread char buf[1 << 17];
+	_cleanup_free_ char *buf = malloc(STORE_IO_BUF);
+	if (!buf)
+		return sn_err_set(&d->err, ENOMEM, "resume `%s`", d->path);
 	for (;;) {
-		ssize_t n = read(d->fd, buf, sizeof(buf));
+		ssize_t n = read(d->fd, buf, STORE_IO_BUF);
 		if (n < 0)
 			return sn_err_sys(&d->err, "read `%s`", d->path);
 		if (n == 0)

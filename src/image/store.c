@@ -379,9 +379,11 @@ int image_store_put_blob(struct image_store *s, const void *data, size_t len,
 static int writer_fill_from_fd(struct image_blob_writer *w, int fd, const char *expected,
 			       uint64_t max, struct sn_err *err)
 {
-	static __thread char buf[1 << 17];
+	_cleanup_free_ char *buf = malloc(STORE_IO_BUF);
+	if (!buf)
+		return sn_err_set(err, ENOMEM, "blob");
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = read(fd, buf, STORE_IO_BUF);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -418,10 +420,14 @@ int hash_fd(int fd, char digest[IMAGE_DIGEST_SIZE], uint64_t *size, struct sn_er
 	int r = sn_sha256_new(&h, err);
 	if (r < 0)
 		return r;
-	static __thread char buf[1 << 17];
+	_cleanup_free_ char *buf = malloc(STORE_IO_BUF);
+	if (!buf) {
+		sn_sha256_free(h);
+		return sn_err_set(err, ENOMEM, "hash");
+	}
 	uint64_t total = 0;
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = read(fd, buf, STORE_IO_BUF);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -465,9 +471,11 @@ int copy_fd_to_path(int fd_in, const char *path, struct sn_err *err)
 		if (n == 0)
 			return 0;
 	}
-	static __thread char buf[1 << 17];
+	_cleanup_free_ char *buf = malloc(STORE_IO_BUF);
+	if (!buf)
+		return sn_err_set(err, ENOMEM, "copy to `%s`", path);
 	for (;;) {
-		ssize_t n = read(fd_in, buf, sizeof(buf));
+		ssize_t n = read(fd_in, buf, STORE_IO_BUF);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
