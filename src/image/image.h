@@ -59,6 +59,10 @@ struct image_progress {
 	unsigned index, count;   /* layer i of n (0-based), 0/0 for others */
 };
 typedef void (*image_progress_fn)(const struct image_progress *p, void *data);
+/* The event's name in subnode-image's JSON lines ("start", "data", "resume",
+ * "exists", "done", "unpack") and back (-1 when unknown). */
+const char *image_progress_event_name(enum image_progress_event ev);
+int image_progress_event_parse(const char *name);
 
 /* ---- store (store.c) */
 struct image_store;
@@ -221,22 +225,28 @@ int image_unpack(struct image_store *s, const char *ref, const char *dest,
 int image_layers_prepare(struct image_store *s, const struct image *img,
 			 image_progress_fn progress, void *progress_data,
 			 struct sn_err *err);
+/* Are all of img's layers unpacked? (a stat each; no libarchive.) When not,
+ * *missing (may be NULL) gets the diff_id of the first one missing. */
+bool image_layers_ready(struct image_store *s, const struct image *img, const char **missing);
 
 /* ---- snapshots (snapshot.c) */
 /* Mount an overlay of img's layers at mountpoint with a private upper/work
- * under snapshots/<id>. id: [A-Za-z0-9_.-]{1,128}. */
+ * under snapshots/<id>. id: [A-Za-z0-9_.-]{1,128}. The layers must have
+ * been prepared (image_layers_prepare): ENOENT naming the layer otherwise. */
 int image_snapshot_create(struct image_store *s, const struct image *img,
 			  const char *id, const char *mountpoint, struct sn_err *err);
 /* Unmount and delete the snapshot (missing is fine). */
 int image_snapshot_remove(struct image_store *s, const char *id, struct sn_err *err);
 /* [{"id","image","mountpoint","created"}] */
 int image_snapshot_list(struct image_store *s, json_t **out, struct sn_err *err);
-/* Stable snapshot id for a bundle directory (hash of its absolute path). */
+/* Stable snapshot id for a bundle directory (hash of its absolute path;
+ * snapshot_id.c, the only snapshot function needing OpenSSL). */
 int image_snapshot_id_for_path(const char *path, char id[33], struct sn_err *err);
 
 /* ---- bundle (bundle.c) */
 struct image_bundle_opts {
-	const char *snapshot_id;   /* NULL: derived from the bundle path */
+	const char *snapshot_id;   /* required ([A-Za-z0-9_.-]{1,128}); tools naming a
+				      bundle by its path use image_snapshot_id_for_path */
 	char *const *args;         /* NULL: Entrypoint + Cmd */
 	char *const *env;          /* extra KEY=VALUE, override the image's */
 	const char *user;          /* NULL: the image's User */
@@ -248,10 +258,13 @@ struct image_bundle_opts {
 int image_config_to_spec(const json_t *image_config, const char *rootfs,
 			 const struct image_bundle_opts *o, json_t **spec,
 			 struct sn_err *err);
-/* bundle_dir/rootfs (overlay snapshot) + bundle_dir/config.json. */
+/* bundle_dir/rootfs (overlay snapshot) + bundle_dir/config.json. The
+ * image's layers must have been prepared (see image_snapshot_create). */
 int image_bundle_create(struct image_store *s, const char *ref, const char *bundle_dir,
 			const struct image_bundle_opts *o, struct sn_err *err);
-/* Unmount the rootfs and remove the snapshot of a bundle made above. */
-int image_bundle_remove(struct image_store *s, const char *bundle_dir, struct sn_err *err);
+/* Unmount the rootfs and remove the snapshot of a bundle made above: the
+ * snapshot recorded in its config.json, else snapshot_id (NULL: EINVAL). */
+int image_bundle_remove(struct image_store *s, const char *bundle_dir, const char *snapshot_id,
+			struct sn_err *err);
 
 #endif

@@ -87,6 +87,10 @@ int store_read_json(struct image_store *s, const char *digest, json_t **out,
  * into an image; checks media types, digests, diff_ids count. */
 int image_from_manifest(struct image_store *s, const char *manifest_digest,
 			struct image **out, struct sn_err *err);
+/* The same, reading the manifest and config from st when they are staged
+ * there (a pull checks an image before anything of it is in blobs/). */
+int image_from_manifest_staged(struct image_store *s, const struct blob_stage *st,
+			       const char *manifest_digest, struct image **out, struct sn_err *err);
 bool media_type_is_index(const char *mt);
 bool media_type_is_manifest(const char *mt);
 bool media_type_is_layer(const char *mt);

@@ -705,14 +705,15 @@ int image_pull(struct image_store *s, const char *refstr, const struct image_pul
 		progress_emit(o->progress, o->progress_data, IMAGE_PROGRESS_DONE, "config", cdigest,
 			      csize, csize, 0, 0);
 	}
-	/* Config and manifest go in first so image_from_manifest can check
-	 * everything; they are removed again if the layers fail. */
-	r = stage_commit(s, &st, false, err);
-	if (r == 0) {
-		r = image_from_manifest(s, mdigest, &img, err);
-		if (r == 0)
-			r = download_layers(&c, img, err);
-	}
+	/* The image is checked from the staged manifest and config; they go
+	 * into blobs/ after the layers, so a pull that fails or is killed
+	 * leaves no manifest behind (completed layers are kept: verified,
+	 * and the next pull need not fetch them again). */
+	r = image_from_manifest_staged(s, &st, mdigest, &img, err);
+	if (r == 0)
+		r = download_layers(&c, img, err);
+	if (r == 0)
+		r = stage_commit(s, &st, false, err);
 	if (r == 0) {
 		char *name = NULL;
 		if (c.ref.tag) {

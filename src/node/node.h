@@ -48,8 +48,9 @@ struct node {
 	struct image_store *images;
 	pthread_mutex_t lock;         /* db, busy */
 	pthread_mutex_t images_lock;  /* the image store handle */
+	pthread_mutex_t prepare_lock; /* one layer unpack (by the image tool) at a time */
 	json_t *busy;                 /* {id: "what"} long operations under way */
-	char *runtime_path, *sup_path, *runtime_root, *subnodes_dir, *notify_path;
+	char *runtime_path, *sup_path, *image_tool_path, *runtime_root, *subnodes_dir, *notify_path;
 	struct node_slices slices;
 	struct node_events *events;
 	int notify_fd;
@@ -152,21 +153,15 @@ void node_attach_relay(struct node *n, int client, int sup, const char *extra, s
 /* Docker's stats shape from the subnode's cgroup (zeros when not running). */
 int node_stats(struct node *n, const char *ref, json_t **out, struct sn_err *err);
 
-/* ---- images.c */
-struct image_progress;
-struct node_pull_opts {
-	bool insecure;
-	const char *username, *password;
-	void (*progress)(const struct image_progress *p, void *data);
-	void *progress_data;
-};
+/* ---- images.c (pull and load: imagejob.h) */
 int node_image_list(struct node *n, json_t **out, struct sn_err *err);
 int node_image_remove(struct node *n, const char *ref, bool force, struct sn_err *err);
 /* path: an OCI layout directory or a docker-archive tar on the node. */
 int node_image_import(struct node *n, const char *path, const char *name, char out[72],
 		      struct sn_err *err);
-int node_image_pull(struct node *n, const char *ref, const struct node_pull_opts *o,
-		    char out[72], struct sn_err *err);
+/* Make sure the layers of image ref (in store s) are unpacked, asking the
+ * image tool when they are not (one at a time). */
+int node_image_prepare(struct node *n, struct image_store *s, const char *ref, struct sn_err *err);
 
 /* ---- wait (lifecycle.c) */
 /* Wait until the subnode is not running (nor restarting); *code gets its

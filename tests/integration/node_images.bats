@@ -1,7 +1,10 @@
 #!/usr/bin/env bats
 # Images through the daemon: pull from a registry on loopback with progress,
 # import of an OCI layout and a docker-archive, list, remove (refused while
-# a subnode uses the image), and a subnode from the pulled image.
+# a subnode uses the image), and a subnode from the pulled image. The work
+# runs in the image tool (subnode-image --json): the daemon does not link
+# the heavy libraries, and a killed tool or a client that leaves changes
+# nothing in the store.
 
 load ../lib/common
 load ../lib/image
@@ -52,4 +55,69 @@ teardown() { node_teardown; image_teardown; }
   [ "$status" -eq 0 ]
   run sn image import /nonexistent
   [ "$status" -eq 1 ]
+}
+
+@test "the daemon links neither libcurl nor libarchive nor OpenSSL: pulls, imports and unpacks run in subnode-image" {
+  run readelf -d "$NODE_BIN/subnoded"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *libmicrohttpd* ]]
+  [[ "$output" != *libcurl* ]]
+  [[ "$output" != *libarchive* ]]
+  [[ "$output" != *libcrypto* ]]
+  [[ "$output" != *libssl* ]]
+  # the image imported offline has no unpacked layers yet: the first create
+  # has the tool unpack them once, the next ones find them
+  [ -z "$(ls "$NODE_ROOT/images/layers")" ]
+  sn run -d --name first busybox sleep 100 >/dev/null
+  [ "$(ls "$NODE_ROOT/images/layers" | wc -l)" = 1 ]
+  sn run -d --name second busybox sleep 100 >/dev/null
+  [ "$(sn ps -q | wc -l)" = 2 ]
+  sn rm -f first second >/dev/null
+}
+
+# A fingerprint of the node's image store (blobs, unpacked layers, index).
+node_store_state() {
+  ( cd "$NODE_ROOT/images" && { find blobs layers snapshots | sort; cat images.json 2>/dev/null; } ) | sha256sum
+}
+
+# the image tool of this node's daemon, if one runs
+node_tool_pids() { pgrep -P "$NODE_PID" -x subnode-image || true; }
+
+@test "a pull whose image tool is killed, or whose client leaves, leaves the store as it was" {
+  # an image of its own (a layer of random bytes), on a registry that stalls mid-layer
+  mkdir "$IMG_TMP/r"
+  head -c 600000 /dev/urandom > "$IMG_TMP/r/noise"
+  tar -C "$IMG_TMP/r" -cf "$IMG_TMP/noise.tar" noise
+  $MKLAYOUT layout "$IMG_TMP/slow" v1 "$IMG_TMP/noise.tar"
+  port=$(free_port)
+  python3 "$REPO/tests/lib/image_slow_registry.py" "$port" "$IMG_TMP/slow" &
+  IMG_PIDS+=($!)
+  wait_for curl -sf -o /dev/null "http://127.0.0.1:$port/v2/"
+  before=$(node_store_state)
+  # 1: the tool is killed mid-layer: the client gets an error line saying so
+  curl -sN --unix-socket "$NODE_SOCK" -X POST "http://x/images/create?fromImage=127.0.0.1:$port/slow/bb:v1" \
+    > "$IMG_TMP/pull1" &
+  client=$!
+  wait_for grep -q '"Downloading"' "$IMG_TMP/pull1"
+  tool=$(node_tool_pids)
+  [ -n "$tool" ]
+  kill -9 $tool
+  wait "$client"
+  tail -1 "$IMG_TMP/pull1" | jq -e '.error | test("killed by signal 9")' >/dev/null
+  [ "$(node_store_state)" = "$before" ]
+  # 2: the client leaves mid-layer: the daemon kills the tool
+  curl -sN --unix-socket "$NODE_SOCK" -X POST "http://x/images/create?fromImage=127.0.0.1:$port/slow/bb:v2" \
+    > "$IMG_TMP/pull2" &
+  client=$!
+  wait_for grep -q '"Downloading"' "$IMG_TMP/pull2"
+  [ -n "$(node_tool_pids)" ]
+  kill "$client"
+  wait "$client" || true
+  wait_for bash -c "[ -z \"\$(pgrep -P $NODE_PID -x subnode-image)\" ]"
+  [ "$(node_store_state)" = "$before" ]
+  ! sn image ls | grep -q slow/bb
+  # the store works on: a subnode from the image that was there
+  run sn run --rm --name after busybox echo still-fine
+  [ "$status" -eq 0 ]
+  [ "$output" = still-fine ]
 }

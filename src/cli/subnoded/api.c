@@ -13,6 +13,7 @@
  */
 #include "api.h"
 #include "node/exec.h"
+#include "node/imagejob.h"
 #include "node/logs.h"
 #include "image/image.h"
 #include "base/cleanup.h"
@@ -524,22 +525,28 @@ static enum MHD_Result h_container(struct api *a, struct MHD_Connection *c, cons
 
 struct pull_stream {
 	struct node *n;
-	pthread_t t;
-	bool started;
-	int rfd, wfd;
-	char *ref;
-	bool insecure;
+	struct MHD_Connection *c;
+	struct node_image_job *job;
+	char *pending;            /* JSON lines not yet sent */
+	size_t plen, poff;
+	bool finished;
 };
 
-static void pull_write(struct pull_stream *p, json_t *j)
+/* Queue one JSON line (Docker's progress shape) for the client. */
+static void pull_line(struct pull_stream *p, json_t *j)
 {
 	char *txt = j ? sn_json_dump(j, false) : NULL;
 	json_decref(j);
 	if (!txt)
 		return;
 	size_t len = strlen(txt);
-	txt[len] = '\n';   /* replaces the NUL: write len + 1 bytes */
-	(void)!write(p->wfd, txt, len + 1);
+	char *nb = realloc(p->pending, p->plen + len + 1);
+	if (nb) {
+		memcpy(nb + p->plen, txt, len);
+		nb[p->plen + len] = '\n';
+		p->pending = nb;
+		p->plen += len + 1;
+	}
 	free(txt);
 }
 
@@ -550,55 +557,46 @@ static void pull_progress(const struct image_progress *ip, void *data)
 	struct pull_stream *p = data;
 	char id[16];
 	snprintf(id, sizeof(id), "%.12s", ip->digest && strlen(ip->digest) > 7 ? ip->digest + 7 : "");
-	pull_write(p, json_pack("{s:s, s:s, s:s, s:{s:I, s:I}, s:i, s:i}", "status",
+	pull_line(p, json_pack("{s:s, s:s, s:s, s:{s:I, s:I}, s:i, s:i}", "status",
 		names[ip->event <= IMAGE_PROGRESS_UNPACK ? ip->event : 0], "id", id, "what",
 		ip->what ? ip->what : "", "progressDetail", "current", (json_int_t)ip->done, "total",
 		(json_int_t)ip->total, "index", (int)ip->index, "count", (int)ip->count));
 }
 
-static void *pull_main(void *arg)
-{
-	struct pull_stream *p = arg;
-	struct sn_err e = { 0 };
-	char digest[72] = "";
-	struct node_pull_opts o = { .insecure = p->insecure, .progress = pull_progress, .progress_data = p };
-	int r = node_image_pull(p->n, p->ref, &o, digest, &e);
-	if (r < 0)
-		pull_write(p, json_pack("{s:s, s:{s:s}}", "error", e.msg, "errorDetail", "message", e.msg));
-	else
-		pull_write(p, json_pack("{s:s, s:s}", "status", "Pulled", "digest", digest));
-	close(p->wfd);
-	p->wfd = -1;
-	return NULL;
-}
-
 static ssize_t pull_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct pull_stream *p = cls;
-	if (!p->started) {
-		if (pthread_create(&p->t, NULL, pull_main, p) != 0)
-			return MHD_CONTENT_READER_END_WITH_ERROR;
-		p->started = true;
-	}
 	for (;;) {
-		ssize_t r = read(p->rfd, buf, max);
-		if (r < 0 && errno == EINTR)
+		ssize_t got = drain_pending(&p->pending, &p->plen, &p->poff, buf, max);
+		if (got > 0)
+			return got;
+		if (p->finished)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (node_image_job_read(p->job, pull_progress, p) == 1) {
+			struct sn_err e = { 0 };
+			char digest[72] = "";
+			if (node_image_job_finish(p->n, p->job, digest, &e) < 0)
+				pull_line(p, json_pack("{s:s, s:{s:s}}", "error", e.msg, "errorDetail", "message",
+						       e.msg));
+			else
+				pull_line(p, json_pack("{s:s, s:s}", "status", "Pulled", "digest", digest));
+			p->finished = true;
 			continue;
-		if (r > 0)
-			return r;
-		return MHD_CONTENT_READER_END_OF_STREAM;
+		}
+		if (p->plen)
+			continue;
+		/* Nothing yet: wait for the tool (the client leaving ends the pull). */
+		struct pollfd pf = { .fd = node_image_job_fd(p->job), .events = POLLIN };
+		if (poll(&pf, 1, 100) == 0 && client_gone(p->c, 0))
+			return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 }
 
 static void pull_free(void *cls)
 {
 	struct pull_stream *p = cls;
-	close(p->rfd);   /* a writer still running gets EPIPE and finishes */
-	if (p->started)
-		pthread_join(p->t, NULL);
-	if (p->wfd >= 0)
-		close(p->wfd);
-	free(p->ref);
+	node_image_job_free(p->job);   /* killed if still running: the store stays as it was */
+	free(p->pending);
 	free(p);
 }
 
@@ -607,28 +605,26 @@ static enum MHD_Result h_pull(struct api *a, struct MHD_Connection *c)
 	const char *from = arg(c, "fromImage"), *tag = arg(c, "tag");
 	if (!from || !*from)
 		return send_error(c, 400, "fromImage: required");
-	struct pull_stream *p = calloc(1, sizeof(*p));
-	int fds[2];
-	if (!p || pipe2(fds, O_CLOEXEC) < 0) {
-		free(p);
+	_cleanup_free_ char *ref = NULL;
+	if (asprintf(&ref, "%s%s%s", from, tag && *tag ? ":" : "", tag && *tag ? tag : "") < 0)
 		return send_error(c, 500, "out of memory");
-	}
-	p->n = a->n;
-	p->rfd = fds[0];
-	p->wfd = fds[1];
-	p->insecure = arg_bool(c, "insecure");
-	if (asprintf(&p->ref, "%s%s%s", from, tag && *tag ? ":" : "", tag && *tag ? tag : "") < 0) {
-		p->ref = NULL;
-		pull_free(p);
-		return send_error(c, 500, "out of memory");
-	}
 	struct sn_err e = { 0 };
 	struct image_ref ir;
-	if (image_ref_parse(p->ref, &ir, &e) < 0) {
-		pull_free(p);
+	if (image_ref_parse(ref, &ir, &e) < 0)
 		return send_err(c, -EINVAL, &e);
-	}
 	image_ref_free(&ir);
+	struct pull_stream *p = calloc(1, sizeof(*p));
+	if (!p)
+		return send_error(c, 500, "out of memory");
+	p->n = a->n;
+	p->c = c;
+	struct node_image_job_opts o = { .kind = NODE_IMAGE_PULL, .ref = ref,
+					 .insecure = arg_bool(c, "insecure"), .unpack = true };
+	int r = node_image_job_start(a->n, &o, &p->job, NULL, &e);
+	if (r < 0) {
+		free(p);
+		return send_err(c, r, &e);
+	}
 	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, pull_reader,
 								       p, pull_free);
 	MHD_add_response_header(resp, "Content-Type", "application/json");
