@@ -177,6 +177,9 @@ void node_event(struct node *n, const char *type, const char *action, const char
  * *next is where to continue. Returns an array (maybe empty). */
 json_t *node_events_wait(struct node *n, uint64_t after, int timeout_ms, uint64_t *next);
 uint64_t node_events_seq(struct node *n);
+/* An eventfd (non-blocking) that turns readable after every event; one
+ * reader resets it (read 8 bytes) and looks at the ring. */
+int node_events_fd(struct node *n);
 /* Past events since unix time `since` (0: none), up to until. */
 json_t *node_events_since(struct node *n, int64_t since, int64_t until, uint64_t *next);
 

@@ -38,6 +38,14 @@ node_make_layout() {
   rm -rf "$work"
 }
 
+# For setup_file/teardown_file: the busybox layout in NODE_LAYOUT, once a file.
+node_layout_setup_file() {
+  export NODE_LAYOUT_DIR=$(mktemp -d /tmp/sn-nodelayout-XXXXXX)
+  export NODE_LAYOUT=$NODE_LAYOUT_DIR/busybox
+  node_make_layout "$NODE_LAYOUT"
+}
+node_layout_teardown_file() { rm -rf "$NODE_LAYOUT_DIR"; }
+
 # node_start [extra subnoded args...]: a fresh node with busybox imported.
 # Sets NODE_ID NODE_DIR NODE_ROOT NODE_SOCK NODE_CG SUBNODE_HOST NODE_PID.
 node_start() {
