@@ -68,6 +68,7 @@ static void *relay_main(void *arg)
 	free(x->extra);
 	free(x);
 	relay_done(a);
+	thread_release_stack();
 	return NULL;
 }
 

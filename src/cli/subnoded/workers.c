@@ -10,9 +10,13 @@
  * and no thread is idle, up to `max`; a thread idle for `idle_s` seconds
  * ends. A burst of 16 parallel creates gets `max` threads for a moment; an
  * idle daemon has none. Past `max` the work waits in the queue (in order).
- * Threads have 1 MiB of stack reserved (only what they touch is resident);
- * glibc keeps the stacks of ended threads for reuse with all but ~24 KiB
- * given back, so `max` also bounds what a burst leaves behind. The daemon
+ * Threads have 1 MiB of stack reserved (only what they touch is resident).
+ * glibc keeps the stacks of ended threads for reuse, with all but the 16 KiB
+ * below the last frame and the thread's control block given back; a thread
+ * gives those 16 KiB back itself before it ends (thread_release_stack), so
+ * a cached stack holds ~8 KiB and `max` bounds what a burst leaves behind.
+ * (Before, the daemon re-executed itself with glibc.pthread.stack_cache_size
+ * = 0 for the same end.) The daemon
  * has two pools (api.c): one for operations of a moment and one for those
  * that may wait long (a stop waits up to its timeout), so the second cannot
  * starve the first.
@@ -28,8 +32,11 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 struct workers {
 	pthread_mutex_t lock;
@@ -40,6 +47,22 @@ struct workers {
 	unsigned threads, idle;
 	bool stop;
 };
+
+void thread_release_stack(void)
+{
+	pthread_attr_t at;
+	void *addr = NULL;
+	size_t size = 0;
+	if (pthread_getattr_np(pthread_self(), &at) != 0)
+		return;
+	pthread_attr_getstack(&at, &addr, &size);
+	pthread_attr_destroy(&at);
+	long page = sysconf(_SC_PAGESIZE);
+	char here;
+	uintptr_t lo = (uintptr_t)addr, hi = ((uintptr_t)&here - (uintptr_t)page) & ~((uintptr_t)page - 1);
+	if (addr && hi > lo)
+		madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
 
 static void *worker_main(void *arg)
 {
@@ -73,6 +96,7 @@ out:
 	p->threads--;
 	pthread_cond_broadcast(&p->done);
 	pthread_mutex_unlock(&p->lock);
+	thread_release_stack();
 	return NULL;
 }
 

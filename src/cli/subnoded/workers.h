@@ -24,4 +24,9 @@ void workers_drain(struct workers *p);
 /* workers_drain, then free p. */
 void workers_free(struct workers *p);
 
+/* For a thread about to end: give back its stack pages below the caller's
+ * frame (glibc caches the stack with 16 KiB of it still resident). Nothing
+ * below the caller may be in use: no signal handler runs on our threads. */
+void thread_release_stack(void);
+
 #endif
