@@ -131,8 +131,10 @@ void hub_wait(struct hub *h, struct MHD_Connection *c, const struct hub_want *w)
 	}
 	r->next = h->regs;
 	h->regs = r;
+	/* r may be fired and freed by the hub as soon as the lock is gone */
+	bool wake = r->deadline >= 0 || r->node_event;
 	pthread_mutex_unlock(&h->lock);
-	if (r->deadline >= 0 || r->node_event) {
+	if (wake) {
 		uint64_t one = 1;   /* let the hub recompute its timeout */
 		(void)!write(h->wake, &one, sizeof(one));
 	}
