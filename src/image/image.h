@@ -169,6 +169,7 @@ int image_gc(struct image_store *s, struct image_gc_stats *stats, struct sn_err 
 /* ---- import and export (oci_layout.c, docker_archive.c) */
 struct image_import_opts {
 	const char *name;                    /* tag to give; NULL: from the source */
+	json_t *tagged;                      /* NULL, or an array: each name tagged is appended */
 	const struct image_platform *platform; /* NULL: default */
 	image_progress_fn progress; void *progress_data;
 };
@@ -180,7 +181,13 @@ int image_import_oci_layout(struct image_store *s, const char *dir,
 int image_import_docker_archive(struct image_store *s, const char *tar_path,
 				const struct image_import_opts *o,
 				char out[IMAGE_DIGEST_SIZE], struct sn_err *err);
-/* Detect: a directory with oci-layout → OCI layout; a file → docker archive. */
+/* A tar read once from fd (a pipe is fine): a docker-archive, or an OCI
+ * layout in a tar (skopeo's oci-archive). label names it in messages. */
+int image_import_archive_fd(struct image_store *s, int fd, const char *label,
+			    const struct image_import_opts *o, char out[IMAGE_DIGEST_SIZE],
+			    struct sn_err *err);
+/* Detect: a directory with oci-layout → OCI layout; a file → a tar
+ * (docker-archive or OCI layout). */
 int image_import(struct image_store *s, const char *path, const struct image_import_opts *o,
 		 char out[IMAGE_DIGEST_SIZE], struct sn_err *err);
 /* Write an OCI layout dir (created or added to) with the image tagged

@@ -70,6 +70,10 @@ int stage_buf(struct image_store *s, struct blob_stage *st, const void *buf, siz
 int stage_commit(struct image_store *s, struct blob_stage *st, bool only_marked,
 		 struct sn_err *err);
 void stage_free(struct blob_stage *st);
+/* Stage a hard link to an already verified file of another stage (same
+ * store, tmp/): no copy. */
+int stage_link(struct image_store *s, struct blob_stage *st, const char *path, const char *digest,
+	       uint64_t size, struct sn_err *err);
 /* After a commit, when indexing failed: remove the blobs this stage added. */
 void stage_uncommit(struct image_store *s, struct blob_stage *st);
 
@@ -101,6 +105,18 @@ json_t *index_select_platform(json_t *index, const struct image_platform *p,
 /* Descriptor basic validation: mediaType (string), digest (valid), size. */
 int descriptor_parse(json_t *d, const char *path, const char **mt, const char **digest,
 		     uint64_t *size, struct sn_err *err);
+
+/* oci_layout.c: import an OCI layout whose files were staged from a tar
+ * (docker_archive.c); find returns the staged file of a path in it. */
+int layout_import_staged(struct image_store *s, struct blob_stage *files,
+			 struct blob_stage_item *(*find)(void *ctx, const char *name), void *ctx,
+			 const char *label, const struct image_import_opts *o,
+			 char out[IMAGE_DIGEST_SIZE], struct sn_err *err);
+
+/* index.c: image_index_add, and the name (canonical) appended to tagged
+ * when both are given (an import reports what it tagged). */
+int index_add_tagged(struct image_store *s, const char *name, const char *manifest_digest,
+		     json_t *tagged, struct sn_err *err);
 
 /* index.c: snapshots hold references too. */
 int index_load(struct image_store *s, json_t **out, struct sn_err *err);

@@ -282,6 +282,26 @@ int copy_fd_to_path(int fd_in, const char *path, struct sn_err *err)
 }
 
 /* ---- staging: verified blobs kept in tmp/ until the whole image is good */
+/* Add a staged file (path is taken over on success). */
+static int stage_push(struct blob_stage *st, char *path, const char *digest, uint64_t size,
+		      struct sn_err *err)
+{
+	if (st->n == st->cap) {
+		size_t nc = st->cap ? st->cap * 2 : 16;
+		struct blob_stage_item *ni = realloc(st->items, nc * sizeof(*ni));
+		if (!ni)
+			return sn_err_set(err, ENOMEM, "stage blob");
+		st->items = ni;
+		st->cap = nc;
+	}
+	struct blob_stage_item *it = &st->items[st->n++];
+	memset(it, 0, sizeof(*it));
+	it->path = path;
+	it->size = size;
+	snprintf(it->digest, IMAGE_DIGEST_SIZE, "%s", digest);
+	return 0;
+}
+
 int image_blob_writer_stage(struct image_blob_writer *w, struct blob_stage *st,
 			    char out[IMAGE_DIGEST_SIZE], struct sn_err *err)
 {
@@ -293,21 +313,9 @@ int image_blob_writer_stage(struct image_blob_writer *w, struct blob_stage *st,
 		r = sn_err_sys(err, "fsync `%s`", w->tmp);
 		goto fail;
 	}
-	if (st->n == st->cap) {
-		size_t nc = st->cap ? st->cap * 2 : 16;
-		struct blob_stage_item *ni = realloc(st->items, nc * sizeof(*ni));
-		if (!ni) {
-			r = sn_err_set(err, ENOMEM, "stage blob");
-			goto fail;
-		}
-		st->items = ni;
-		st->cap = nc;
-	}
-	struct blob_stage_item *it = &st->items[st->n++];
-	memset(it, 0, sizeof(*it));
-	it->path = w->tmp;
-	it->size = w->size;
-	memcpy(it->digest, got, IMAGE_DIGEST_SIZE);
+	r = stage_push(st, w->tmp, got, w->size, err);
+	if (r < 0)
+		goto fail;
 	w->tmp = NULL;
 	if (out)
 		memcpy(out, got, IMAGE_DIGEST_SIZE);
@@ -377,6 +385,31 @@ int stage_buf(struct image_store *s, struct blob_stage *st, const void *buf, siz
 		return r;
 	}
 	return image_blob_writer_stage(w, st, out, err);
+}
+
+int stage_link(struct image_store *s, struct blob_stage *st, const char *path, const char *digest,
+	       uint64_t size, struct sn_err *err)
+{
+	static unsigned long counter;
+	for (int tries = 0; tries < 8; tries++) {
+		char *p = NULL;
+		if (asprintf(&p, "%s/tmp/link-%d-%lu-%d", s->root, (int)getpid(),
+			     __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED), tries) < 0)
+			return sn_err_set(err, ENOMEM, "stage blob");
+		if (link(path, p) == 0) {
+			int r = stage_push(st, p, digest, size, err);
+			if (r < 0) {
+				unlink(p);
+				free(p);
+			}
+			return r;
+		}
+		int e = errno;
+		free(p);
+		if (e != EEXIST)
+			return sn_err_set(err, e, "link `%s` into the stage", path);
+	}
+	return sn_err_msg(err, EEXIST, "link `%s` into the stage: no free name", path);
 }
 
 void stage_uncommit(struct image_store *s, struct blob_stage *st)

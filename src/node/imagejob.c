@@ -9,7 +9,7 @@
  *
  *   {"event":"start|data|resume|exists|done|unpack", "what", "digest",
  *    "done", "total", "index", "count"}      any number of these, then one of
- *   {"digest":"sha256:..."}                  success
+ *   {"digest":"sha256:...", "tags":[...]}   success (tags: what an import named)
  *   {"error":"message", "errno":N}          failure
  *
  * A tool that dies (or is killed: a client that leaves a pull) before its
@@ -53,6 +53,7 @@ struct node_image_job {
 	bool ended;              /* last line read, or EOF */
 	bool ok;
 	char digest[IMAGE_DIGEST_SIZE];
+	json_t *tags;            /* the names an import gave */
 	struct sn_err err;       /* the tool's error */
 	char *label;             /* for the event: ref, path or name */
 };
@@ -129,6 +130,10 @@ int node_image_job_start(struct node *n, const struct node_image_job_opts *o,
 	}
 	if (o->kind != NODE_IMAGE_PREPARE && o->unpack)
 		argv[i++] = "--unpack";
+	if (o->kind == NODE_IMAGE_LOAD) {
+		argv[i++] = "--label";
+		argv[i++] = "upload";
+	}
 	if (o->kind != NODE_IMAGE_PREPARE)
 		argv[i++] = "--";
 	argv[i++] = o->kind == NODE_IMAGE_LOAD ? "-" : o->ref;
@@ -184,6 +189,11 @@ int node_image_job_fd(const struct node_image_job *j)
 	return j->out;
 }
 
+json_t *node_image_job_tags(const struct node_image_job *j)
+{
+	return j->tags;
+}
+
 static void handle_line(struct node_image_job *j, const char *line, size_t len,
 			void (*fn)(const struct image_progress *p, void *data), void *data)
 {
@@ -215,6 +225,7 @@ static void handle_line(struct node_image_job *j, const char *line, size_t len,
 		j->ended = true;
 	} else if (dg && strlen(dg) == IMAGE_DIGEST_LEN) {
 		snprintf(j->digest, sizeof(j->digest), "%s", dg);
+		j->tags = json_incref(json_object_get(m, "tags"));
 		j->ok = true;
 		j->ended = true;
 	}
@@ -307,6 +318,7 @@ void node_image_job_free(struct node_image_job *j)
 		reap(j, &st);
 	}
 	close(j->out);
+	json_decref(j->tags);
 	free(j->buf);
 	free(j->label);
 	free(j);

@@ -46,6 +46,9 @@ int node_image_job_read(struct node_image_job *j,
  * message in err. */
 int node_image_job_finish(struct node *n, struct node_image_job *j, char out[72],
 			  struct sn_err *err);
+/* After a successful finish: the names an import or load gave (an array,
+ * borrowed; NULL when none were reported). */
+json_t *node_image_job_tags(const struct node_image_job *j);
 /* Kill the tool if it still runs (SIGKILL: the store stays as it was),
  * reap it and free j. NULL is fine. */
 void node_image_job_free(struct node_image_job *j);

@@ -121,3 +121,82 @@ node_tool_pids() { pgrep -P "$NODE_PID" -x subnode-image || true; }
   [ "$status" -eq 0 ]
   [ "$output" = still-fine ]
 }
+
+@test "image load by upload: docker-archive and OCI layout tars from a file or stdin, a subnode from each" {
+  skopeo copy -q "oci:$NODE_LAYOUT:latest" "docker-archive:$IMG_TMP/bb-docker.tar:up/bb:docker"
+  skopeo copy -q "oci:$NODE_LAYOUT:latest" "oci-archive:$IMG_TMP/bb-oci.tar:up/bb:oci"
+  tar -C "$NODE_LAYOUT" -cf "$IMG_TMP/bb-layout.tar" .
+  run sn image load -i "$IMG_TMP/bb-docker.tar"
+  [ "$status" -eq 0 ]
+  [ "$output" = "Loaded image: docker.io/up/bb:docker" ]
+  run bash -c "cat '$IMG_TMP/bb-oci.tar' | '$NODE_BIN/subnode' image load"
+  [ "$status" -eq 0 ]
+  [ "$output" = "Loaded image: docker.io/up/bb:oci" ]
+  run bash -c "'$NODE_BIN/subnode' image load --name up/bb:named < '$IMG_TMP/bb-layout.tar'"
+  [ "$status" -eq 0 ]
+  [ "$output" = "Loaded image: docker.io/up/bb:named" ]
+  # the API: Docker's JSON lines, the digest last; an event
+  run bash -c "curl -s --unix-socket '$NODE_SOCK' -X POST --data-binary @'$IMG_TMP/bb-layout.tar' 'http://x/images/load' | tail -1 | jq -r .Digest"
+  [ "$output" = "$(jq -r '.manifests[0].digest' "$NODE_LAYOUT/index.json")" ]
+  sn events --since 0 --until "$(date +%s)" --json | jq -e 'select(.Action == "load")' >/dev/null
+  for t in docker oci named; do
+    run sn run --rm --name "from-$t" "up/bb:$t" echo "ran-$t"
+    [ "$status" -eq 0 ]
+    [ "$output" = "ran-$t" ]
+  done
+  [ -z "$(ls "$NODE_ROOT/images/tmp")" ]
+  [ -z "$(node_tool_pids)" ]
+}
+
+@test "image load refuses a bad archive with a clear message and leaves nothing in the store" {
+  before=$(node_store_state)
+  head -c 300000 /dev/urandom > "$IMG_TMP/junk.tar"
+  run api POST /images/load --data-binary @"$IMG_TMP/junk.tar"
+  [ "${lines[-1]}" = 400 ]
+  [[ "${lines[0]}" == *"not a tar archive"* ]]
+  mkdir "$IMG_TMP/other" && echo hi > "$IMG_TMP/other/readme"
+  tar -C "$IMG_TMP/other" -cf "$IMG_TMP/other.tar" .
+  run sn image load -i "$IMG_TMP/other.tar"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"neither manifest.json (docker-archive) nor index.json (OCI layout)"* ]]
+  skopeo copy -q "oci:$NODE_LAYOUT:latest" "docker-archive:$IMG_TMP/bb.tar:up/bb:cut"
+  head -c 700000 "$IMG_TMP/bb.tar" > "$IMG_TMP/cut.tar"
+  run sn image load -i "$IMG_TMP/cut.tar"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"Truncated tar archive"* ]]
+  run sn image load < /dev/null
+  [ "$status" -eq 1 ]
+  [ "$(node_store_state)" = "$before" ]
+  ! sn image ls | grep -q up/bb
+  wait_for bash -c "[ -z \"\$(ls '$NODE_ROOT/images/tmp')\" ]"
+  [ -z "$(node_tool_pids)" ]
+}
+
+@test "image load streams the upload: the daemon's memory does not grow with the archive; a client that leaves changes nothing" {
+  # a 48 MiB layer of random bytes in a tarred OCI layout
+  mkdir "$IMG_TMP/r"
+  head -c $((48 << 20)) /dev/urandom > "$IMG_TMP/r/noise"
+  tar -C "$IMG_TMP/r" -cf "$IMG_TMP/noise.tar" noise
+  $MKLAYOUT layout "$IMG_TMP/big" v1 "$IMG_TMP/noise.tar"
+  tar -C "$IMG_TMP/big" -cf "$IMG_TMP/big.tar" .
+  rm -rf "$IMG_TMP/r" "$IMG_TMP/noise.tar"
+  before=$(node_store_state)
+  # a client that leaves half-way: the tool is killed, nothing is stored
+  curl -s --unix-socket "$NODE_SOCK" --limit-rate 8M -X POST --data-binary @"$IMG_TMP/big.tar" \
+    "http://x/images/load?name=big/one:v1" > /dev/null &
+  client=$!
+  wait_for bash -c "[ -n \"\$(pgrep -P $NODE_PID -x subnode-image)\" ]"
+  sleep 1
+  kill "$client"
+  wait "$client" || true
+  wait_for bash -c "[ -z \"\$(pgrep -P $NODE_PID -x subnode-image)\" ]"
+  [ "$(node_store_state)" = "$before" ]
+  # the whole upload: the daemon's peak RSS grows by far less than the archive
+  hwm0=$(awk '/VmHWM/ {print $2}' "/proc/$NODE_PID/status")
+  run sn image load --name big/one:v1 -i "$IMG_TMP/big.tar"
+  [ "$status" -eq 0 ]
+  [ "$output" = "Loaded image: docker.io/big/one:v1" ]
+  hwm1=$(awk '/VmHWM/ {print $2}' "/proc/$NODE_PID/status")
+  echo "daemon VmHWM before $hwm0 kB, after a 48 MiB upload $hwm1 kB" >&3
+  [ $((hwm1 - hwm0)) -lt $((12 << 10)) ]
+}

@@ -3,7 +3,9 @@
  *   subnode-image [--root DIR] COMMAND ...
  *     pull REF [--insecure] [--creds user:pass] [--ca-file F] [--timeout S]
  *              [--parallel N] [--platform os/arch] [--unpack]
- *     import PATH [--name REF] [--unpack]   OCI layout dir or docker archive tar
+ *     import PATH|- [--name REF] [--unpack] [--label L]
+ *                                  OCI layout dir, or a tar (docker-archive or
+ *                                  OCI layout; `-`: stdin, named L in messages)
  *     export REF --format oci|docker OUT
  *     ls [--json]
  *     inspect REF
@@ -24,7 +26,8 @@
  *   {"event":"start|data|resume|exists|done|unpack","what":"layer",
  *    "digest":"sha256:…","done":N,"total":N,"index":I,"count":N}
  * (data at most every 100 ms per layer), then exactly one of
- *   {"digest":"sha256:…"}            success (pull, import, prepare)
+ *   {"digest":"sha256:…","tags":[…]} success (pull, import, prepare;
+ *                                    tags: the names an import gave)
  *   {"error":"message","errno":N}    failure (exit status 1)
  * A helper that dies before its last line leaves the store as it was (new
  * blobs are staged in tmp/ and renamed in only once the image checks out).
@@ -122,7 +125,7 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: subnode-image [--root DIR] [--progress | --json] COMMAND\n"
 		"  pull REF [--insecure] [--creds user:pass] [--ca-file F] [--timeout S] [--parallel N] [--unpack]\n"
-		"  import PATH [--name REF] [--unpack] | prepare REF\n"
+		"  import PATH|- [--name REF] [--unpack] [--label L] | prepare REF\n"
 		"  export REF --format oci|docker OUT\n"
 		"  ls [--json] | inspect REF | rm REF | gc\n"
 		"  unpack REF DEST | bundle REF DIR [--id ID] [-- ARGS...] | snapshot-rm DIR\n");
@@ -153,12 +156,14 @@ static int prepare(struct image_store *s, const char *ref, struct sn_err *e)
 /* The outcome of pull, import and prepare: the manifest digest (a line of
  * its own, or the protocol's last line), after preparing the layers when
  * asked. */
-static int done(struct image_store *s, const char *digest, bool unpack, struct sn_err *e)
+static int done(struct image_store *s, const char *digest, json_t *tagged, bool unpack,
+		struct sn_err *e)
 {
 	if (unpack && prepare(s, digest, e) < 0)
 		return fail(e);
 	if (json_mode)
-		json_line(json_pack("{s:s}", "digest", digest));
+		json_line(json_pack("{s:s, s:o}", "digest", digest, "tags",
+				    tagged ? json_incref(tagged) : json_array()));
 	else
 		printf("%s\n", digest);
 	return 0;
@@ -227,15 +232,18 @@ static int cmd_pull(struct image_store *s, int argc, char **argv, struct sn_err 
 	char d[IMAGE_DIGEST_SIZE];
 	if (image_pull(s, argv[optind], &o, d, e) < 0)
 		return fail(e);
-	return done(s, d, unpack, e);
+	return done(s, d, NULL, unpack, e);
 }
 
 static int cmd_import(struct image_store *s, int argc, char **argv, struct sn_err *e)
 {
-	struct image_import_opts o = { .progress = progress_cb };
+	_cleanup_json_ json_t *tagged = json_array();
+	struct image_import_opts o = { .progress = progress_cb, .tagged = tagged };
 	static const struct option lo[] = { { "name", required_argument, 0, 'n' },
-					    { "unpack", no_argument, 0, 'u' }, { 0, 0, 0, 0 } };
+					    { "unpack", no_argument, 0, 'u' },
+					    { "label", required_argument, 0, 'l' }, { 0, 0, 0, 0 } };
 	bool unpack = false;
+	const char *label = "stdin";
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -243,15 +251,19 @@ static int cmd_import(struct image_store *s, int argc, char **argv, struct sn_er
 			o.name = optarg;
 		else if (c == 'u')
 			unpack = true;
+		else if (c == 'l')
+			label = optarg;
 		else
 			return usage();
 	}
 	if (optind + 1 != argc)
 		return usage();
 	char d[IMAGE_DIGEST_SIZE];
-	if (image_import(s, argv[optind], &o, d, e) < 0)
+	int r = strcmp(argv[optind], "-") == 0 ? image_import_archive_fd(s, STDIN_FILENO, label, &o, d, e)
+					       : image_import(s, argv[optind], &o, d, e);
+	if (r < 0)
 		return fail(e);
-	return done(s, d, unpack, e);
+	return done(s, d, tagged, unpack, e);
 }
 
 static int cmd_prepare(struct image_store *s, const char *ref, struct sn_err *e)
@@ -265,7 +277,7 @@ static int cmd_prepare(struct image_store *s, const char *ref, struct sn_err *e)
 		snprintf(d, sizeof(d), "%s", img->manifest_digest);
 		image_free(img);
 	}
-	return done(s, d, true, e);
+	return done(s, d, NULL, true, e);
 }
 
 static int cmd_export(struct image_store *s, int argc, char **argv, struct sn_err *e)

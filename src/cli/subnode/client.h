@@ -34,6 +34,11 @@ typedef bool (*client_stream_fn)(const char *data, size_t len, void *arg);
 int client_stream(struct client *c, const char *method, const char *path, client_stream_fn fn,
 		  void *arg, long *status, struct sn_err *err);
 
+/* POST the content of fd (a file: its size is sent; a pipe: chunked) as the
+ * body (application/x-tar); *body gets the reply (malloc'ed). */
+int client_upload(struct client *c, const char *path, int fd, long *status, char **body,
+		  size_t *len, struct sn_err *err);
+
 /* URL-escape s into a malloc'ed string. */
 char *client_escape(const char *s);
 

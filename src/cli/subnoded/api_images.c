@@ -142,21 +142,14 @@ static void load_free(void *cls)
 	free(ld);
 }
 
-/* Docker's answer: a "Loaded image" line per tag (or the ID), then the
- * digest. */
-static json_t *loaded_lines(struct api *a, const char *digest)
+/* Docker's answer: a "Loaded image" line per name the load gave (or the
+ * ID when it gave none), then the digest. */
+static json_t *loaded_lines(json_t *tags, const char *digest)
 {
 	json_t *out = json_array();
-	_cleanup_json_ json_t *list = NULL;
-	struct sn_err e = { 0 };
-	json_t *tags = NULL;
+	char line[600];
 	size_t i;
 	json_t *v;
-	if (node_image_list(a->n, &list, &e) == 0)
-		json_array_foreach(list, i, v)
-			if (strcmp(json_string_value(json_object_get(v, "digest")) ?: "", digest) == 0)
-				tags = json_object_get(v, "tags");
-	char line[600];
 	json_array_foreach(tags, i, v) {
 		snprintf(line, sizeof(line), "Loaded image: %s\n", json_string_value(v));
 		json_array_append_new(out, json_pack("{s:s}", "stream", line));
@@ -177,7 +170,7 @@ static enum MHD_Result load_reply(struct api *a, struct MHD_Connection *c, struc
 	int r = node_image_job_finish(a->n, ld->job, digest, &e);
 	if (r < 0)
 		return api_send_err(c, r, &e);
-	_cleanup_json_ json_t *lines = loaded_lines(a, digest);
+	_cleanup_json_ json_t *lines = loaded_lines(node_image_job_tags(ld->job), digest);
 	_cleanup_free_ char *body = NULL;
 	size_t blen = 0;
 	size_t i;
