@@ -84,7 +84,7 @@ enum MHD_Result api_logs(struct api *a, struct MHD_Connection *c, const char *id
 	}
 	ls->a = a;
 	ls->c = c;
-	return api_send_stream(c, o.raw ? "text/plain" : "application/vnd.docker.raw-stream", 16384,
+	return api_send_stream(c, o.raw ? "text/plain" : "application/vnd.docker.raw-stream", 4096,
 			       log_reader, ls, log_free);
 }
 
@@ -303,7 +303,7 @@ enum MHD_Result api_stats(struct api *a, struct MHD_Connection *c, struct req *r
 	}
 	api_pending_line(&s->pending, &s->plen, j);
 	s->next_ms = mono_ms() + 1000;
-	return api_send_stream(c, "application/json", 8192, stats_reader, s, stats_free);
+	return api_send_stream(c, "application/json", 4096, stats_reader, s, stats_free);
 }
 
 /* ---- wait: until the subnode is not running (nor restarting) */
