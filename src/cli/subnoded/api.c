@@ -1,8 +1,11 @@
 /* api.c — the HTTP/JSON API: routing Docker Engine API shapes onto node.h.
  *
  * Threads. libmicrohttpd runs a pool of API_HTTP_THREADS threads over epoll
- * (MHD_OPTION_THREAD_POOL_SIZE) for all listeners' connections; they never
- * block. A request is served in one of three ways:
+ * (MHD_OPTION_THREAD_POOL_SIZE) for the unix socket's (and plain TCP's)
+ * connections; they never block. The TLS listener is served a thread per
+ * connection (at most 64), because an upgraded TLS stream must be relayed
+ * in its upgrade callback (api_exec.c). A request is served in one of
+ * three ways:
  *
  *  - inline, on the HTTP thread: what takes microseconds to a few
  *    milliseconds and never waits on anything but the node lock — ping,
@@ -369,7 +372,7 @@ static enum MHD_Result h_container(struct api *a, struct MHD_Connection *c, stru
 	if (strcmp(method, "POST") != 0)
 		return api_send_error(c, 405, "method not allowed");
 	if (strcmp(verb, "attach") == 0)
-		return api_attach(a, c, id);
+		return api_attach(a, c, rq, id);
 	if (strcmp(verb, "resize") == 0) {
 		long h = api_arg_long(c, "h"), w = api_arg_long(c, "w");
 		if (h < 1 || w < 1 || h > 65535 || w > 65535)
@@ -503,6 +506,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		if (!rq)
 			return MHD_NO;
 		rq->a = a;
+		rq->http = h;
 		*con_cls = rq;
 		if (token_ok(h, c) && is_upload(c, url, method)) {
 			rq->routed = true;
@@ -577,16 +581,20 @@ static int start_http(struct api *a, struct api_http *h, const struct api_listen
 	if (l->token && !(h->token = strdup(l->token)))
 		return sn_err_set(err, ENOMEM, "api");
 	bool tls = l->cert_pem != NULL;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-			 MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE | (tls ? MHD_USE_TLS : 0);
+	h->tls = tls;
+	/* TLS: a thread per connection, so that an upgraded stream is relayed
+	 * in its callback (api_exec.c says why); at most 64 of them. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_UPGRADE |
+			 (tls ? MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION : MHD_USE_EPOLL);
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
 				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 				MHD_OPTION_HTTPS_MEM_CERT, tls ? l->cert_pem : "",
 				MHD_OPTION_HTTPS_MEM_KEY, tls ? l->key_pem : "",
 				MHD_OPTION_LISTEN_SOCKET, l->fd,
-				MHD_OPTION_THREAD_POOL_SIZE, API_HTTP_THREADS,
+				MHD_OPTION_THREAD_POOL_SIZE, tls ? 0u : API_HTTP_THREADS,
 				MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-				MHD_OPTION_CONNECTION_LIMIT, 1024u,
+				MHD_OPTION_CONNECTION_LIMIT, tls ? 64u : 1024u,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 << 10),
 				MHD_OPTION_END);
 	if (!h->d)

@@ -11,7 +11,16 @@
  * A relay runs node_exec_relay / node_attach_relay (src/node) on a thread
  * of its own with a small stack, for as long as the stream lasts; the
  * relays end within half a second of the daemon stopping, and api_stop
- * waits for them before it closes the listeners.
+ * waits for them before it closes the listeners. At its end the relay
+ * shuts the socket down before handing it back: the client sees EOF at once.
+ *
+ * On the TLS listener (served a thread per connection, api.c) the relay
+ * runs inside the upgrade callback, on the connection's own thread, as
+ * before the worker pool: libmicrohttpd carries the TLS of an upgraded
+ * connection itself, and after the callback returns it neither reliably
+ * ends the stream when our side closes nor passes a half-close on (seen
+ * with 0.9.75 over epoll: a third of the sessions hung after their
+ * process had ended). Exec over TLS is done where the callback runs.
  */
 #include "api_internal.h"
 #include "node/exec.h"
@@ -33,6 +42,7 @@ struct relay {
 	struct api *a;
 	struct MHD_UpgradeResponseHandle *urh;
 	int sock;
+	bool tls;            /* on the TLS listener: relay in the callback */
 	char *extra;
 	size_t extra_len;
 	/* exec */
@@ -53,9 +63,8 @@ static void relay_done(struct api *a)
 	pthread_mutex_unlock(&a->lock);
 }
 
-static void *relay_main(void *arg)
+static void relay_run(struct relay *x)
 {
-	struct relay *x = arg;
 	struct api *a = x->a;
 	if (x->exec) {
 		node_exec_relay(a->n, x->sock, x->tty, x->pty, x->in, x->out, x->err, x->extra,
@@ -64,10 +73,17 @@ static void *relay_main(void *arg)
 	} else {
 		node_attach_relay(a->n, x->sock, x->sup, x->extra, x->extra_len, x->stdin_on);
 	}
+	if (!x->tls)
+		shutdown(x->sock, SHUT_RDWR);
 	MHD_upgrade_action(x->urh, MHD_UPGRADE_ACTION_CLOSE);
 	free(x->extra);
 	free(x);
 	relay_done(a);
+}
+
+static void *relay_main(void *arg)
+{
+	relay_run(arg);
 	thread_release_stack();
 	return NULL;
 }
@@ -94,6 +110,10 @@ static void upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const c
 	pthread_mutex_lock(&a->lock);
 	a->relays++;
 	pthread_mutex_unlock(&a->lock);
+	if (x->tls) {
+		relay_run(x);
+		return;
+	}
 	pthread_attr_t at;
 	pthread_t t;
 	pthread_attr_init(&at);
@@ -284,6 +304,7 @@ static enum MHD_Result h_exec_start(struct api *a, struct MHD_Connection *c, str
 	if (!x)
 		return api_send_error(c, 500, "out of memory");
 	x->a = a;
+	x->tls = rq->http->tls;
 	x->exec = true;
 	x->pty = x->in = x->out = x->err = -1;
 	snprintf(x->id, sizeof(x->id), "%s", id);
@@ -342,7 +363,7 @@ enum MHD_Result api_exec(struct api *a, struct MHD_Connection *c, struct req *rq
 	return api_send_error(c, 404, "page not found");
 }
 
-enum MHD_Result api_attach(struct api *a, struct MHD_Connection *c, const char *id)
+enum MHD_Result api_attach(struct api *a, struct MHD_Connection *c, struct req *rq, const char *id)
 {
 	if (!MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Upgrade"))
 		return api_send_error(c, 400, "attach needs `Connection: Upgrade` and `Upgrade: tcp`");
@@ -356,6 +377,7 @@ enum MHD_Result api_attach(struct api *a, struct MHD_Connection *c, const char *
 		return api_send_err(c, r, &e);
 	}
 	x->a = a;
+	x->tls = rq->http->tls;
 	x->stdin_on = api_arg_bool(c, "stdin");
 	enum MHD_Result ret = send_upgrade(c, x);
 	if (ret != MHD_YES) {

@@ -24,6 +24,7 @@ struct api_http {
 	struct api *a;
 	struct MHD_Daemon *d;
 	char *token;          /* NULL: no token needed (the unix socket) */
+	bool tls;             /* a thread per connection; upgrades relayed in place */
 };
 
 struct api {
@@ -48,6 +49,7 @@ typedef void (*api_work_fn)(struct api *a, struct req *rq);
 /* One request, from its headers to its completion. */
 struct req {
 	struct api *a;
+	struct api_http *http;  /* the listener it came in on */
 	char *body;           /* the JSON body (<= API_BODY_MAX) */
 	size_t len;
 	bool too_big;
@@ -138,7 +140,7 @@ enum MHD_Result api_exec(struct api *a, struct MHD_Connection *c, struct req *rq
 			 const char *method);
 enum MHD_Result api_exec_create(struct api *a, struct MHD_Connection *c, struct req *rq,
 				const char *id);
-enum MHD_Result api_attach(struct api *a, struct MHD_Connection *c, const char *id);
+enum MHD_Result api_attach(struct api *a, struct MHD_Connection *c, struct req *rq, const char *id);
 /* Wait for the relays of upgraded streams to end (at shutdown). */
 void api_relays_wait(struct api *a);
 
