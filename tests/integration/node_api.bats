@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # The API's threads: dozens of streaming clients (logs -f, events, stats,
 # wait, exec sessions) at once hold no thread each, stay live, and do not
-# starve short requests; the daemon stops cleanly with streams still open.
+# starve short requests; the daemon stops cleanly with streams still open;
+# the TLS listener (a thread per connection) serves the same in place.
 
 load ../lib/common
 load ../lib/node
@@ -89,4 +90,32 @@ threads() { ls "/proc/$NODE_PID/task" | wc -l; }
   node_daemon
   [ "$(sn inspect talker | jq -r '.[0].State.Status')" = running ]
   sn rm -f talker >/dev/null
+}
+
+@test "the TLS listener (a thread per connection) serves operations, streams and waits in place" {
+  node_stop_daemon
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$NODE_DIR/key.pem" -out "$NODE_DIR/cert.pem" 2>/dev/null
+  head -c 24 /dev/urandom | base64 > "$NODE_DIR/token"
+  printf 'tcp = 127.0.0.1:%s\ntoken_file = %s\ntls_cert = %s\ntls_key = %s\n' "$port" "$NODE_DIR/token" \
+    "$NODE_DIR/cert.pem" "$NODE_DIR/key.pem" > "$NODE_DIR/conf"
+  node_daemon --config "$NODE_DIR/conf"
+  local u=https://127.0.0.1:$port
+  tls() { curl -s --max-time 20 --cacert "$NODE_DIR/cert.pem" -H "Authorization: Bearer $(cat "$NODE_DIR/token")" "$@"; }
+  run tls -X POST -H 'Content-Type: application/json' -w '\n%{http_code}' \
+    -d '{"Image":"busybox","Cmd":["sh","-c","echo one; sleep 2; echo two; exit 7"]}' "$u/containers/create?name=t1&start=1"
+  [ "${lines[-1]}" = 201 ]
+  run tls -X POST "$u/containers/t1/wait"
+  [ "$(echo "$output" | jq .StatusCode)" = 7 ]
+  run tls "$u/containers/t1/logs?stdout=1&follow=1&raw=1"
+  [ "$output" = "$(printf 'one\ntwo')" ]
+  run tls -o /dev/null -w '%{http_code}' "$u/containers/t1/stats?stream=0"
+  [ "$output" = 200 ]
+  tls "$u/events?since=0&until=$(date +%s)" | jq -e 'select(.Action == "die")' >/dev/null
+  run tls -X DELETE -o /dev/null -w '%{http_code}' "$u/containers/t1"
+  [ "$output" = 204 ]
+  run sn ps -a -q
+  [ -z "$output" ]
 }

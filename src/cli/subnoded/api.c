@@ -4,8 +4,9 @@
  * (MHD_OPTION_THREAD_POOL_SIZE) for the unix socket's (and plain TCP's)
  * connections; they never block. The TLS listener is served a thread per
  * connection (at most 64), because an upgraded TLS stream must be relayed
- * in its upgrade callback (api_exec.c). A request is served in one of
- * three ways:
+ * in its upgrade callback (api_exec.c); there, deferred operations run in
+ * place and waits block (in_place below). Otherwise a request is served in
+ * one of three ways:
  *
  *  - inline, on the HTTP thread: what takes microseconds to a few
  *    milliseconds and never waits on anything but the node lock — ping,
@@ -227,6 +228,37 @@ struct hub_want api_want(void)
 	return w;
 }
 
+/* A connection of the TLS listener has a thread of its own, on which
+ * libmicrohttpd 0.9.75 does not resume a connection suspended from the
+ * access handler: there, operations run in place and waits block, as they
+ * did before the worker pool. */
+static bool in_place(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	return ci && ci->tls_session;
+}
+
+/* Block until w happens (a node event: at most 200 ms). */
+static void block_wait(struct MHD_Connection *c, const struct hub_want *w)
+{
+	struct pollfd pf[HUB_MAX_FDS + 1];
+	nfds_t n = 0;
+	for (int i = 0; i < HUB_MAX_FDS; i++)
+		if (w->fd[i] >= 0)
+			pf[n++] = (struct pollfd){ .fd = w->fd[i],
+						   .events = (short)((w->events[i] & EPOLLIN ? POLLIN : 0) |
+								     (w->events[i] & EPOLLOUT ? POLLOUT : 0) |
+								     (w->events[i] & EPOLLRDHUP ? POLLRDHUP : 0)) };
+	int fd = hub_conn_fd(c);
+	if (fd >= 0)
+		pf[n++] = (struct pollfd){ .fd = fd, .events = POLLRDHUP };
+	int t = w->timeout_ms;
+	if (w->node_event && (t < 0 || t > 200))
+		t = 200;
+	while (poll(pf, n, t) < 0 && errno == EINTR)
+		;
+}
+
 /* Also resume when the client hangs up (the last free slot). */
 static void want_hangup(struct hub_want *w, struct MHD_Connection *c)
 {
@@ -250,6 +282,12 @@ static enum MHD_Result defer(struct workers *p, struct MHD_Connection *c, struct
 {
 	rq->fn = fn;
 	rq->cont = cont ? cont : api_send_result;
+	if (in_place(c)) {
+		fn(rq->a, rq);
+		api_cont_fn k = rq->cont;
+		rq->cont = NULL;
+		return k(rq->a, c, rq);
+	}
 	rq->work.fn = run_work;
 	rq->work.c = c;
 	MHD_suspend_connection(c);
@@ -274,6 +312,10 @@ enum MHD_Result api_wait(struct api *a, struct MHD_Connection *c, struct req *rq
 {
 	if (api_stopping(a))
 		return api_send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the daemon is stopping");
+	if (in_place(c)) {
+		block_wait(c, w);
+		return cont(a, c, rq);
+	}
 	rq->cont = cont;
 	api_suspend(a, c, w);
 	return MHD_YES;
@@ -283,6 +325,10 @@ bool api_suspend(struct api *a, struct MHD_Connection *c, struct hub_want *w)
 {
 	if (api_stopping(a))
 		return false;
+	if (in_place(c)) {
+		block_wait(c, w);
+		return true;
+	}
 	want_hangup(w, c);
 	MHD_suspend_connection(c);
 	hub_wait(a->hub, c, w);
