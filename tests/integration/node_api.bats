@@ -93,17 +93,9 @@ threads() { ls "/proc/$NODE_PID/task" | wc -l; }
 }
 
 @test "the TLS listener (a thread per connection) serves operations, streams and waits in place" {
-  node_stop_daemon
-  local port
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
-    -keyout "$NODE_DIR/key.pem" -out "$NODE_DIR/cert.pem" 2>/dev/null
-  head -c 24 /dev/urandom | base64 > "$NODE_DIR/token"
-  printf 'tcp = 127.0.0.1:%s\ntoken_file = %s\ntls_cert = %s\ntls_key = %s\n' "$port" "$NODE_DIR/token" \
-    "$NODE_DIR/cert.pem" "$NODE_DIR/key.pem" > "$NODE_DIR/conf"
-  node_daemon --config "$NODE_DIR/conf"
-  local u=https://127.0.0.1:$port
-  tls() { curl -s --max-time 20 --cacert "$NODE_DIR/cert.pem" -H "Authorization: Bearer $(cat "$NODE_DIR/token")" "$@"; }
+  node_tcp_daemon tls
+  local u=https://127.0.0.1:$NODE_PORT
+  tls() { curl -s --max-time 20 --cacert "$NODE_DIR/cert.pem" -H "Authorization: Bearer $NODE_TOKEN" "$@"; }
   run tls -X POST -H 'Content-Type: application/json' -w '\n%{http_code}' \
     -d '{"Image":"busybox","Cmd":["sh","-c","echo one; sleep 2; echo two; exit 7"]}' "$u/containers/create?name=t1&start=1"
   [ "${lines[-1]}" = 201 ]

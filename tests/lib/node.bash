@@ -83,6 +83,24 @@ node_stop_daemon() {
   wait "$NODE_PID" 2>/dev/null || true
 }
 
+# Restart the current node's daemon with a TCP listener on a free loopback
+# port and a token; with `tls`, HTTPS with a self-signed certificate made
+# in the node's directory (cert.pem is its own CA). Sets NODE_PORT and
+# NODE_TOKEN.
+node_tcp_daemon() {
+  node_stop_daemon
+  NODE_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  head -c 24 /dev/urandom | base64 > "$NODE_DIR/token"
+  NODE_TOKEN=$(cat "$NODE_DIR/token")
+  printf 'tcp = 127.0.0.1:%s\ntoken_file = %s\n' "$NODE_PORT" "$NODE_DIR/token" > "$NODE_DIR/conf"
+  if [ "${1:-}" = tls ]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
+      -keyout "$NODE_DIR/key.pem" -out "$NODE_DIR/cert.pem" 2>/dev/null
+    printf 'tls_cert = %s\ntls_key = %s\n' "$NODE_DIR/cert.pem" "$NODE_DIR/key.pem" >> "$NODE_DIR/conf"
+  fi
+  node_daemon --config "$NODE_DIR/conf"
+}
+
 sn() { "$NODE_BIN/subnode" "$@"; }
 api() { # METHOD PATH [curl args...]: prints body, then a line with the status
   local m=$1 p=$2; shift 2
