@@ -72,7 +72,7 @@ t1=$(now)
 running=$("$BIN/subnode" ps -q | wc -l)
 ours=$(printf '%.2f' "$(echo "$t1 - $t0" | bc)")
 d_burst=$(kib "$DPID")
-# the daemon once the burst is over: its workers ended (2 s idle), the heap trimmed
+# the daemon once the burst is over: its workers ended (1 s idle), the heap trimmed
 sleep 3
 d_rss=$(kib "$DPID"); d_pss=$(pss "$DPID")
 d_anon=$(awk '/^Anonymous:/ {print $2}' "/proc/$DPID/smaps_rollup")

@@ -57,7 +57,7 @@
 
 #define API_HTTP_THREADS 2u
 #define API_WORKERS_MAX 8u
-#define API_WORKERS_IDLE_S 2u
+#define API_WORKERS_IDLE_S 1u
 
 /* ---- replies */
 

@@ -8,8 +8,9 @@
  *
  * The pool is elastic and bounded: a thread is started when work is queued
  * and no thread is idle, up to `max`; a thread idle for `idle_s` seconds
- * ends. A burst of 16 parallel creates gets `max` threads for a moment; an
- * idle daemon has none. Past `max` the work waits in the queue (in order).
+ * ends, and the last one to end trims the heap (malloc_trim): the burst's
+ * freed memory goes back a second after it. A burst of 16 parallel creates
+ * gets `max` threads for a moment; an idle daemon has none. Past `max` the work waits in the queue (in order).
  * Threads have 1 MiB of stack reserved (only what they touch is resident).
  * glibc keeps the stacks of ended threads for reuse, with all but the 16 KiB
  * below the last frame and the thread's control block given back; a thread
@@ -30,6 +31,7 @@
 #include "workers.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -94,8 +96,11 @@ static void *worker_main(void *arg)
 	}
 out:
 	p->threads--;
+	bool last = p->threads == 0;
 	pthread_cond_broadcast(&p->done);
 	pthread_mutex_unlock(&p->lock);
+	if (last)
+		malloc_trim(0);   /* the burst is over: give its freed heap back */
 	thread_release_stack();
 	return NULL;
 }
