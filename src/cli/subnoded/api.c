@@ -599,6 +599,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct req *rq = *con_cls;
 	if (!rq)
 		return;
+	hub_trim_later(rq->a->hub, 1000);
 	if (rq->ctx_free)
 		rq->ctx_free(rq->ctx);
 	json_decref(rq->in);

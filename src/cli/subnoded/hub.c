@@ -23,6 +23,10 @@
  * through node_events_fd, an eventfd; every registration that asked for
  * "the next node event" is resumed when it is readable.
  *
+ * The hub also trims the heap (malloc_trim) a second after the last request
+ * ended (hub_trim_later): a `ps` of 128 subnodes leaves ~0.5 MiB of freed
+ * heap that nothing else would give back.
+ *
  * hub_drain, at shutdown, resumes everything and then resumes new
  * registrations at once: libmicrohttpd aborts when stopped with a
  * connection still suspended.
@@ -30,6 +34,7 @@
 #include "hub.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +61,7 @@ struct hub {
 	struct reg *regs;
 	uint64_t next_id;
 	int ep, wake, events_fd;
+	int64_t trim_at;     /* CLOCK_MONOTONIC ms; -1: none due */
 	bool draining, stop;
 	pthread_t thread;
 };
@@ -150,7 +156,7 @@ static void *hub_main(void *arg)
 			pthread_mutex_unlock(&h->lock);
 			break;
 		}
-		int64_t next = -1, now = now_ms();
+		int64_t next = h->trim_at, now = now_ms();
 		for (struct reg *r = h->regs; r; r = r->next)
 			if (r->deadline >= 0 && (next < 0 || r->deadline < next))
 				next = r->deadline;
@@ -182,6 +188,9 @@ static void *hub_main(void *arg)
 				}
 		}
 		now = now_ms();
+		bool trim = h->trim_at >= 0 && h->trim_at <= now;
+		if (trim)
+			h->trim_at = -1;
 		for (struct reg **p = &h->regs; *p;) {
 			struct reg *r = *p;
 			if ((node_event && r->node_event) || (r->deadline >= 0 && r->deadline <= now)) {
@@ -194,8 +203,22 @@ static void *hub_main(void *arg)
 		}
 		pthread_mutex_unlock(&h->lock);
 		resume_all(fired);
+		if (trim)
+			malloc_trim(0);
 	}
 	return NULL;
+}
+
+void hub_trim_later(struct hub *h, int ms)
+{
+	pthread_mutex_lock(&h->lock);
+	bool was = h->trim_at >= 0;
+	h->trim_at = now_ms() + ms;
+	pthread_mutex_unlock(&h->lock);
+	if (!was) {
+		uint64_t one = 1;   /* a new deadline: let the hub look */
+		(void)!write(h->wake, &one, sizeof(one));
+	}
 }
 
 int hub_start(int events_fd, struct hub **out)
@@ -206,6 +229,7 @@ int hub_start(int events_fd, struct hub **out)
 	pthread_mutex_init(&h->lock, NULL);
 	h->next_id = ID_FIRST;
 	h->events_fd = events_fd;
+	h->trim_at = -1;
 	h->ep = epoll_create1(EPOLL_CLOEXEC);
 	h->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	struct epoll_event ew = { .events = EPOLLIN, .data.u64 = ID_WAKE };

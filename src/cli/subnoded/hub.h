@@ -32,6 +32,10 @@ void hub_free(struct hub *h);
  * before; it is resumed exactly once, by the first of w that happens. */
 void hub_wait(struct hub *h, struct MHD_Connection *c, const struct hub_want *w);
 
+/* Give the heap's free pages back (malloc_trim) once ms have passed with
+ * no further call: called as each request ends, it trims after a burst. */
+void hub_trim_later(struct hub *h, int ms);
+
 /* The client's socket of c (for EPOLLRDHUP), -1 when unknown. */
 int hub_conn_fd(struct MHD_Connection *c);
 
