@@ -98,15 +98,3 @@ int sn_sha256_file_hex(const char *path, char hex[SN_SHA256_HEX_LEN + 1], struct
 	sn_sha256_free(c);
 	return r;
 }
-
-int sn_digest_is_valid(const char *s)
-{
-	if (!s || strncmp(s, "sha256:", 7) != 0)
-		return 0;
-	s += 7;
-	size_t n = 0;
-	for (; s[n]; n++)
-		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
-			return 0;
-	return n == SN_SHA256_HEX_LEN;
-}

@@ -1,5 +1,7 @@
-/* sha256.h — SHA-256 via OpenSSL's EVP interface, streaming and one-shot,
- * with the hex form used in OCI digests ("sha256:<64 hex>"). */
+/* sha256.h — SHA-256 via OpenSSL's EVP interface, streaming and one-shot
+ * (sha256.c), with the hex form used in OCI digests ("sha256:<64 hex>");
+ * sn_digest_is_valid, a text check, lives in digest.c so that programs
+ * which only name blobs need not link OpenSSL. */
 #ifndef SN_BASE_SHA256_H
 #define SN_BASE_SHA256_H
 

@@ -355,20 +355,13 @@ int image_bundle_create(struct image_store *s, const char *ref, const char *bund
 	static const struct image_bundle_opts none = { 0 };
 	if (!o)
 		o = &none;
+	const char *id = o->snapshot_id;
+	if (!id)
+		return sn_err_msg(err, EINVAL, "bundle `%s`: no snapshot id", bundle_dir);
 	struct image *img = NULL;
 	int r = image_load(s, ref, &img, err);
 	if (r < 0)
 		return r;
-	char idbuf[33];
-	const char *id = o->snapshot_id;
-	if (!id) {
-		r = image_snapshot_id_for_path(bundle_dir, idbuf, err);
-		if (r < 0) {
-			image_free(img);
-			return r;
-		}
-		id = idbuf;
-	}
 	r = sn_mkdir_p(bundle_dir, 0755, err);
 	_cleanup_free_ char *rootfs = sn_path_join(bundle_dir, "rootfs");
 	_cleanup_free_ char *cfgpath = sn_path_join(bundle_dir, "config.json");
@@ -427,9 +420,9 @@ int image_bundle_create(struct image_store *s, const char *ref, const char *bund
 	return 0;
 }
 
-int image_bundle_remove(struct image_store *s, const char *bundle_dir, struct sn_err *err)
+int image_bundle_remove(struct image_store *s, const char *bundle_dir, const char *snapshot_id,
+			struct sn_err *err)
 {
-	char id[33];
 	_cleanup_free_ char *cfgpath = sn_path_join(bundle_dir, "config.json");
 	_cleanup_free_ char *rootfs = sn_path_join(bundle_dir, "rootfs");
 	if (!cfgpath || !rootfs)
@@ -440,14 +433,12 @@ int image_bundle_remove(struct image_store *s, const char *bundle_dir, struct sn
 	if (sn_json_load_file(cfgpath, 4u << 20, &spec, &(struct sn_err){ 0 }) == 0)
 		rec = json_string_value(json_object_get(json_object_get(spec, "annotations"),
 							"subnode.image.snapshot"));
-	if (rec)
-		snprintf(id, sizeof(id), "%.32s", rec);
-	else {
-		int r = image_snapshot_id_for_path(bundle_dir, id, err);
-		if (r < 0)
-			return r;
-	}
-	int r = image_snapshot_remove(s, rec ? rec : id, err);
+	if (!rec)
+		rec = snapshot_id;
+	if (!rec)
+		return sn_err_msg(err, EINVAL, "remove bundle `%s`: no snapshot recorded in its config.json",
+				  bundle_dir);
+	int r = image_snapshot_remove(s, rec, err);
 	if (r < 0)
 		return sn_err_wrap(err, "remove bundle `%s`", bundle_dir);
 	if (unlink(cfgpath) < 0 && errno != ENOENT)

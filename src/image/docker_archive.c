@@ -15,6 +15,13 @@
  * the layers and the manifest are committed to the store; everything else
  * in tmp/ is removed, and nothing is committed if any check fails.
  *
+ * A tar without manifest.json but with index.json is an OCI image layout in
+ * a tar (skopeo's oci-archive, `tar -C layout -c .`): its staged files are
+ * handed to oci_layout.c, which walks index.json as for a directory. The
+ * archive may also come from a pipe (image_import_archive_fd: the node
+ * daemon streams an upload into `subnode-image import -`); it is read once
+ * either way, so nothing is held in memory but the small JSON files.
+ *
  * Export writes the legacy form every tool reads (docker load, skopeo,
  * podman): <diffid>/layer.tar (uncompressed: compressed layers are
  * decompressed once into a temp file, since a tar header needs the size
@@ -40,6 +47,7 @@
 
 struct link { char *path, *target; };
 struct links { struct link *v; size_t n; };
+struct archive_files { struct blob_stage *st; struct links *links; };
 
 static void links_free(struct links *l)
 {
@@ -129,9 +137,11 @@ static const char *layer_media_type(const char *path)
 	return IMAGE_MT_OCI_LAYER;
 }
 
-/* Read the tar, staging every regular file. */
-static int read_archive(struct image_store *s, const char *path, struct blob_stage *st,
-			struct links *links, const struct image_import_opts *o, struct sn_err *err)
+/* Read the tar — from the file at path, or from fd when path is NULL (a
+ * pipe: read once, in order) — staging every regular file. */
+static int read_archive(struct image_store *s, const char *path, int fd, const char *label,
+			struct blob_stage *st, struct links *links, const struct image_import_opts *o,
+			struct sn_err *err)
 {
 	struct archive *a = archive_read_new();
 	if (!a)
@@ -139,20 +149,26 @@ static int read_archive(struct image_store *s, const char *path, struct blob_sta
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	int r = 0;
-	if (archive_read_open_filename(a, path, 1 << 17) != ARCHIVE_OK) {
-		r = sn_err_msg(err, EINVAL, "docker archive `%s`: %s", path, archive_error_string(a));
+	_cleanup_free_ char *buf = malloc(STORE_IO_BUF);
+	if (!buf) {
+		r = sn_err_set(err, ENOMEM, "docker archive");
+		goto out;
+	}
+	if ((path ? archive_read_open_filename(a, path, 1 << 17)
+		  : archive_read_open_fd(a, fd, 1 << 17)) != ARCHIVE_OK) {
+		r = sn_err_msg(err, EINVAL, "not a tar archive: %s", archive_error_string(a));
 		goto out;
 	}
 	struct stat stt;
-	uint64_t total = stat(path, &stt) == 0 ? (uint64_t)stt.st_size : 0;
-	static __thread char buf[1 << 17];
+	uint64_t total = (path ? stat(path, &stt) : fstat(fd, &stt)) == 0 && S_ISREG(stt.st_mode)
+				 ? (uint64_t)stt.st_size : 0;
 	for (;;) {
 		struct archive_entry *e;
 		int ar = archive_read_next_header(a, &e);
 		if (ar == ARCHIVE_EOF)
 			break;
 		if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
-			r = sn_err_msg(err, EINVAL, "docker archive `%s`: corrupt or truncated: %s", path,
+			r = sn_err_msg(err, EINVAL, "not a tar, or corrupt or truncated: %s",
 				       archive_error_string(a));
 			goto out;
 		}
@@ -184,10 +200,9 @@ static int read_archive(struct image_store *s, const char *path, struct blob_sta
 		if (r < 0)
 			goto out;
 		for (;;) {
-			la_ssize_t n = archive_read_data(a, buf, sizeof(buf));
+			la_ssize_t n = archive_read_data(a, buf, STORE_IO_BUF);
 			if (n < 0) {
-				r = sn_err_msg(err, EINVAL, "docker archive `%s`: entry `%s`: %s", path, np,
-					       archive_error_string(a));
+				r = sn_err_msg(err, EINVAL, "entry `%s`: %s", np, archive_error_string(a));
 				break;
 			}
 			if (n == 0)
@@ -301,9 +316,17 @@ static int import_one(struct image_store *s, struct blob_stage *st, struct links
 	return 0;
 }
 
-int image_import_docker_archive(struct image_store *s, const char *tar_path,
-				const struct image_import_opts *o, char out[IMAGE_DIGEST_SIZE],
-				struct sn_err *err)
+static struct blob_stage_item *find_cb(void *ctx, const char *name)
+{
+	struct archive_files *f = ctx;
+	return find_file(f->st, f->links, name);
+}
+
+/* A tar read once (path, or fd when path is NULL): a docker-archive (it has
+ * manifest.json) or an OCI layout (index.json, oci-layout, blobs/). */
+static int import_archive(struct image_store *s, const char *path, int fd, const char *label,
+			  const struct image_import_opts *o, char out[IMAGE_DIGEST_SIZE],
+			  struct sn_err *err)
 {
 	static const struct image_import_opts none = { 0 };
 	if (!o)
@@ -315,16 +338,29 @@ int image_import_docker_archive(struct image_store *s, const char *tar_path,
 	struct blob_stage st = { 0 };
 	struct links links = { 0 };
 	_cleanup_json_ json_t *mj = NULL;
-	r = read_archive(s, tar_path, &st, &links, o, err);
+	r = read_archive(s, path, fd, label, &st, &links, o, err);
 	struct blob_stage_item *mf = r == 0 ? find_file(&st, &links, "manifest.json") : NULL;
-	if (r == 0 && !mf)
-		r = sn_err_msg(err, EINVAL, "docker archive `%s`: no manifest.json (not a docker save archive)",
-			       tar_path);
+	if (r < 0 || !mf) {
+		/* no manifest.json: an OCI layout in a tar, or nothing we know */
+		bool oci = r == 0 && find_file(&st, &links, "index.json");
+		if (r == 0 && !oci)
+			r = sn_err_msg(err, EINVAL, "neither manifest.json (docker-archive) nor index.json "
+				       "(OCI layout) in it");
+		if (r < 0)
+			sn_err_wrap(err, "import `%s`", label);
+		else {
+			struct archive_files f = { &st, &links };
+			r = layout_import_staged(s, &st, find_cb, &f, label, o, out, err);
+		}
+		stage_free(&st);
+		links_free(&links);
+		return r;
+	}
 	if (r == 0)
 		r = read_staged(mf, IMAGE_MANIFEST_MAX, &mj, err);
 	if (r == 0 && (!json_is_array(mj) || json_array_size(mj) == 0))
 		r = sn_err_msg(err, EINVAL, "docker archive `%s`: manifest.json: not a non-empty array",
-			       tar_path);
+			       label);
 	size_t n = r == 0 ? json_array_size(mj) : 0;
 	char (*digests)[IMAGE_DIGEST_SIZE] = calloc(n ? n : 1, IMAGE_DIGEST_SIZE);
 	if (!digests && r == 0)
@@ -339,14 +375,14 @@ int image_import_docker_archive(struct image_store *s, const char *tar_path,
 		json_t *t;
 		bool tagged = false;
 		if (o->name && i == 0) {
-			r = image_index_add(s, o->name, digests[i], err);
+			r = index_add_tagged(s, o->name, digests[i], o->tagged, err);
 			tagged = true;
 		}
 		json_array_foreach(tags, k, t) {
 			if (r < 0 || tagged)
 				break;
 			if (json_is_string(t))
-				r = image_index_add(s, json_string_value(t), digests[i], err);
+				r = index_add_tagged(s, json_string_value(t), digests[i], o->tagged, err);
 			tagged = true;
 		}
 		if (r == 0 && !tagged)
@@ -359,7 +395,21 @@ int image_import_docker_archive(struct image_store *s, const char *tar_path,
 	free(digests);
 	stage_free(&st);
 	links_free(&links);
-	return r < 0 ? sn_err_wrap(err, "import docker archive `%s`", tar_path) : 0;
+	return r < 0 ? sn_err_wrap(err, "import docker archive `%s`", label) : 0;
+}
+
+int image_import_docker_archive(struct image_store *s, const char *tar_path,
+				const struct image_import_opts *o, char out[IMAGE_DIGEST_SIZE],
+				struct sn_err *err)
+{
+	return import_archive(s, tar_path, -1, tar_path, o, out, err);
+}
+
+int image_import_archive_fd(struct image_store *s, int fd, const char *label,
+			    const struct image_import_opts *o, char out[IMAGE_DIGEST_SIZE],
+			    struct sn_err *err)
+{
+	return import_archive(s, NULL, fd, label ? label : "-", o, out, err);
 }
 
 /* ---- export */
@@ -380,10 +430,12 @@ static int add_file_entry(struct archive *a, const char *name, int fd, uint64_t 
 		return r;
 	}
 	archive_entry_free(e);
-	static __thread char buf[1 << 17];
+	_cleanup_free_ char *buf = malloc(STORE_IO_BUF);
+	if (!buf)
+		return sn_err_set(err, ENOMEM, "export");
 	uint64_t done = 0;
 	while (done < size) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = read(fd, buf, STORE_IO_BUF);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -429,15 +481,19 @@ static int decompress_to_tmp(struct image_store *s, const char *digest, int *ofd
 	archive_read_support_filter_all(a);
 	archive_read_support_format_raw(a);
 	struct archive_entry *e;
-	static __thread char buf[1 << 17];
+	_cleanup_free_ char *buf = malloc(STORE_IO_BUF);
 	uint64_t total = 0;
+	if (!buf) {
+		r = sn_err_set(err, ENOMEM, "layer %s", digest);
+		goto out;
+	}
 	if (archive_read_open_fd(a, in, 1 << 17) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
 		r = sn_err_msg(err, EINVAL, "layer %s: %s", digest, archive_error_string(a));
 		goto out;
 	}
 	for (;;) {
-		la_ssize_t n = archive_read_data(a, buf, sizeof(buf));
+		la_ssize_t n = archive_read_data(a, buf, STORE_IO_BUF);
 		if (n < 0) {
 			r = sn_err_msg(err, EINVAL, "layer %s: %s", digest, archive_error_string(a));
 			goto out;

@@ -59,6 +59,10 @@ struct image_progress {
 	unsigned index, count;   /* layer i of n (0-based), 0/0 for others */
 };
 typedef void (*image_progress_fn)(const struct image_progress *p, void *data);
+/* The event's name in subnode-image's JSON lines ("start", "data", "resume",
+ * "exists", "done", "unpack") and back (-1 when unknown). */
+const char *image_progress_event_name(enum image_progress_event ev);
+int image_progress_event_parse(const char *name);
 
 /* ---- store (store.c) */
 struct image_store;
@@ -165,6 +169,7 @@ int image_gc(struct image_store *s, struct image_gc_stats *stats, struct sn_err 
 /* ---- import and export (oci_layout.c, docker_archive.c) */
 struct image_import_opts {
 	const char *name;                    /* tag to give; NULL: from the source */
+	json_t *tagged;                      /* NULL, or an array: each name tagged is appended */
 	const struct image_platform *platform; /* NULL: default */
 	image_progress_fn progress; void *progress_data;
 };
@@ -176,7 +181,13 @@ int image_import_oci_layout(struct image_store *s, const char *dir,
 int image_import_docker_archive(struct image_store *s, const char *tar_path,
 				const struct image_import_opts *o,
 				char out[IMAGE_DIGEST_SIZE], struct sn_err *err);
-/* Detect: a directory with oci-layout → OCI layout; a file → docker archive. */
+/* A tar read once from fd (a pipe is fine): a docker-archive, or an OCI
+ * layout in a tar (skopeo's oci-archive). label names it in messages. */
+int image_import_archive_fd(struct image_store *s, int fd, const char *label,
+			    const struct image_import_opts *o, char out[IMAGE_DIGEST_SIZE],
+			    struct sn_err *err);
+/* Detect: a directory with oci-layout → OCI layout; a file → a tar
+ * (docker-archive or OCI layout). */
 int image_import(struct image_store *s, const char *path, const struct image_import_opts *o,
 		 char out[IMAGE_DIGEST_SIZE], struct sn_err *err);
 /* Write an OCI layout dir (created or added to) with the image tagged
@@ -221,10 +232,14 @@ int image_unpack(struct image_store *s, const char *ref, const char *dest,
 int image_layers_prepare(struct image_store *s, const struct image *img,
 			 image_progress_fn progress, void *progress_data,
 			 struct sn_err *err);
+/* Are all of img's layers unpacked? (a stat each; no libarchive.) When not,
+ * *missing (may be NULL) gets the diff_id of the first one missing. */
+bool image_layers_ready(struct image_store *s, const struct image *img, const char **missing);
 
 /* ---- snapshots (snapshot.c) */
 /* Mount an overlay of img's layers at mountpoint with a private upper/work
- * under snapshots/<id>. id: [A-Za-z0-9_.-]{1,128}. */
+ * under snapshots/<id>. id: [A-Za-z0-9_.-]{1,128}. The layers must have
+ * been prepared (image_layers_prepare): ENOENT naming the layer otherwise. */
 int image_snapshot_create(struct image_store *s, const struct image *img,
 			  const char *id, const char *mountpoint, struct sn_err *err);
 /* Mount an existing snapshot again at the mountpoint it was made for (after
@@ -235,12 +250,14 @@ int image_snapshot_mount(struct image_store *s, const char *id, bool *mounted, s
 int image_snapshot_remove(struct image_store *s, const char *id, struct sn_err *err);
 /* [{"id","image","mountpoint","created"}] */
 int image_snapshot_list(struct image_store *s, json_t **out, struct sn_err *err);
-/* Stable snapshot id for a bundle directory (hash of its absolute path). */
+/* Stable snapshot id for a bundle directory (hash of its absolute path;
+ * snapshot_id.c, the only snapshot function needing OpenSSL). */
 int image_snapshot_id_for_path(const char *path, char id[33], struct sn_err *err);
 
 /* ---- bundle (bundle.c) */
 struct image_bundle_opts {
-	const char *snapshot_id;   /* NULL: derived from the bundle path */
+	const char *snapshot_id;   /* required ([A-Za-z0-9_.-]{1,128}); tools naming a
+				      bundle by its path use image_snapshot_id_for_path */
 	char *const *args;         /* NULL: Entrypoint + Cmd */
 	char *const *env;          /* extra KEY=VALUE, override the image's */
 	const char *user;          /* NULL: the image's User */
@@ -256,10 +273,13 @@ struct image_bundle_opts {
 int image_config_to_spec(const json_t *image_config, const char *rootfs,
 			 const struct image_bundle_opts *o, json_t **spec,
 			 struct sn_err *err);
-/* bundle_dir/rootfs (overlay snapshot) + bundle_dir/config.json. */
+/* bundle_dir/rootfs (overlay snapshot) + bundle_dir/config.json. The
+ * image's layers must have been prepared (see image_snapshot_create). */
 int image_bundle_create(struct image_store *s, const char *ref, const char *bundle_dir,
 			const struct image_bundle_opts *o, struct sn_err *err);
-/* Unmount the rootfs and remove the snapshot of a bundle made above. */
-int image_bundle_remove(struct image_store *s, const char *bundle_dir, struct sn_err *err);
+/* Unmount the rootfs and remove the snapshot of a bundle made above: the
+ * snapshot recorded in its config.json, else snapshot_id (NULL: EINVAL). */
+int image_bundle_remove(struct image_store *s, const char *bundle_dir, const char *snapshot_id,
+			struct sn_err *err);
 
 #endif

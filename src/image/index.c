@@ -61,25 +61,42 @@ static int index_save(struct image_store *s, json_t *j, struct sn_err *err)
 	return sn_write_file_atomic(path, txt, strlen(txt), 0600, err);
 }
 
+/* "busybox" → "docker.io/library/busybox:latest"; a tag is required. */
+static int canon_tag(const char *name, char **canon, struct sn_err *err)
+{
+	struct image_ref ref;
+	int r = image_ref_parse(name, &ref, err);
+	if (r < 0)
+		return r;
+	if (!ref.tag) {
+		image_ref_free(&ref);
+		return sn_err_msg(err, EINVAL, "tag `%s`: a tag is needed, not only a digest", name);
+	}
+	free(ref.digest);
+	ref.digest = NULL;
+	*canon = image_ref_string(&ref);
+	image_ref_free(&ref);
+	return *canon ? 0 : sn_err_set(err, ENOMEM, "tag");
+}
+
+int index_add_tagged(struct image_store *s, const char *name, const char *manifest_digest,
+		     json_t *tagged, struct sn_err *err)
+{
+	int r = image_index_add(s, name, manifest_digest, err);
+	_cleanup_free_ char *canon = NULL;
+	if (r == 0 && name && tagged && canon_tag(name, &canon, err) == 0)
+		json_array_append_new(tagged, json_string(canon));
+	return r;
+}
+
 int image_index_add(struct image_store *s, const char *name, const char *manifest_digest,
 		    struct sn_err *err)
 {
 	_cleanup_free_ char *canon = NULL;
 	if (name) {
-		struct image_ref ref;
-		int r = image_ref_parse(name, &ref, err);
+		int r = canon_tag(name, &canon, err);
 		if (r < 0)
 			return r;
-		if (!ref.tag) {
-			image_ref_free(&ref);
-			return sn_err_msg(err, EINVAL, "tag `%s`: a tag is needed, not only a digest", name);
-		}
-		free(ref.digest);
-		ref.digest = NULL;
-		canon = image_ref_string(&ref);
-		image_ref_free(&ref);
-		if (!canon)
-			return sn_err_set(err, ENOMEM, "tag");
 	}
 	/* The image must be whole before anything points at it. */
 	struct image *img = NULL;

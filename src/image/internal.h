@@ -30,6 +30,11 @@ struct image_store {
 int store_lock(struct image_store *s, const char *name, int op, int *fd, struct sn_err *err);
 static inline void store_unlockp(int *fd);
 
+/* Buffer size of the read/write loops (on the heap: a static __thread
+ * buffer would be allocated and zeroed in every thread of every program
+ * linking the layer, the daemon's HTTP threads included). */
+#define STORE_IO_BUF (1u << 17)
+
 /* "sha256:<hex>" → pointer to hex, or NULL if not a valid digest. */
 const char *digest_hex(const char *digest);
 /* "<root>/<sub>" malloc'ed. */
@@ -68,6 +73,10 @@ int stage_buf(struct image_store *s, struct blob_stage *st, const void *buf, siz
 int stage_commit(struct image_store *s, struct blob_stage *st, bool only_marked,
 		 struct sn_err *err);
 void stage_free(struct blob_stage *st);
+/* Stage a hard link to an already verified file of another stage (same
+ * store, tmp/): no copy. */
+int stage_link(struct image_store *s, struct blob_stage *st, const char *path, const char *digest,
+	       uint64_t size, struct sn_err *err);
 /* After a commit, when indexing failed: remove the blobs this stage added. */
 void stage_uncommit(struct image_store *s, struct blob_stage *st);
 
@@ -85,6 +94,10 @@ int store_read_json(struct image_store *s, const char *digest, json_t **out,
  * into an image; checks media types, digests, diff_ids count. */
 int image_from_manifest(struct image_store *s, const char *manifest_digest,
 			struct image **out, struct sn_err *err);
+/* The same, reading the manifest and config from st when they are staged
+ * there (a pull checks an image before anything of it is in blobs/). */
+int image_from_manifest_staged(struct image_store *s, const struct blob_stage *st,
+			       const char *manifest_digest, struct image **out, struct sn_err *err);
 bool media_type_is_index(const char *mt);
 bool media_type_is_manifest(const char *mt);
 bool media_type_is_layer(const char *mt);
@@ -95,6 +108,18 @@ json_t *index_select_platform(json_t *index, const struct image_platform *p,
 /* Descriptor basic validation: mediaType (string), digest (valid), size. */
 int descriptor_parse(json_t *d, const char *path, const char **mt, const char **digest,
 		     uint64_t *size, struct sn_err *err);
+
+/* oci_layout.c: import an OCI layout whose files were staged from a tar
+ * (docker_archive.c); find returns the staged file of a path in it. */
+int layout_import_staged(struct image_store *s, struct blob_stage *files,
+			 struct blob_stage_item *(*find)(void *ctx, const char *name), void *ctx,
+			 const char *label, const struct image_import_opts *o,
+			 char out[IMAGE_DIGEST_SIZE], struct sn_err *err);
+
+/* index.c: image_index_add, and the name (canonical) appended to tagged
+ * when both are given (an import reports what it tagged). */
+int index_add_tagged(struct image_store *s, const char *name, const char *manifest_digest,
+		     json_t *tagged, struct sn_err *err);
 
 /* index.c: snapshots hold references too. */
 int index_load(struct image_store *s, json_t **out, struct sn_err *err);

@@ -20,6 +20,7 @@
 
 #include "base/cleanup.h"
 #include "base/json.h"
+#include "base/fs.h"
 #include "base/sha256.h"
 #include "image/internal.h"
 
@@ -160,8 +161,29 @@ void image_free(struct image *img)
 
 static void image_freep(struct image **p) { image_free(*p); }
 
+/* A manifest or config: staged (not yet in blobs/) or in the store. */
+static int read_json_blob(struct image_store *s, const struct blob_stage *st, const char *digest,
+			  json_t **out, struct sn_err *err)
+{
+	for (size_t i = 0; st && i < st->n; i++) {
+		if (strcmp(st->items[i].digest, digest) != 0)
+			continue;
+		_cleanup_free_ char *buf = NULL;
+		size_t len = 0;
+		int r = sn_read_file(st->items[i].path, IMAGE_MANIFEST_MAX, &buf, &len, err);
+		return r < 0 ? r : sn_json_loadb(buf, len, digest, out, err);
+	}
+	return store_read_json(s, digest, out, err);
+}
+
 int image_from_manifest(struct image_store *s, const char *manifest_digest,
 			struct image **out, struct sn_err *err)
+{
+	return image_from_manifest_staged(s, NULL, manifest_digest, out, err);
+}
+
+int image_from_manifest_staged(struct image_store *s, const struct blob_stage *st,
+			       const char *manifest_digest, struct image **out, struct sn_err *err)
 {
 	struct image *img __attribute__((cleanup(image_freep))) = calloc(1, sizeof(*img));
 	if (!img)
@@ -169,7 +191,7 @@ int image_from_manifest(struct image_store *s, const char *manifest_digest,
 	snprintf(img->manifest_digest, sizeof(img->manifest_digest), "%s", manifest_digest);
 	char what[128];
 	snprintf(what, sizeof(what), "manifest %.19s", manifest_digest);
-	int r = store_read_json(s, manifest_digest, &img->manifest, err);
+	int r = read_json_blob(s, st, manifest_digest, &img->manifest, err);
 	if (r < 0)
 		return r;
 	json_t *m = img->manifest;
@@ -230,7 +252,7 @@ int image_from_manifest(struct image_store *s, const char *manifest_digest,
 			return sn_err_set(err, ENOMEM, "load image");
 	}
 
-	r = store_read_json(s, img->config_digest, &img->config, err);
+	r = read_json_blob(s, st, img->config_digest, &img->config, err);
 	if (r < 0)
 		return sn_err_wrap(err, "config of %s", what);
 	if (!json_is_object(img->config))

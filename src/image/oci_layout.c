@@ -12,6 +12,12 @@
  * org.opencontainers.image.ref.name: a full reference is used as is, a bare
  * tag ("latest", as umoci and skopeo write) becomes localhost/<dir name>:tag.
  *
+ * The same walk imports a layout that came as a tar (docker_archive.c reads
+ * the tar once and stages every file): its blobs are then checked against
+ * their names and sizes and linked into the image's stage instead of being
+ * copied. A bare tag there gives an untagged image (there is no directory
+ * name to make a repository of) unless a name was given.
+ *
  * Export writes the image's blobs (copy_file_range, so reflinks where the
  * filesystem has them) and adds a descriptor with ref.name = the tag to
  * index.json, replacing one with the same ref.name: the result is what
@@ -34,14 +40,36 @@
 #include "base/sha256.h"
 #include "image/internal.h"
 
+/* Where a layout's files come from: a directory, or the staged files of a
+ * tar (docker_archive.c). */
+struct layout_src {
+	int lfd;              /* the directory; -1 for a tar */
+	const char *label;    /* the directory or archive, for messages */
+	const char *dir;      /* bare ref.names become localhost/<dir>:tag; NULL: untagged */
+	struct blob_stage_item *(*find)(void *ctx, const char *name);   /* a tar's file */
+	void *find_ctx;
+};
+
+static int src_read(const struct layout_src *src, const char *name, size_t max, char **buf,
+		    size_t *len, struct sn_err *err)
+{
+	if (src->lfd >= 0)
+		return sn_read_file_at(src->lfd, name, max, buf, len, err);
+	struct blob_stage_item *it = src->find(src->find_ctx, name);
+	if (!it)
+		return sn_err_msg(err, ENOENT, "`%s`: not in the archive", name);
+	return sn_read_file(it->path, max, buf, len, err);
+}
+
 /* Read a small blob of the layout and check its digest. */
-static int layout_read_json(int lfd, const char *digest, json_t **out, struct sn_err *err)
+static int layout_read_json(const struct layout_src *src, const char *digest, json_t **out,
+			    struct sn_err *err)
 {
 	char rel[128];
 	snprintf(rel, sizeof(rel), "blobs/sha256/%s", digest + 7);
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
-	int r = sn_read_file_at(lfd, rel, IMAGE_MANIFEST_MAX, &buf, &len, err);
+	int r = src_read(src, rel, IMAGE_MANIFEST_MAX, &buf, &len, err);
 	if (r == -EFBIG)
 		return sn_err_msg(err, EFBIG, "blob %s: larger than %u bytes (oversized manifest)",
 				  digest, IMAGE_MANIFEST_MAX);
@@ -58,10 +86,29 @@ static int layout_read_json(int lfd, const char *digest, json_t **out, struct sn
 	return sn_json_loadb(buf, len, digest, out, err);
 }
 
-static int layout_stage_blob(struct image_store *s, struct blob_stage *st, int lfd,
-			     const char *digest, uint64_t size, const char *what,
-			     const struct image_import_opts *o, unsigned idx, unsigned cnt,
-			     struct sn_err *err)
+/* A blob of a tar: already staged and hashed; it must be what its name
+ * and the descriptor say. Linked into st (no copy). */
+static int tar_stage_blob(struct image_store *s, struct blob_stage *st, const struct layout_src *src,
+			  const char *digest, uint64_t size, const char *what, struct sn_err *err)
+{
+	char rel[128];
+	snprintf(rel, sizeof(rel), "blobs/sha256/%s", digest + 7);
+	struct blob_stage_item *it = src->find(src->find_ctx, rel);
+	if (!it)
+		return sn_err_msg(err, ENOENT, "%s %s: missing from the layout", what, digest);
+	if (strcmp(it->digest, digest) != 0)
+		return sn_err_msg(err, EBADMSG, "%s %s: digest mismatch: content is %s", what, digest,
+				  it->digest);
+	if (it->size != size)
+		return sn_err_msg(err, EBADMSG, "%s %s: %llu bytes, descriptor says %llu (truncated?)",
+				  what, digest, (unsigned long long)it->size, (unsigned long long)size);
+	return stage_link(s, st, it->path, digest, size, err);
+}
+
+static int layout_stage_blob(struct image_store *s, struct blob_stage *st,
+			     const struct layout_src *src, const char *digest, uint64_t size,
+			     const char *what, const struct image_import_opts *o, unsigned idx,
+			     unsigned cnt, struct sn_err *err)
 {
 	if (image_store_has_blob(s, digest)) {
 		progress_emit(o->progress, o->progress_data, IMAGE_PROGRESS_EXISTS, what, digest, size,
@@ -71,36 +118,45 @@ static int layout_stage_blob(struct image_store *s, struct blob_stage *st, int l
 	for (size_t i = 0; i < st->n; i++)
 		if (strcmp(st->items[i].digest, digest) == 0)
 			return 0;
-	char rel[128];
-	snprintf(rel, sizeof(rel), "blobs/sha256/%s", digest + 7);
-	_cleanup_close_ int fd = openat(lfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? sn_err_msg(err, ENOENT, "%s %s: missing from the layout", what, digest)
-				       : sn_err_sys(err, "open %s %s", what, digest);
-	struct stat stt;
-	if (fstat(fd, &stt) < 0)
-		return sn_err_sys(err, "stat %s %s", what, digest);
-	if (!S_ISREG(stt.st_mode))
-		return sn_err_msg(err, EINVAL, "%s %s: not a regular file", what, digest);
-	if ((uint64_t)stt.st_size != size)
-		return sn_err_msg(err, EBADMSG, "%s %s: %llu bytes, descriptor says %llu (truncated?)",
-				  what, digest, (unsigned long long)stt.st_size, (unsigned long long)size);
 	progress_emit(o->progress, o->progress_data, IMAGE_PROGRESS_START, what, digest, 0, size,
 		      idx, cnt);
-	int r = stage_fd(s, st, fd, digest, size, NULL, err);
+	int r;
+	if (src->lfd < 0) {
+		r = tar_stage_blob(s, st, src, digest, size, what, err);
+	} else {
+		char rel[128];
+		snprintf(rel, sizeof(rel), "blobs/sha256/%s", digest + 7);
+		_cleanup_close_ int fd = openat(src->lfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return errno == ENOENT ? sn_err_msg(err, ENOENT, "%s %s: missing from the layout",
+							    what, digest)
+					       : sn_err_sys(err, "open %s %s", what, digest);
+		struct stat stt;
+		if (fstat(fd, &stt) < 0)
+			return sn_err_sys(err, "stat %s %s", what, digest);
+		if (!S_ISREG(stt.st_mode))
+			return sn_err_msg(err, EINVAL, "%s %s: not a regular file", what, digest);
+		if ((uint64_t)stt.st_size != size)
+			return sn_err_msg(err, EBADMSG, "%s %s: %llu bytes, descriptor says %llu (truncated?)",
+					  what, digest, (unsigned long long)stt.st_size,
+					  (unsigned long long)size);
+		r = stage_fd(s, st, fd, digest, size, NULL, err);
+		if (r < 0)
+			return sn_err_wrap(err, "%s", what);
+	}
 	if (r < 0)
-		return sn_err_wrap(err, "%s", what);
+		return r;
 	progress_emit(o->progress, o->progress_data, IMAGE_PROGRESS_DONE, what, digest, size, size,
 		      idx, cnt);
 	return 0;
 }
 
-static int import_manifest(struct image_store *s, int lfd, const char *mdigest, uint64_t msize,
-			   const char *mt, const char *name, const struct image_import_opts *o,
+static int import_manifest(struct image_store *s, const struct layout_src *src, const char *mdigest,
+			   uint64_t msize, const char *name, const struct image_import_opts *o,
 			   struct sn_err *err)
 {
 	_cleanup_json_ json_t *m = NULL;
-	int r = layout_read_json(lfd, mdigest, &m, err);
+	int r = layout_read_json(src, mdigest, &m, err);
 	if (r < 0)
 		return r;
 	const char *inner_mt = json_string_value(json_object_get(m, "mediaType"));
@@ -117,7 +173,7 @@ static int import_manifest(struct image_store *s, int lfd, const char *mdigest, 
 		return sn_err_msg(err, EFBIG, "config %s: %llu bytes is too big", cdg,
 				  (unsigned long long)csize);
 	struct blob_stage st = { 0 };
-	r = layout_stage_blob(s, &st, lfd, cdg, csize, "config", o, 0, 0, err);
+	r = layout_stage_blob(s, &st, src, cdg, csize, "config", o, 0, 0, err);
 	json_t *layers = json_object_get(m, "layers");
 	if (r == 0 && !json_is_array(layers))
 		r = sn_err_msg(err, EINVAL, "manifest %s: layers: missing or not an array", mdigest);
@@ -135,21 +191,20 @@ static int import_manifest(struct image_store *s, int lfd, const char *mdigest, 
 		if (r == 0 && !media_type_is_layer(lmt))
 			r = sn_err_msg(err, EMEDIUMTYPE, "%s: wrong media type `%s`", p, lmt ? lmt : "");
 		if (r == 0)
-			r = layout_stage_blob(s, &st, lfd, ldg, lsize, "layer", o, (unsigned)i, cnt, err);
+			r = layout_stage_blob(s, &st, src, ldg, lsize, "layer", o, (unsigned)i, cnt, err);
 		if (r < 0)
 			sn_err_wrap(err, "manifest %s", mdigest);
 	}
 	if (r == 0)
-		r = layout_stage_blob(s, &st, lfd, mdigest, msize, "manifest", o, 0, 0, err);
+		r = layout_stage_blob(s, &st, src, mdigest, msize, "manifest", o, 0, 0, err);
 	if (r == 0)
 		r = stage_commit(s, &st, false, err);
 	if (r == 0) {
-		r = image_index_add(s, name, mdigest, err);
+		r = index_add_tagged(s, name, mdigest, o->tagged, err);
 		if (r < 0)
 			stage_uncommit(s, &st);
 	}
 	stage_free(&st);
-	(void)mt;
 	return r;
 }
 
@@ -159,6 +214,8 @@ static char *tag_name(const char *dir, const char *refname)
 		return NULL;
 	if (strchr(refname, '/') || strchr(refname, ':') || strchr(refname, '@'))
 		return strdup(refname);
+	if (!dir)
+		return NULL;
 	_cleanup_free_ char *copy = strdup(dir);
 	if (!copy)
 		return NULL;
@@ -177,18 +234,18 @@ static char *tag_name(const char *dir, const char *refname)
 	return out;
 }
 
-int image_import_oci_layout(struct image_store *s, const char *dir, const struct image_import_opts *o,
-			    char out[IMAGE_DIGEST_SIZE], struct sn_err *err)
+/* oci-layout and index.json, then each manifest for the platform. */
+static int layout_import(struct image_store *s, const struct layout_src *src,
+			 const struct image_import_opts *o, char out[IMAGE_DIGEST_SIZE],
+			 struct sn_err *err)
 {
 	static const struct image_import_opts none = { 0 };
 	if (!o)
 		o = &none;
-	_cleanup_close_ int lfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (lfd < 0)
-		return sn_err_sys(err, "open OCI layout `%s`", dir);
+	const char *dir = src->label;
 	_cleanup_free_ char *lay = NULL;
 	size_t len;
-	int r = sn_read_file_at(lfd, "oci-layout", 4096, &lay, &len, err);
+	int r = src_read(src, "oci-layout", 4096, &lay, &len, err);
 	if (r < 0)
 		return sn_err_wrap(err, "OCI layout `%s`", dir);
 	_cleanup_json_ json_t *lj = NULL;
@@ -200,7 +257,7 @@ int image_import_oci_layout(struct image_store *s, const char *dir, const struct
 		return sn_err_msg(err, EPROTONOSUPPORT, "OCI layout `%s`: imageLayoutVersion `%s` not supported",
 				  dir, ver ? ver : "");
 	_cleanup_free_ char *ib = NULL;
-	r = sn_read_file_at(lfd, "index.json", IMAGE_MANIFEST_MAX, &ib, &len, err);
+	r = src_read(src, "index.json", IMAGE_MANIFEST_MAX, &ib, &len, err);
 	if (r < 0)
 		return sn_err_wrap(err, "OCI layout `%s`", dir);
 	_cleanup_json_ json_t *index = NULL;
@@ -231,7 +288,7 @@ int image_import_oci_layout(struct image_store *s, const char *dir, const struct
 			json_object_get(d, "annotations"), "org.opencontainers.image.ref.name"));
 		_cleanup_json_ json_t *sub = NULL;
 		if (media_type_is_index(mt)) {
-			r = layout_read_json(lfd, dg, &sub, err);
+			r = layout_read_json(src, dg, &sub, err);
 			if (r < 0)
 				return sn_err_wrap(err, "OCI layout `%s`", dir);
 			json_t *pick = index_select_platform(sub, plat, dg, err);
@@ -251,8 +308,8 @@ int image_import_oci_layout(struct image_store *s, const char *dir, const struct
 				continue;
 		}
 		_cleanup_free_ char *name = o->name && imported == 0 ? strdup(o->name)
-								    : tag_name(dir, refname);
-		r = import_manifest(s, lfd, dg, size, mt, name, o, err);
+								    : tag_name(src->dir, refname);
+		r = import_manifest(s, src, dg, size, name, o, err);
 		if (r < 0)
 			return sn_err_wrap(err, "import OCI layout `%s`", dir);
 		if (imported == 0 && out)
@@ -263,6 +320,26 @@ int image_import_oci_layout(struct image_store *s, const char *dir, const struct
 		return sn_err_msg(err, ENOENT, "OCI layout `%s`: no image for %s/%s", dir, plat->os,
 				  plat->arch);
 	return 0;
+}
+
+int image_import_oci_layout(struct image_store *s, const char *dir, const struct image_import_opts *o,
+			    char out[IMAGE_DIGEST_SIZE], struct sn_err *err)
+{
+	_cleanup_close_ int lfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lfd < 0)
+		return sn_err_sys(err, "open OCI layout `%s`", dir);
+	struct layout_src src = { .lfd = lfd, .label = dir, .dir = dir };
+	return layout_import(s, &src, o, out, err);
+}
+
+int layout_import_staged(struct image_store *s, struct blob_stage *files,
+			 struct blob_stage_item *(*find)(void *ctx, const char *name), void *ctx,
+			 const char *label, const struct image_import_opts *o,
+			 char out[IMAGE_DIGEST_SIZE], struct sn_err *err)
+{
+	(void)files;
+	struct layout_src src = { .lfd = -1, .label = label, .find = find, .find_ctx = ctx };
+	return layout_import(s, &src, o, out, err);
 }
 
 /* ---- export */

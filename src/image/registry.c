@@ -393,9 +393,11 @@ static int dl_prepare(struct dl *d)
 			return sn_err_sys(&d->err, "truncate `%s`", d->path);
 		return 0;
 	}
-	static __thread char buf[1 << 17];
+	_cleanup_free_ char *buf = malloc(STORE_IO_BUF);
+	if (!buf)
+		return sn_err_set(&d->err, ENOMEM, "resume `%s`", d->path);
 	for (;;) {
-		ssize_t n = read(d->fd, buf, sizeof(buf));
+		ssize_t n = read(d->fd, buf, STORE_IO_BUF);
 		if (n < 0)
 			return sn_err_sys(&d->err, "read `%s`", d->path);
 		if (n == 0)
@@ -703,14 +705,15 @@ int image_pull(struct image_store *s, const char *refstr, const struct image_pul
 		progress_emit(o->progress, o->progress_data, IMAGE_PROGRESS_DONE, "config", cdigest,
 			      csize, csize, 0, 0);
 	}
-	/* Config and manifest go in first so image_from_manifest can check
-	 * everything; they are removed again if the layers fail. */
-	r = stage_commit(s, &st, false, err);
-	if (r == 0) {
-		r = image_from_manifest(s, mdigest, &img, err);
-		if (r == 0)
-			r = download_layers(&c, img, err);
-	}
+	/* The image is checked from the staged manifest and config; they go
+	 * into blobs/ after the layers, so a pull that fails or is killed
+	 * leaves no manifest behind (completed layers are kept: verified,
+	 * and the next pull need not fetch them again). */
+	r = image_from_manifest_staged(s, &st, mdigest, &img, err);
+	if (r == 0)
+		r = download_layers(&c, img, err);
+	if (r == 0)
+		r = stage_commit(s, &st, false, err);
 	if (r == 0) {
 		char *name = NULL;
 		if (c.ref.tag) {

@@ -15,6 +15,11 @@
  * chdir()s into layers/ and passes relative lower dirs (the trick
  * containers/storage uses), which allows ~60 (64-hex names). Doing the
  * chdir in a child keeps the caller's cwd (the daemon is multi-threaded).
+ *
+ * The layers must be unpacked before (image_layers_prepare, layers.c):
+ * creating a snapshot only checks they are there, so this file needs no
+ * libarchive and the node daemon can link it (it asks subnode-image to
+ * prepare an image whose layers are missing).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +37,6 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/json.h"
-#include "base/sha256.h"
 #include "image/internal.h"
 
 static bool id_valid(const char *id)
@@ -47,31 +51,19 @@ static bool id_valid(const char *id)
 	return true;
 }
 
-int image_snapshot_id_for_path(const char *path, char id[33], struct sn_err *err)
+bool image_layers_ready(struct image_store *s, const struct image *img, const char **missing)
 {
-	_cleanup_free_ char *abs = NULL;
-	_cleanup_free_ char *copy = strdup(path);
-	if (!copy)
-		return sn_err_set(err, ENOMEM, "snapshot id");
-	abs = realpath(path, NULL);
-	if (!abs) {
-		/* Not there yet: resolve the parent, append the name. */
-		char *slash = strrchr(copy, '/');
-		const char *name = slash ? slash + 1 : copy;
-		if (slash)
-			*slash = '\0';
-		_cleanup_free_ char *par = realpath(slash ? (*copy ? copy : "/") : ".", NULL);
-		if (!par)
-			return sn_err_sys(err, "resolve `%s`", path);
-		if (asprintf(&abs, "%s/%s", par, name) < 0)
-			return sn_err_set(err, ENOMEM, "snapshot id");
+	for (size_t i = 0; i < img->n_layers; i++) {
+		char rel[128];
+		snprintf(rel, sizeof(rel), "layers/%s", img->layers[i].diffid + 7);
+		struct stat st;
+		if (fstatat(s->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) {
+			if (missing)
+				*missing = img->layers[i].diffid;
+			return false;
+		}
 	}
-	char hex[SN_SHA256_HEX_LEN + 1];
-	int r = sn_sha256_hex(abs, strlen(abs), hex, err);
-	if (r < 0)
-		return r;
-	snprintf(id, 33, "%.32s", hex);
-	return 0;
+	return true;
 }
 
 static int do_mount(const char *layers_dir, const char *opts, const char *mp, bool in_child,
@@ -155,9 +147,10 @@ int image_snapshot_create(struct image_store *s, const struct image *img, const 
 	int r = store_lock(s, "gc.lock", LOCK_SH, &gl, err);
 	if (r < 0)
 		return r;
-	r = image_layers_prepare(s, img, NULL, NULL, err);
-	if (r < 0)
-		return sn_err_wrap(err, "snapshot `%s`", id);
+	const char *missing = NULL;
+	if (!image_layers_ready(s, img, &missing))
+		return sn_err_msg(err, ENOENT, "snapshot `%s`: layer %s is not unpacked (prepare the image first)",
+				  id, missing);
 	r = sn_mkdir_p(mountpoint, 0755, err);
 	if (r < 0)
 		return sn_err_wrap(err, "snapshot `%s`", id);

@@ -11,6 +11,7 @@
  *   socket_mode     = 0660
  *   runtime         = subrun                  subrun | runc | crun | a path
  *   supervisor      = (subnode-sup next to subnoded, else PATH)
+ *   image_tool      = (subnode-image next to subnoded, else PATH)  pulls, imports, unpacks
  *   cgroup_parent   = /subnode
  *   tcp             = (off)                   host:port; needs token_file
  *   token_file      = (none)
@@ -112,7 +113,7 @@ int node_config_defaults(struct node_config *c, struct sn_err *err)
 void node_config_free(struct node_config *c)
 {
 	free(c->root); free(c->socket); free(c->socket_group); free(c->runtime);
-	free(c->supervisor); free(c->cgroup_parent); free(c->tcp); free(c->token_file);
+	free(c->supervisor); free(c->image_tool); free(c->cgroup_parent); free(c->tcp); free(c->token_file);
 	free(c->tls_cert); free(c->tls_key); free(c->default_size); free(c->log_level);
 	memset(c, 0, sizeof(*c));
 }
@@ -165,6 +166,7 @@ static int set_key(struct node_config *c, const char *k, const char *v, bool *si
 		{ "socket_group", offsetof(struct node_config, socket_group) },
 		{ "runtime", offsetof(struct node_config, runtime) },
 		{ "supervisor", offsetof(struct node_config, supervisor) },
+		{ "image_tool", offsetof(struct node_config, image_tool) },
 		{ "cgroup_parent", offsetof(struct node_config, cgroup_parent) },
 		{ "tcp", offsetof(struct node_config, tcp) },
 		{ "token_file", offsetof(struct node_config, token_file) },

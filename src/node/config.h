@@ -26,6 +26,7 @@ struct node_config {
 	unsigned socket_mode;  /* 0660 */
 	char *runtime;         /* OCI runtime binary: a path or a name in PATH */
 	char *supervisor;      /* subnode-sup binary (default: next to subnoded) */
+	char *image_tool;      /* subnode-image binary: pulls, imports, unpacks */
 	char *cgroup_parent;   /* parent cgroup of every subnode ("/subnode") */
 	char *tcp;             /* "host:port" or NULL (off) */
 	char *token_file;      /* bearer token for TCP (required with tcp) */

@@ -1,25 +1,37 @@
 /* events.c — the node's event stream: a ring of the last 1024 events with a
  * sequence number, and a condition variable for streaming readers.
  *
+ * The ring keeps each event as its JSON text (~300 bytes), not as a jansson
+ * object (~900 bytes in a dozen small allocations): a full ring is ~0.3 MiB
+ * of the daemon's heap instead of ~0.9 MiB, in 1024 blocks instead of
+ * 12,000. Readers get objects, parsed as they are handed out.
+ *
  * Shapes follow Docker's /events: {"Type":"container","Action":"start",
  * "Actor":{"ID":..,"Attributes":{"name":..,"image":..}},"time":s,"timeNano":ns}
  * plus "id" and "status" (the legacy fields docker clients still read).
  * Events are not persisted: a reader that needs history across a daemon
  * restart reads inspect instead.
+ *
+ * Besides the condition variable (for threads that block), an eventfd is
+ * made readable by every event, for an event loop that waits on fds (the
+ * HTTP layer's hub): it says "something new", the ring says what.
  */
 #include "node/node.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #define RING 1024
 
 struct node_events {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	json_t *ring[RING];
-	uint64_t seq;   /* number of events ever; event k (1-based) at ring[(k-1) % RING] */
+	char *ring[RING];
+	uint64_t seq;
+	int efd;        /* readable after each event (reader resets it) */   /* number of events ever; event k (1-based) at ring[(k-1) % RING] */
 };
 
 int64_t node_now_ns(void)
@@ -47,6 +59,12 @@ int node_events_new(struct node_events **out)
 	struct node_events *e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
+	e->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (e->efd < 0) {
+		int r = -errno;
+		free(e);
+		return r;
+	}
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -62,9 +80,10 @@ void node_events_free(struct node_events *e)
 	if (!e)
 		return;
 	for (size_t i = 0; i < RING; i++)
-		json_decref(e->ring[i]);
+		free(e->ring[i]);
 	pthread_cond_destroy(&e->cond);
 	pthread_mutex_destroy(&e->lock);
+	close(e->efd);
 	free(e);
 }
 
@@ -77,15 +96,24 @@ void node_event(struct node *n, const char *type, const char *action, const char
 		"Action", action, "Actor", "ID", id, "Attributes", attributes ? attributes : json_object(),
 		"time", (json_int_t)(ns / 1000000000LL), "timeNano", (json_int_t)ns, "id", id,
 		"status", action, "scope", "local");
-	if (!ev)
+	char *txt = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+	json_decref(ev);
+	if (!txt)
 		return;
 	pthread_mutex_lock(&e->lock);
 	size_t slot = e->seq % RING;
-	json_decref(e->ring[slot]);
-	e->ring[slot] = ev;
+	free(e->ring[slot]);
+	e->ring[slot] = txt;
 	e->seq++;
 	pthread_cond_broadcast(&e->cond);
 	pthread_mutex_unlock(&e->lock);
+	uint64_t one = 1;
+	(void)!write(e->efd, &one, sizeof(one));
+}
+
+int node_events_fd(struct node *n)
+{
+	return n->events->efd;
 }
 
 uint64_t node_events_seq(struct node *n)
@@ -102,8 +130,11 @@ static json_t *collect(struct node_events *e, uint64_t after)
 	json_t *a = json_array();
 	if (after + RING < e->seq)
 		after = e->seq - RING;
-	for (uint64_t k = after; k < e->seq; k++)
-		json_array_append(a, e->ring[k % RING]);
+	for (uint64_t k = after; k < e->seq; k++) {
+		json_t *ev = json_loads(e->ring[k % RING], 0, NULL);
+		if (ev)
+			json_array_append_new(a, ev);
+	}
 	return a;
 }
 

@@ -1,11 +1,13 @@
 /* images.c — the daemon's image verbs on its own store (root/images):
- * list, remove (refused while a subnode uses the image), import from a
- * path on the node, and pull from a registry with progress events.
+ * list and remove (refused while a subnode uses the image) here; import
+ * from a path on the node and the unpack of an image's layers before a
+ * create by the image tool (imagejob.c; pulls and uploads stream from it
+ * in the HTTP layer).
  *
  * Each call opens its own store handle: handles are one-thread-at-a-time
  * and the store's file locks order concurrent imports, pulls and creates.
  */
-#include "node/node.h"
+#include "node/imagejob.h"
 #include "node/db.h"
 #include "base/cleanup.h"
 #include "image/image.h"
@@ -67,35 +69,31 @@ int node_image_import(struct node *n, const char *path, const char *name, char o
 {
 	if (!path || path[0] != '/')
 		return sn_err_msg(err, EINVAL, "path: must be an absolute path on the node");
-	struct image_store *s = NULL;
-	int r = open_store(n, &s, err);
-	if (r < 0)
-		return r;
-	struct image_import_opts o = { .name = name };
-	r = image_import(s, path, &o, out, err);
-	image_store_close(s);
-	if (r == 0)
-		node_event(n, "image", "import", out, json_pack("{s:s}", "name", name ? name : path));
-	return r;
+	struct node_image_job_opts o = { .kind = NODE_IMAGE_IMPORT, .ref = path, .name = name,
+					 .unpack = true };
+	return node_image_job_run(n, &o, NULL, NULL, out, err);
 }
 
-int node_image_pull(struct node *n, const char *ref, const struct node_pull_opts *po,
-		    char out[72], struct sn_err *err)
+int node_image_prepare(struct node *n, struct image_store *s, const char *ref, struct sn_err *err)
 {
-	struct image_ref pr;
-	int r = image_ref_parse(ref, &pr, err);
+	struct image *img = NULL;
+	int r = image_load(s, ref, &img, err);
 	if (r < 0)
 		return r;
-	image_ref_free(&pr);
-	struct image_store *s = NULL;
-	if ((r = open_store(n, &s, err)) < 0)
-		return r;
-	struct image_pull_opts o = { .insecure = po->insecure, .username = po->username,
-				     .password = po->password, .progress = po->progress,
-				     .progress_data = po->progress_data };
-	r = image_pull(s, ref, &o, out, err);
-	image_store_close(s);
-	if (r == 0)
-		node_event(n, "image", "pull", out, json_pack("{s:s}", "name", ref));
+	bool ready = image_layers_ready(s, img, NULL);
+	if (ready) {
+		image_free(img);
+		return 0;
+	}
+	/* One unpack at a time: 16 creates of a new image wait for the first
+	 * instead of unpacking it 16 times. */
+	pthread_mutex_lock(&n->prepare_lock);
+	if (!image_layers_ready(s, img, NULL)) {
+		char d[IMAGE_DIGEST_SIZE];
+		struct node_image_job_opts o = { .kind = NODE_IMAGE_PREPARE, .ref = img->manifest_digest };
+		r = node_image_job_run(n, &o, NULL, NULL, d, err);
+	}
+	pthread_mutex_unlock(&n->prepare_lock);
+	image_free(img);
 	return r;
 }

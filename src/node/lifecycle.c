@@ -189,7 +189,10 @@ static int make_bundle(struct node *n, const char *id, const char *name, json_t 
 	r = node_store_take(n, &s, err);
 	if (r < 0)
 		return r;
-	r = image_bundle_create(s, json_string_value(json_object_get(cfg, "ImageDigest")), bundle, &o, err);
+	const char *digest = json_string_value(json_object_get(cfg, "ImageDigest"));
+	r = node_image_prepare(n, s, digest, err);
+	if (r == 0)
+		r = image_bundle_create(s, digest, bundle, &o, err);
 	node_store_give(n, s);
 	return r;
 }
@@ -224,7 +227,7 @@ int node_destroy(struct node *n, json_t *row, struct sn_err *err)
 		return r;
 	_cleanup_free_ char *cfgp = sn_path_join(bundle, "config.json");
 	if (cfgp && sn_path_exists(cfgp))
-		r = image_bundle_remove(s, bundle, err);
+		r = image_bundle_remove(s, bundle, id, err);
 	if (r == 0)
 		r = image_snapshot_remove(s, id, err);
 	node_store_give(n, s);

@@ -7,6 +7,11 @@
  * the supervisor rotates (the inode at container.log changes) it finishes
  * the old file and opens the new one. Follow ends when the subnode has no
  * supervisor any more and everything written was read.
+ *
+ * The incomplete last line of the followed file waits in a buffer that
+ * grows with it (up to 64 KiB, the longest line the supervisor writes): a
+ * follower costs a few KiB, not a 64 KiB buffer each (70 followers were
+ * 4.5 MiB of the daemon's heap).
  */
 #include "node/logs.h"
 #include "node/db.h"
@@ -22,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define PART_MAX (64u << 10)
+
 struct node_logs {
 	struct node *n;
 	char *id;
@@ -30,8 +37,8 @@ struct node_logs {
 	size_t plen, poff;
 	int fd;             /* followed file */
 	ino_t ino;
-	char part[65536];   /* incomplete line of the followed file */
-	size_t partlen;
+	char *part;         /* incomplete line of the followed file */
+	size_t partlen, partcap;
 	bool done;
 	int idle_rounds;
 };
@@ -90,6 +97,26 @@ int node_logs_parse_line(const char *line, size_t len, int64_t *ts, int *stream,
 	*text = rest + 9;
 	*text_len = rl - 9;
 	return 0;
+}
+
+/* Room for at least want bytes in the partial-line buffer (<= PART_MAX). */
+static bool part_reserve(struct node_logs *l, size_t want)
+{
+	if (want <= l->partcap)
+		return true;
+	size_t cap = l->partcap ? l->partcap : 4096;
+	while (cap < want)
+		cap *= 2;
+	if (cap > PART_MAX)
+		cap = PART_MAX;
+	if (cap < want)
+		return false;
+	char *np = realloc(l->part, cap);
+	if (!np)
+		return false;
+	l->part = np;
+	l->partcap = cap;
+	return true;
 }
 
 /* Append one framed line to the pending buffer. */
@@ -177,7 +204,7 @@ static int load_history(struct node_logs *l, struct sn_err *err)
 	size_t end = tlen;
 	while (end > 0 && text[end - 1] != '\n')
 		end--;
-	if (tlen - end < sizeof(l->part)) {
+	if (tlen > end && tlen - end < PART_MAX && part_reserve(l, tlen - end)) {
 		memcpy(l->part, text + end, tlen - end);
 		l->partlen = tlen - end;
 	}
@@ -258,7 +285,10 @@ static void follow_more(struct node_logs *l)
 	for (int pass = 0; pass < 2; pass++) {
 		if (l->fd >= 0) {
 			for (;;) {
-				ssize_t r = read(l->fd, l->part + l->partlen, sizeof(l->part) - l->partlen);
+				/* at least 4 KiB free: grow while a line does not fit */
+				if (!part_reserve(l, l->partlen + 4096) && l->partlen == l->partcap)
+					l->partlen = 0;   /* a line longer than the supervisor writes: drop */
+				ssize_t r = read(l->fd, l->part + l->partlen, l->partcap - l->partlen);
 				if (r <= 0)
 					break;
 				l->partlen += (size_t)r;
@@ -271,8 +301,6 @@ static void follow_more(struct node_logs *l)
 				}
 				memmove(l->part, l->part + i, l->partlen - i);
 				l->partlen -= i;
-				if (l->partlen == sizeof(l->part))
-					l->partlen = 0;   /* a line longer than the supervisor writes: drop */
 			}
 		}
 		if (!rotated || pass == 1)
@@ -318,6 +346,7 @@ void node_logs_close(struct node_logs *l)
 	if (l->fd >= 0)
 		close(l->fd);
 	free(l->pending);
+	free(l->part);
 	free(l->id);
 	free(l);
 }

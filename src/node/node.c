@@ -46,7 +46,7 @@ static int copy_config(struct node_config *dst, const struct node_config *src, s
 {
 	*dst = *src;
 	char **strs[] = { &dst->root, &dst->socket, &dst->socket_group, &dst->runtime, &dst->supervisor,
-			  &dst->cgroup_parent, &dst->tcp, &dst->token_file, &dst->tls_cert, &dst->tls_key,
+			  &dst->image_tool, &dst->cgroup_parent, &dst->tcp, &dst->token_file, &dst->tls_cert, &dst->tls_key,
 			  &dst->default_size, &dst->log_level };
 	bool fail = false;
 	for (size_t i = 0; i < SN_ARRAY_SIZE(strs); i++)
@@ -92,6 +92,7 @@ int node_open(struct node *n, const struct node_config *cfg, const char *self_ex
 	pthread_mutex_init(&n->lock, NULL);
 	pthread_mutex_init(&n->images_lock, NULL);
 	pthread_mutex_init(&n->pool_lock, NULL);
+	pthread_mutex_init(&n->prepare_lock, NULL);
 	n->started_at = node_now_ns();
 	const char *crash = getenv("SUBNODED_CRASH_AT");
 	if (crash && *crash && !(n->crash_at = strdup(crash)))
@@ -127,6 +128,11 @@ int node_open(struct node *n, const struct node_config *cfg, const char *self_ex
 	if (!n->sup_path)
 		return sn_err_msg(err, ENOENT, "supervisor `%s`: not found (next to %s or in PATH)", sup,
 				  self_exe ? self_exe : "subnoded");
+	const char *tool = n->cfg.image_tool ? n->cfg.image_tool : "subnode-image";
+	n->image_tool_path = find_binary(tool, self_exe);
+	if (!n->image_tool_path)
+		return sn_err_msg(err, ENOENT, "image_tool `%s`: not found (next to %s or in PATH)", tool,
+				  self_exe ? self_exe : "subnoded");
 	if ((r = node_db_open(dbp, &n->db, err)) < 0)
 		return r;
 	const char *names[NODE_MAX_SIZES];
@@ -159,6 +165,7 @@ void node_close(struct node *n)
 	json_decref(n->busy);
 	free(n->runtime_path);
 	free(n->sup_path);
+	free(n->image_tool_path);
 	free(n->runtime_root);
 	free(n->subnodes_dir);
 	free(n->notify_path);
@@ -167,6 +174,7 @@ void node_close(struct node *n)
 	pthread_mutex_destroy(&n->lock);
 	pthread_mutex_destroy(&n->images_lock);
 	pthread_mutex_destroy(&n->pool_lock);
+	pthread_mutex_destroy(&n->prepare_lock);
 	memset(n, 0, sizeof(*n));
 	n->notify_fd = -1;
 }

@@ -51,8 +51,9 @@ struct node {
 	pthread_mutex_t pool_lock;    /* spare image store handles (node_store_take) */
 	struct image_store *pool[8];
 	unsigned pool_n;
+	pthread_mutex_t prepare_lock; /* one layer unpack (by the image tool) at a time */
 	json_t *busy;                 /* {id: "what"} long operations under way */
-	char *runtime_path, *sup_path, *runtime_root, *subnodes_dir, *notify_path;
+	char *runtime_path, *sup_path, *image_tool_path, *runtime_root, *subnodes_dir, *notify_path;
 	struct node_slices slices;
 	struct node_events *events;
 	int notify_fd;
@@ -161,21 +162,15 @@ void node_attach_relay(struct node *n, int client, int sup, const char *extra, s
 /* Docker's stats shape from the subnode's cgroup (zeros when not running). */
 int node_stats(struct node *n, const char *ref, json_t **out, struct sn_err *err);
 
-/* ---- images.c */
-struct image_progress;
-struct node_pull_opts {
-	bool insecure;
-	const char *username, *password;
-	void (*progress)(const struct image_progress *p, void *data);
-	void *progress_data;
-};
+/* ---- images.c (pull and load: imagejob.h) */
 int node_image_list(struct node *n, json_t **out, struct sn_err *err);
 int node_image_remove(struct node *n, const char *ref, bool force, struct sn_err *err);
 /* path: an OCI layout directory or a docker-archive tar on the node. */
 int node_image_import(struct node *n, const char *path, const char *name, char out[72],
 		      struct sn_err *err);
-int node_image_pull(struct node *n, const char *ref, const struct node_pull_opts *o,
-		    char out[72], struct sn_err *err);
+/* Make sure the layers of image ref (in store s) are unpacked, asking the
+ * image tool when they are not (one at a time). */
+int node_image_prepare(struct node *n, struct image_store *s, const char *ref, struct sn_err *err);
 
 /* ---- wait (lifecycle.c) */
 /* Wait until the subnode is not running (nor restarting); *code gets its
@@ -191,6 +186,9 @@ void node_event(struct node *n, const char *type, const char *action, const char
  * *next is where to continue. Returns an array (maybe empty). */
 json_t *node_events_wait(struct node *n, uint64_t after, int timeout_ms, uint64_t *next);
 uint64_t node_events_seq(struct node *n);
+/* An eventfd (non-blocking) that turns readable after every event; one
+ * reader resets it (read 8 bytes) and looks at the ring. */
+int node_events_fd(struct node *n);
 /* Past events since unix time `since` (0: none), up to until. */
 json_t *node_events_since(struct node *n, int64_t since, int64_t until, uint64_t *next);
 

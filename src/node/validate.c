@@ -263,7 +263,9 @@ int node_validate_create(struct node *n, const char *name, json_t *body, json_t 
 	/* Args: Docker's rule — an Entrypoint given drops the image's Cmd. */
 	json_t *ep = json_object_get(c, "Entrypoint"), *cmd = json_object_get(c, "Cmd");
 	json_t *args = json_array();
-	json_array_extend(args, ep ? ep : json_object_get(icfg, "Entrypoint") ? json_object_get(icfg, "Entrypoint") : json_array());
+	json_t *eps = ep ? ep : json_object_get(icfg, "Entrypoint");
+	if (json_is_array(eps))
+		json_array_extend(args, eps);
 	if (cmd)
 		json_array_extend(args, cmd);
 	else if (!ep && json_is_array(json_object_get(icfg, "Cmd")))

@@ -183,3 +183,54 @@ teardown() { image_teardown; }
   done
   [ -z "$(ls "$IMG_ROOT/tmp")" ]
 }
+
+@test "imports_an_oci_layout_tar_and_a_docker_archive_from_stdin_or_a_file" {
+  skopeo copy -q "oci:$IMG_TMP/oci:v1" "oci-archive:$IMG_TMP/bb-oci.tar:example.com/chain/bb:oci"
+  make_docker_archive "$IMG_TMP/oci" v1 "$IMG_TMP/bb-docker.tar" example.com/chain/bb:docker
+  tar -C "$IMG_TMP/oci" -cf "$IMG_TMP/bb-layout.tar" .
+  want=$(jq -r '.manifests[0].digest' "$IMG_TMP/oci/index.json")
+  # skopeo's oci-archive, from stdin: the OCI manifest is kept, the full ref.name is the tag
+  run bash -c "'$SUBNODE_IMAGE' --root '$IMG_ROOT' import - < '$IMG_TMP/bb-oci.tar'"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$want" ]
+  simg ls --json | jq -e 'map(.tags[]) | index("example.com/chain/bb:oci") != null' >/dev/null
+  # a docker-archive from stdin, read once from a pipe (cat: not seekable)
+  run bash -c "cat '$IMG_TMP/bb-docker.tar' | '$SUBNODE_IMAGE' --root '$IMG_ROOT' import -"
+  [ "$status" -eq 0 ]
+  simg ls --json | jq -e 'map(.tags[]) | index("example.com/chain/bb:docker") != null' >/dev/null
+  # a tarred umoci layout (a bare ref.name: untagged unless named) as a file, with --name
+  run simg import --name local/bb:tarred "$IMG_TMP/bb-layout.tar"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$want" ]
+  run simg unpack local/bb:tarred "$IMG_TMP/u"
+  [ "$status" -eq 0 ]
+  [ -x "$IMG_TMP/u/bin/busybox" ]
+  [ -z "$(ls "$IMG_ROOT/tmp")" ]
+}
+
+@test "refuses_a_layout_tar_whose_blob_does_not_match_its_name_and_tars_of_neither_kind" {
+  cp -r "$IMG_TMP/oci" "$IMG_TMP/tampered"
+  m=$(jq -r '.manifests[0].digest' "$IMG_TMP/tampered/index.json")
+  l=$(jq -r '.layers[1].digest' "$IMG_TMP/tampered/blobs/sha256/${m#sha256:}")
+  f=$IMG_TMP/tampered/blobs/sha256/${l#sha256:}
+  python3 -c "import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[100]^=1; open(p,'wb').write(b)" "$f"
+  tar -C "$IMG_TMP/tampered" -cf "$IMG_TMP/tampered.tar" .
+  mkdir "$IMG_TMP/other" && echo hello > "$IMG_TMP/other/readme"
+  tar -C "$IMG_TMP/other" -cf "$IMG_TMP/other.tar" .
+  before=$(store_state)
+  run bash -c "'$SUBNODE_IMAGE' --root '$IMG_ROOT' import - < '$IMG_TMP/tampered.tar'"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"layer $l: digest mismatch"* ]]
+  run bash -c "'$SUBNODE_IMAGE' --root '$IMG_ROOT' import - < '$IMG_TMP/other.tar'"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"neither manifest.json (docker-archive) nor index.json (OCI layout)"* ]]
+  run bash -c "head -c 5000 /dev/urandom | '$SUBNODE_IMAGE' --root '$IMG_ROOT' import -"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"not a tar archive"* ]]
+  [ "$(store_state)" = "$before" ]
+  [ -z "$(ls "$IMG_ROOT/tmp")" ]
+  [ -z "$(ls "$IMG_ROOT/blobs/sha256")" ]
+}

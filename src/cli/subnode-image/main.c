@@ -2,8 +2,10 @@
  *
  *   subnode-image [--root DIR] COMMAND ...
  *     pull REF [--insecure] [--creds user:pass] [--ca-file F] [--timeout S]
- *              [--parallel N] [--platform os/arch]
- *     import PATH [--name REF]     OCI layout dir or docker archive tar
+ *              [--parallel N] [--platform os/arch] [--unpack]
+ *     import PATH|- [--name REF] [--unpack] [--label L]
+ *                                  OCI layout dir, or a tar (docker-archive or
+ *                                  OCI layout; `-`: stdin, named L in messages)
  *     export REF --format oci|docker OUT
  *     ls [--json]
  *     inspect REF
@@ -13,8 +15,24 @@
  *     bundle REF DIR [--id ID] [-- ARGS...]
  *     snapshot-rm DIR
  *
+ *     prepare REF                  unpack the layers into the layer cache
+ *
  * Exit 0 on success, 1 with the error on stderr. Progress goes to stderr
  * when it is a terminal (or with --progress).
+ *
+ * --json is the machine protocol the node daemon uses when it hands image
+ * work to this program (so that subnoded links neither libcurl nor
+ * libarchive; docs/NODE.md, "Images"): stdout carries only JSON lines,
+ *   {"event":"start|data|resume|exists|done|unpack","what":"layer",
+ *    "digest":"sha256:…","done":N,"total":N,"index":I,"count":N}
+ * (data at most every 100 ms per layer), then exactly one of
+ *   {"digest":"sha256:…","tags":[…]} success (pull, import, prepare;
+ *                                    tags: the names an import gave)
+ *   {"error":"message","errno":N}    failure (exit status 1)
+ * A helper that dies before its last line leaves the store as it was (new
+ * blobs are staged in tmp/ and renamed in only once the image checks out).
+ * `pull` and `import` take --unpack: prepare the layers once the image is
+ * in, so that creating containers from it needs no unpack.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,11 +47,49 @@
 #include "base/json.h"
 #include "image/image.h"
 
-static bool show_progress;
+static bool show_progress, json_mode;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One JSON line on stdout, flushed (the daemon reads it as it comes). */
+static void json_line(json_t *j)
+{
+	char *t = j ? sn_json_dump(j, false) : NULL;
+	json_decref(j);
+	if (t) {
+		printf("%s\n", t);
+		fflush(stdout);
+	}
+	free(t);
+}
+
+static void progress_json(const struct image_progress *p)
+{
+	static int64_t last[64];
+	if (p->event == IMAGE_PROGRESS_DATA && p->done < p->total) {
+		int64_t t = now_ms();
+		if (t - last[p->index % 64] < 100)
+			return;
+		last[p->index % 64] = t;
+	}
+	json_line(json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:i}", "event",
+			    image_progress_event_name(p->event), "what", p->what ? p->what : "",
+			    "digest", p->digest ? p->digest : "", "done", (json_int_t)p->done,
+			    "total", (json_int_t)p->total, "index", (int)p->index, "count", (int)p->count));
+}
 
 static void progress_cb(const struct image_progress *p, void *data)
 {
 	(void)data;
+	if (json_mode) {
+		progress_json(p);
+		return;
+	}
 	if (!show_progress)
 		return;
 	const char *d = p->digest && strlen(p->digest) > 19 ? p->digest + 7 : (p->digest ? p->digest : "");
@@ -67,9 +123,9 @@ static void progress_cb(const struct image_progress *p, void *data)
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: subnode-image [--root DIR] [--progress] COMMAND\n"
-		"  pull REF [--insecure] [--creds user:pass] [--ca-file F] [--timeout S] [--parallel N]\n"
-		"  import PATH [--name REF]\n"
+		"usage: subnode-image [--root DIR] [--progress | --json] COMMAND\n"
+		"  pull REF [--insecure] [--creds user:pass] [--ca-file F] [--timeout S] [--parallel N] [--unpack]\n"
+		"  import PATH|- [--name REF] [--unpack] [--label L] | prepare REF\n"
 		"  export REF --format oci|docker OUT\n"
 		"  ls [--json] | inspect REF | rm REF | gc\n"
 		"  unpack REF DEST | bundle REF DIR [--id ID] [-- ARGS...] | snapshot-rm DIR\n");
@@ -78,8 +134,39 @@ static int usage(void)
 
 static int fail(struct sn_err *e)
 {
-	fprintf(stderr, "subnode-image: %s\n", e->msg);
+	if (json_mode)
+		json_line(json_pack("{s:s, s:i}", "error", e->msg[0] ? e->msg : strerror(e->code),
+				    "errno", e->code ? e->code : EIO));
+	else
+		fprintf(stderr, "subnode-image: %s\n", e->msg);
 	return 1;
+}
+
+/* Unpack the image's layers into the store's layer cache (once). */
+static int prepare(struct image_store *s, const char *ref, struct sn_err *e)
+{
+	struct image *img = NULL;
+	int r = image_load(s, ref, &img, e);
+	if (r == 0)
+		r = image_layers_prepare(s, img, progress_cb, NULL, e);
+	image_free(img);
+	return r;
+}
+
+/* The outcome of pull, import and prepare: the manifest digest (a line of
+ * its own, or the protocol's last line), after preparing the layers when
+ * asked. */
+static int done(struct image_store *s, const char *digest, json_t *tagged, bool unpack,
+		struct sn_err *e)
+{
+	if (unpack && prepare(s, digest, e) < 0)
+		return fail(e);
+	if (json_mode)
+		json_line(json_pack("{s:s, s:o}", "digest", digest, "tags",
+				    tagged ? json_incref(tagged) : json_array()));
+	else
+		printf("%s\n", digest);
+	return 0;
 }
 
 static int cmd_pull(struct image_store *s, int argc, char **argv, struct sn_err *e)
@@ -92,12 +179,14 @@ static int cmd_pull(struct image_store *s, int argc, char **argv, struct sn_err 
 		{ "insecure", no_argument, 0, 'k' }, { "creds", required_argument, 0, 'c' },
 		{ "ca-file", required_argument, 0, 'a' }, { "timeout", required_argument, 0, 't' },
 		{ "parallel", required_argument, 0, 'p' }, { "platform", required_argument, 0, 'P' },
-		{ 0, 0, 0, 0 } };
+		{ "unpack", no_argument, 0, 'u' }, { 0, 0, 0, 0 } };
+	bool unpack = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'k': o.insecure = true; break;
+		case 'u': unpack = true; break;
 		case 'c': {
 			creds = strdup(optarg);
 			char *colon = creds ? strchr(creds, ':') : NULL;
@@ -143,29 +232,52 @@ static int cmd_pull(struct image_store *s, int argc, char **argv, struct sn_err 
 	char d[IMAGE_DIGEST_SIZE];
 	if (image_pull(s, argv[optind], &o, d, e) < 0)
 		return fail(e);
-	printf("%s\n", d);
-	return 0;
+	return done(s, d, NULL, unpack, e);
 }
 
 static int cmd_import(struct image_store *s, int argc, char **argv, struct sn_err *e)
 {
-	struct image_import_opts o = { .progress = progress_cb };
-	static const struct option lo[] = { { "name", required_argument, 0, 'n' }, { 0, 0, 0, 0 } };
+	_cleanup_json_ json_t *tagged = json_array();
+	struct image_import_opts o = { .progress = progress_cb, .tagged = tagged };
+	static const struct option lo[] = { { "name", required_argument, 0, 'n' },
+					    { "unpack", no_argument, 0, 'u' },
+					    { "label", required_argument, 0, 'l' }, { 0, 0, 0, 0 } };
+	bool unpack = false;
+	const char *label = "stdin";
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (c == 'n')
 			o.name = optarg;
+		else if (c == 'u')
+			unpack = true;
+		else if (c == 'l')
+			label = optarg;
 		else
 			return usage();
 	}
 	if (optind + 1 != argc)
 		return usage();
 	char d[IMAGE_DIGEST_SIZE];
-	if (image_import(s, argv[optind], &o, d, e) < 0)
+	int r = strcmp(argv[optind], "-") == 0 ? image_import_archive_fd(s, STDIN_FILENO, label, &o, d, e)
+					       : image_import(s, argv[optind], &o, d, e);
+	if (r < 0)
 		return fail(e);
-	printf("%s\n", d);
-	return 0;
+	return done(s, d, tagged, unpack, e);
+}
+
+static int cmd_prepare(struct image_store *s, const char *ref, struct sn_err *e)
+{
+	char d[IMAGE_DIGEST_SIZE];
+	if (image_index_resolve(s, ref, d, e) < 0) {
+		/* a digest prefix or an unknown name: image_load says which */
+		struct image *img = NULL;
+		if (image_load(s, ref, &img, e) < 0)
+			return fail(e);
+		snprintf(d, sizeof(d), "%s", img->manifest_digest);
+		image_free(img);
+	}
+	return done(s, d, NULL, true, e);
 }
 
 static int cmd_export(struct image_store *s, int argc, char **argv, struct sn_err *e)
@@ -266,7 +378,21 @@ static int cmd_bundle(struct image_store *s, int argc, char **argv, struct sn_er
 		rest++;
 	if (rest < argc)
 		o.args = &argv[rest];
-	if (image_bundle_create(s, ref, dir, &o, e) < 0)
+	char idbuf[33];
+	if (!o.snapshot_id) {
+		if (image_snapshot_id_for_path(dir, idbuf, e) < 0)
+			return fail(e);
+		o.snapshot_id = idbuf;
+	}
+	if (prepare(s, ref, e) < 0 || image_bundle_create(s, ref, dir, &o, e) < 0)
+		return fail(e);
+	return 0;
+}
+
+static int cmd_snapshot_rm(struct image_store *s, const char *dir, struct sn_err *e)
+{
+	char id[33];
+	if (image_snapshot_id_for_path(dir, id, e) < 0 || image_bundle_remove(s, dir, id, e) < 0)
 		return fail(e);
 	return 0;
 }
@@ -285,6 +411,8 @@ int main(int argc, char **argv)
 			root = argv[i] + 7;
 		else if (strcmp(argv[i], "--progress") == 0)
 			show_progress = true;
+		else if (strcmp(argv[i], "--json") == 0)
+			json_mode = true;
 		else if (strcmp(argv[i], "--version") == 0) {
 			printf("subnode-image 0.1.0\n");
 			return 0;
@@ -322,10 +450,12 @@ int main(int argc, char **argv)
 			       (unsigned long long)st.bytes_freed);
 	} else if (strcmp(cmd, "unpack") == 0 && cargc == 3)
 		rc = image_unpack(s, cargv[1], cargv[2], &e) < 0 ? fail(&e) : 0;
+	else if (strcmp(cmd, "prepare") == 0 && cargc == 2)
+		rc = cmd_prepare(s, cargv[1], &e);
 	else if (strcmp(cmd, "bundle") == 0)
 		rc = cmd_bundle(s, cargc, cargv, &e);
 	else if (strcmp(cmd, "snapshot-rm") == 0 && cargc == 2)
-		rc = image_bundle_remove(s, cargv[1], &e) < 0 ? fail(&e) : 0;
+		rc = cmd_snapshot_rm(s, cargv[1], &e);
 	else
 		rc = usage();
 	image_store_close(s);

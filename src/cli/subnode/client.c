@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int client_init(struct client *c, const char *host, const char *token, const char *ca,
 		struct sn_err *err)
@@ -64,7 +66,21 @@ struct sink {
 	long status;
 	CURL *h;
 	char *errbuf; size_t errlen; FILE *ef;  /* error bodies are buffered */
+	int upload_fd;         /* > 0: the request body comes from this fd */
+	long long upload_size; /* its size; -1: unknown (sent chunked) */
 };
+
+static size_t on_read(char *p, size_t size, size_t n, void *userdata)
+{
+	struct sink *s = userdata;
+	for (;;) {
+		ssize_t r = read(s->upload_fd, p, size * n);
+		if (r >= 0)
+			return (size_t)r;
+		if (errno != EINTR)
+			return CURL_READFUNC_ABORT;
+	}
+}
 
 static size_t on_data(char *p, size_t size, size_t n, void *userdata)
 {
@@ -112,12 +128,18 @@ static int perform(struct client *c, const char *method, const char *path, json_
 	_cleanup_free_ char *txt = body ? sn_json_dump(body, false) : NULL;
 	_cleanup_free_ char *auth = NULL;
 	struct curl_slist *hdr = NULL;
-	hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	hdr = curl_slist_append(hdr, s->upload_fd > 0 ? "Content-Type: application/x-tar"
+					      : "Content-Type: application/json");
 	if (c->token && asprintf(&auth, "Authorization: Bearer %s", c->token) >= 0)
 		hdr = curl_slist_append(hdr, auth);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	if (txt) {
+	if (s->upload_fd > 0) {
+		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(h, CURLOPT_READDATA, s);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->upload_size);
+	} else if (txt) {
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, txt);
 	} else if (strcmp(method, "POST") == 0) {
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
@@ -250,4 +272,22 @@ void client_raw_close(struct client_raw *r)
 		curl_easy_cleanup(r->h);
 	r->h = NULL;
 	r->fd = -1;
+}
+
+int client_upload(struct client *c, const char *path, int fd, long *status, char **body,
+		  size_t *len, struct sn_err *err)
+{
+	struct stat st;
+	struct sink s = { .f = open_memstream(body, len), .upload_fd = fd, .upload_size = -1 };
+	if (!s.f)
+		return sn_err_set(err, ENOMEM, "client");
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		s.upload_size = (long long)st.st_size - lseek(fd, 0, SEEK_CUR);
+	int r = perform(c, "POST", path, NULL, &s, err);
+	fclose(s.f);
+	if (status)
+		*status = s.status;
+	if (r == 0 && s.status >= 400)
+		r = error_from(s.status, *body, *len, err);
+	return r;
 }

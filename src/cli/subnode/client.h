@@ -50,6 +50,11 @@ ssize_t client_raw_recv(struct client_raw *r, void *buf, size_t len);
 bool client_raw_send_all(struct client_raw *r, const void *p, size_t n);
 void client_raw_close(struct client_raw *r);
 
+/* POST the content of fd (a file: its size is sent; a pipe: chunked) as the
+ * body (application/x-tar); *body gets the reply (malloc'ed). */
+int client_upload(struct client *c, const char *path, int fd, long *status, char **body,
+		  size_t *len, struct sn_err *err);
+
 /* URL-escape s into a malloc'ed string. */
 char *client_escape(const char *s);
 

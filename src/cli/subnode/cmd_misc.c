@@ -5,6 +5,7 @@
 #include "base/json.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,49 @@ static int image_import(int argc, char **argv)
 	return 0;
 }
 
+/* image load [-i FILE] [--name REF]: the archive is uploaded (stdin when no
+ * -i), so it need not be on the node. Prints what the daemon loaded. */
+static int image_load(int argc, char **argv)
+{
+	const char *name = NULL, *file = NULL;
+	for (int i = 2; i < argc; i++) {
+		if (TAKE("-i", "--input", file)) ;
+		else if (TAKE(NULL, "--name", name)) ;
+		else {
+			fprintf(stderr, "subnode: image load: unknown argument `%s` (the archive is -i FILE or stdin)\n",
+				argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	_cleanup_close_ int fd = file ? open(file, O_RDONLY | O_CLOEXEC) : dup(STDIN_FILENO);
+	if (fd < 0) {
+		fprintf(stderr, "subnode: image load: `%s`: %s\n", file ? file : "stdin", strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (!file && isatty(fd)) {
+		fprintf(stderr, "subnode: image load: no archive: give -i FILE or pipe one into stdin\n");
+		return EXIT_USAGE;
+	}
+	_cleanup_free_ char *ne = name ? client_escape(name) : NULL, *path = NULL, *body = NULL;
+	if (asprintf(&path, "/images/load%s%s", ne ? "?name=" : "", ne ? ne : "") < 0)
+		return EXIT_FAIL;
+	size_t len = 0;
+	struct sn_err err = { 0 };
+	int r = client_upload(&g_cli, path, fd, NULL, &body, &len, &err);
+	if (r < 0)
+		return cli_fail(r, &err);
+	/* JSON lines: {"stream": "Loaded image: ..."} ..., {"Digest"} */
+	for (char *line = body, *nl; line && line < body + len; line = nl ? nl + 1 : NULL) {
+		nl = memchr(line, '\n', (size_t)(body + len - line));
+		_cleanup_json_ json_t *j = json_loadb(line, nl ? (size_t)(nl - line) : (size_t)(body + len - line),
+						    0, NULL);
+		const char *s = json_string_value(json_object_get(j, "stream"));
+		if (s)
+			fputs(s, stdout);
+	}
+	return 0;
+}
+
 static int image_ls(int argc, char **argv)
 {
 	bool quiet = false, as_json = false;
@@ -332,10 +376,11 @@ int cmd_image(int argc, char **argv)
 	const char *sub = argc > 1 ? argv[1] : "ls";
 	if (strcmp(argv[0], "images") == 0 && argc == 1) return image_ls(argc + 1, (char *[]){ "images", "ls", NULL });
 	if (strcmp(sub, "pull") == 0) return image_pull(argc, argv);
-	if (strcmp(sub, "import") == 0 || strcmp(sub, "load") == 0) return image_import(argc, argv);
+	if (strcmp(sub, "import") == 0) return image_import(argc, argv);
+	if (strcmp(sub, "load") == 0) return image_load(argc, argv);
 	if (strcmp(sub, "ls") == 0 || strcmp(sub, "list") == 0) return image_ls(argc, argv);
 	if (strcmp(sub, "rm") == 0 || strcmp(sub, "remove") == 0) return image_rm(argc, argv);
-	fprintf(stderr, "subnode: image: unknown command `%s` (pull, import, ls, rm)\n", sub);
+	fprintf(stderr, "subnode: image: unknown command `%s` (pull, import, load, ls, rm)\n", sub);
 	return EXIT_USAGE;
 }
 

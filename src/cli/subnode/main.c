@@ -102,6 +102,7 @@ static void usage(FILE *f)
 		"  exec [-i] [-t] [-d] [-e K=V] [-w DIR] [-u USER] NAME CMD...  (-it NAME sh: a shell)\n"
 		"images:\n"
 		"  image pull REF [--insecure]   image import PATH [--name REF]\n"
+		"  image load [-i FILE] [--name REF]   (the archive is uploaded; stdin without -i)\n"
 		"  image ls [-q] [--json]         image rm [-f] REF...\n"
 		"node:\n"
 		"  node info [--json]\n\n"

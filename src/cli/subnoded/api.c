@@ -1,51 +1,65 @@
 /* api.c — the HTTP/JSON API: routing Docker Engine API shapes onto node.h.
  *
- * libmicrohttpd runs one thread per connection (MHD_USE_THREAD_PER_CONNECTION
- * with small stacks), so a handler may block: a stop waits for its timeout,
- * `logs -f` and `events` stream from a content-reader callback that waits in
- * 100 ms steps and ends when the client hangs up (POLLRDHUP on its socket).
- * Request bodies are collected up to 1 MiB, then parsed as JSON.
+ * Threads. libmicrohttpd runs a pool of API_HTTP_THREADS threads over epoll
+ * (MHD_OPTION_THREAD_POOL_SIZE) for the unix socket's (and plain TCP's)
+ * connections; they never block. The TLS listener is served a thread per
+ * connection (at most 64), because an upgraded TLS stream must be relayed
+ * in its upgrade callback (api_exec.c); there, deferred operations run in
+ * place and waits block (in_place below). Otherwise a request is served in
+ * one of three ways:
  *
- * Paths may carry a version prefix (/v1.41/containers/json), as Docker
- * clients send. Errors are {"message": "..."} with the status from the
- * errno: EINVAL 400, EACCES/EPERM 403, ENOENT 404, EEXIST/EBUSY/ENOSPC 409,
- * others 500. See docs/API.md.
+ *  - inline, on the HTTP thread: what takes microseconds to a few
+ *    milliseconds and never waits on anything but the node lock — ping,
+ *    version, info, ps, inspect, image list, exec create/inspect, resize,
+ *    the start of a stream;
+ *  - deferred (api_defer): what may block — create, start, stop (up to its
+ *    timeout), kill, restart, remove, exec start, image import/remove —
+ *    runs on a worker of the bounded pool (workers.c) with the connection
+ *    suspended; the worker resumes it and the HTTP thread sends the result;
+ *  - waiting (api_wait, api_stream_wait): streams (`logs -f`, `events`,
+ *    `stats`, pull progress, image upload) and `wait` suspend their
+ *    connection between chunks and register with the hub (hub.c) what
+ *    would let them go on; no thread is held meanwhile.
+ *
+ * Upgraded connections (exec and attach: docker's hijack) are relayed by a
+ * thread each, until the process or terminal ends (api_exec.c).
+ *
+ * Memory per connection: libmicrohttpd's pool is 16 KiB (headers and the
+ * write buffer; the default 32 KiB was mostly unused), streams hand it
+ * 4 KiB at a time. With 70 `logs -f` open the daemon grows by ~1.8 MiB.
+ *
+ * Request bodies are collected up to 1 MiB, then parsed as JSON — except
+ * an image upload (`POST /images/load` without `path`), streamed into the
+ * image tool (api_images.c). Paths may carry a version prefix
+ * (/v1.41/containers/json), as Docker clients send. Errors are
+ * {"message": "..."} with the status from the errno: EINVAL 400,
+ * EACCES/EPERM 403, ENOENT 404, EEXIST/EBUSY/ENOSPC 409, others 500. See
+ * docs/API.md.
+ *
+ * Stopping: the node's `stopping` flag ends relays and streams, the hub
+ * resumes every waiting connection (libmicrohttpd aborts when stopped with
+ * one suspended), running operations finish, then the listeners close.
  */
-#include "api.h"
-#include "upgrade.h"
+#include "api_internal.h"
 #include "node/exec.h"
 #include "node/logs.h"
-#include "image/image.h"
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "base/log.h"
 
 #include <errno.h>
-#include <microhttpd.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
-#include <unistd.h>
+#include <stddef.h>
+#include <sys/epoll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <time.h>
 
-#define BODY_MAX (1u << 20)
+#define API_HTTP_THREADS 2u
+#define API_WORKERS_MAX 8u
+#define API_WORKERS_IDLE_S 1u
 
-struct api {
-	struct MHD_Daemon *d;
-	struct node *n;
-	char *token;
-	bool tls;   /* upgraded streams are pumped through the TLS session */
-};
-
-struct req {
-	char *body;
-	size_t len;
-	bool too_big;
-};
+/* ---- replies */
 
 static int status_of(int e)
 {
@@ -58,14 +72,18 @@ static int status_of(int e)
 	}
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
+enum MHD_Result api_send_json(struct MHD_Connection *c, unsigned status, json_t *j)
 {
 	char *txt = j ? sn_json_dump(j, false) : NULL;
 	json_decref(j);
 	if (!txt)
 		txt = strdup("{\"message\":\"out of memory\"}");
-	size_t len = strlen(txt);
+	size_t len = txt ? strlen(txt) : 0;
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, txt, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(txt);
+		return MHD_NO;
+	}
 	MHD_add_response_header(r, "Content-Type", "application/json");
 	MHD_add_response_header(r, "Api-Version", NODE_API_VERSION);
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
@@ -73,17 +91,17 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json
 	return ret;
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *c, int status, const char *msg)
+enum MHD_Result api_send_error(struct MHD_Connection *c, int status, const char *msg)
 {
-	return send_json(c, (unsigned)status, json_pack("{s:s}", "message", msg));
+	return api_send_json(c, (unsigned)status, json_pack("{s:s}", "message", msg));
 }
 
-static enum MHD_Result send_err(struct MHD_Connection *c, int r, const struct sn_err *e)
+enum MHD_Result api_send_err(struct MHD_Connection *c, int r, const struct sn_err *e)
 {
-	return send_error(c, status_of(e->code ? e->code : -r), e->msg[0] ? e->msg : strerror(-r));
+	return api_send_error(c, status_of(e->code ? e->code : -r), e->msg[0] ? e->msg : strerror(-r));
 }
 
-static enum MHD_Result send_empty(struct MHD_Connection *c, unsigned status)
+enum MHD_Result api_send_empty(struct MHD_Connection *c, unsigned status)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
@@ -91,21 +109,46 @@ static enum MHD_Result send_empty(struct MHD_Connection *c, unsigned status)
 	return ret;
 }
 
-static const char *arg(struct MHD_Connection *c, const char *k)
+enum MHD_Result api_send_result(struct api *a, struct MHD_Connection *c, struct req *rq)
+{
+	if (rq->r < 0)
+		return api_send_err(c, rq->r, &rq->e);
+	unsigned st = rq->status ? rq->status : MHD_HTTP_OK;
+	if (rq->out)
+		return api_send_json(c, st, steal_ptr(rq->out));
+	return api_send_empty(c, st);
+}
+
+enum MHD_Result api_send_stream(struct MHD_Connection *c, const char *type, size_t block,
+				MHD_ContentReaderCallback reader, void *cls,
+				MHD_ContentReaderFreeCallback fr)
+{
+	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, block, reader,
+								       cls, fr);
+	if (!resp) {
+		fr(cls);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", type);
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+const char *api_arg(struct MHD_Connection *c, const char *k)
 {
 	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, k);
 }
 
-static bool arg_bool(struct MHD_Connection *c, const char *k)
+bool api_arg_bool(struct MHD_Connection *c, const char *k)
 {
-	const char *v = arg(c, k);
+	const char *v = api_arg(c, k);
 	return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || (!*v));
 }
 
-/* -1 when absent; -2 when malformed. */
-static long arg_long(struct MHD_Connection *c, const char *k)
+long api_arg_long(struct MHD_Connection *c, const char *k)
 {
-	const char *v = arg(c, k);
+	const char *v = api_arg(c, k);
 	if (!v)
 		return -1;
 	char *end;
@@ -113,186 +156,9 @@ static long arg_long(struct MHD_Connection *c, const char *k)
 	return *end || !*v || x < 0 ? -2 : x;
 }
 
-static bool client_gone(struct MHD_Connection *c, int wait_ms)
+int api_parse_filters(struct MHD_Connection *c, json_t **out, struct sn_err *e)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (!ci)
-		return true;
-	struct pollfd pf = { .fd = ci->connect_fd, .events = POLLRDHUP };
-	int r = poll(&pf, 1, wait_ms);
-	return r > 0 && (pf.revents & (POLLRDHUP | POLLHUP | POLLERR));
-}
-
-/* ---- streaming: logs */
-
-struct log_stream {
-	struct node_logs *l;
-	struct MHD_Connection *c;
-};
-
-static ssize_t log_reader(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	struct log_stream *s = cls;
-	for (;;) {
-		ssize_t r = node_logs_read(s->l, buf, max);
-		if (r > 0)
-			return r;
-		if (r == 0)
-			return MHD_CONTENT_READER_END_OF_STREAM;
-		if (client_gone(s->c, 100))
-			return MHD_CONTENT_READER_END_WITH_ERROR;
-	}
-}
-
-static void log_free(void *cls)
-{
-	struct log_stream *s = cls;
-	node_logs_close(s->l);
-	free(s);
-}
-
-static enum MHD_Result h_logs(struct api *a, struct MHD_Connection *c, const char *id)
-{
-	struct node_logs_opts o = { .out = arg_bool(c, "stdout"), .err = arg_bool(c, "stderr"),
-				    .timestamps = arg_bool(c, "timestamps"), .follow = arg_bool(c, "follow"),
-				    .raw = arg_bool(c, "raw"), .tail = -1 };
-	if (!o.out && !o.err)
-		return send_error(c, 400, "you must choose at least one stream (stdout=1 or stderr=1)");
-	const char *s;
-	if ((s = arg(c, "since")) && strcmp(s, "0") && node_parse_time(s, &o.since) < 0)
-		return send_error(c, 400, "since: not a time (unix seconds or RFC 3339)");
-	if ((s = arg(c, "until")) && strcmp(s, "0") && node_parse_time(s, &o.until) < 0)
-		return send_error(c, 400, "until: not a time (unix seconds or RFC 3339)");
-	if ((s = arg(c, "tail")) && strcmp(s, "all") != 0) {
-		long t = arg_long(c, "tail");
-		if (t < 0)
-			return send_error(c, 400, "tail: must be a number or `all`");
-		o.tail = t;
-	}
-	struct sn_err e = { 0 };
-	struct log_stream *ls = calloc(1, sizeof(*ls));
-	if (!ls)
-		return send_error(c, 500, "out of memory");
-	int r = node_logs_open(a->n, id, &o, &ls->l, &e);
-	if (r < 0) {
-		free(ls);
-		return send_err(c, r, &e);
-	}
-	ls->c = c;
-	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
-								       log_reader, ls, log_free);
-	MHD_add_response_header(resp, "Content-Type", o.raw ? "text/plain" :
-				"application/vnd.docker.raw-stream");
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ret;
-}
-
-/* ---- streaming: events */
-
-struct ev_stream {
-	struct node *n;
-	struct MHD_Connection *c;
-	uint64_t next;
-	int64_t until;       /* unix s; 0 = forever */
-	json_t *filters;
-	char *pending;
-	size_t plen, poff;
-};
-
-static bool ev_match(json_t *filters, json_t *ev)
-{
-	static const struct { const char *f; const char *path[3]; } keys[] = {
-		{ "type", { "Type" } }, { "event", { "Action" } },
-		{ "container", { "Actor", "ID" } },
-	};
-	for (size_t i = 0; i < SN_ARRAY_SIZE(keys); i++) {
-		json_t *want = json_object_get(filters, keys[i].f);
-		if (!want)
-			continue;
-		json_t *v = json_object_get(ev, keys[i].path[0]);
-		if (keys[i].path[1])
-			v = json_object_get(v, keys[i].path[1]);
-		const char *have = json_string_value(v);
-		const char *name = json_string_value(json_object_get(json_object_get(json_object_get(ev,
-					"Actor"), "Attributes"), "name"));
-		bool ok = false;
-		size_t j;
-		json_t *w;
-		json_array_foreach(want, j, w) {
-			const char *ws = json_string_value(w);
-			if (ws && ((have && strncmp(have, ws, i == 2 ? strlen(ws) : strlen(have) + 1) == 0) ||
-				   (i == 2 && name && strcmp(name, ws) == 0)))
-				ok = true;
-		}
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
-static void ev_queue(struct ev_stream *s, json_t *evs)
-{
-	FILE *f = open_memstream(&s->pending, &s->plen);
-	size_t i;
-	json_t *ev;
-	json_array_foreach(evs, i, ev) {
-		if (!ev_match(s->filters, ev))
-			continue;
-		char *t = sn_json_dump(ev, false);
-		if (t && f)
-			fprintf(f, "%s\n", t);
-		free(t);
-	}
-	if (f)
-		fclose(f);
-	s->poff = 0;
-}
-
-/* Hand out what is left of a stream's pending chunk; once it is used up,
- * free it and return 0 so the caller produces the next one. */
-static ssize_t drain_pending(char **pending, size_t *plen, size_t *poff, char *buf, size_t max)
-{
-	if (*poff < *plen) {
-		size_t n = *plen - *poff < max ? *plen - *poff : max;
-		memcpy(buf, *pending + *poff, n);
-		*poff += n;
-		return (ssize_t)n;
-	}
-	free(*pending);
-	*pending = NULL;
-	*plen = *poff = 0;
-	return 0;
-}
-
-static ssize_t ev_reader(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	struct ev_stream *s = cls;
-	for (;;) {
-		ssize_t got = drain_pending(&s->pending, &s->plen, &s->poff, buf, max);
-		if (got > 0)
-			return got;
-		if (s->until && node_now_ns() / 1000000000LL > s->until)
-			return MHD_CONTENT_READER_END_OF_STREAM;
-		if (client_gone(s->c, 0))
-			return MHD_CONTENT_READER_END_WITH_ERROR;
-		json_t *evs = node_events_wait(s->n, s->next, 200, &s->next);
-		ev_queue(s, evs);
-		json_decref(evs);
-	}
-}
-
-static void ev_free(void *cls)
-{
-	struct ev_stream *s = cls;
-	json_decref(s->filters);
-	free(s->pending);
-	free(s);
-}
-
-static int parse_filters(struct MHD_Connection *c, json_t **out, struct sn_err *e)
-{
-	const char *f = arg(c, "filters");
+	const char *f = api_arg(c, "filters");
 	*out = NULL;
 	if (!f || !*f)
 		return 0;
@@ -307,590 +173,273 @@ static int parse_filters(struct MHD_Connection *c, json_t **out, struct sn_err *
 	return 0;
 }
 
-static enum MHD_Result h_events(struct api *a, struct MHD_Connection *c)
+ssize_t api_drain_pending(char **pending, size_t *plen, size_t *poff, char *buf, size_t max)
 {
-	struct sn_err e = { 0 };
-	struct ev_stream *s = calloc(1, sizeof(*s));
-	if (!s)
-		return send_error(c, 500, "out of memory");
-	s->n = a->n;
-	s->c = c;
-	int r = parse_filters(c, &s->filters, &e);
-	if (r < 0) {
-		free(s);
-		return send_err(c, r, &e);
+	if (*poff < *plen) {
+		size_t n = *plen - *poff < max ? *plen - *poff : max;
+		memcpy(buf, *pending + *poff, n);
+		*poff += n;
+		return (ssize_t)n;
 	}
-	int64_t since = 0, until = 0;
-	const char *v;
-	if (((v = arg(c, "since")) && node_parse_time(v, &since) < 0) ||
-	    ((v = arg(c, "until")) && node_parse_time(v, &until) < 0)) {
-		ev_free(s);
-		return send_error(c, 400, "since/until: not a time (unix seconds or RFC 3339)");
-	}
-	s->until = until / 1000000000LL;
-	if (since) {
-		json_t *past = node_events_since(a->n, since / 1000000000LL, s->until, &s->next);
-		ev_queue(s, past);
-		json_decref(past);
-	} else {
-		s->next = node_events_seq(a->n);
-	}
-	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, ev_reader,
-								       s, ev_free);
-	MHD_add_response_header(resp, "Content-Type", "application/json");
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	free(*pending);
+	*pending = NULL;
+	*plen = *poff = 0;
+	return 0;
 }
 
-/* ---- stats: one-shot (stream=0) or a JSON line a second, each carrying
- * the previous sample as precpu_stats (Docker's shape). */
-
-struct stats_stream {
-	struct node *n;
-	struct MHD_Connection *c;
-	char id[256];
-	json_t *prev;
-	char *pending;
-	size_t plen, poff;
-	bool first;
-};
-
-static json_t *stats_sample(struct stats_stream *s, struct sn_err *e)
-{
-	json_t *cur = NULL;
-	if (node_stats(s->n, s->id, &cur, e) < 0)
-		return NULL;
-	json_object_set(cur, "precpu_stats", s->prev ? json_object_get(s->prev, "cpu_stats") : json_object());
-	json_decref(s->prev);
-	s->prev = json_incref(cur);
-	return cur;
-}
-
-static ssize_t stats_reader(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	struct stats_stream *s = cls;
-	for (;;) {
-		ssize_t got = drain_pending(&s->pending, &s->plen, &s->poff, buf, max);
-		if (got > 0)
-			return got;
-		if (!s->first) {
-			for (int i = 0; i < 10; i++)
-				if (client_gone(s->c, 100))
-					return MHD_CONTENT_READER_END_WITH_ERROR;
-		}
-		s->first = false;
-		struct sn_err e = { 0 };
-		json_t *j = stats_sample(s, &e);
-		if (!j)
-			return MHD_CONTENT_READER_END_OF_STREAM;   /* removed meanwhile */
-		char *t = sn_json_dump(j, false);
-		json_decref(j);
-		if (!t || asprintf(&s->pending, "%s\n", t) < 0) {
-			free(t);
-			return MHD_CONTENT_READER_END_WITH_ERROR;
-		}
-		free(t);
-		s->plen = strlen(s->pending);
-	}
-}
-
-static void stats_free(void *cls)
-{
-	struct stats_stream *s = cls;
-	json_decref(s->prev);
-	free(s->pending);
-	free(s);
-}
-
-static enum MHD_Result h_stats(struct api *a, struct MHD_Connection *c, const char *id)
-{
-	struct stats_stream *s = calloc(1, sizeof(*s));
-	if (!s)
-		return send_error(c, 500, "out of memory");
-	s->n = a->n;
-	s->c = c;
-	s->first = true;
-	snprintf(s->id, sizeof(s->id), "%s", id);
-	struct sn_err e = { 0 };
-	json_t *j = stats_sample(s, &e);
-	if (!j) {
-		stats_free(s);
-		return send_err(c, -e.code, &e);
-	}
-	const char *st = arg(c, "stream");
-	if (st && (strcmp(st, "0") == 0 || strcasecmp(st, "false") == 0)) {
-		/* Sample twice 100 ms apart so precpu_stats is useful, unless the
-		 * client asked for one-shot (it keeps its own previous sample). */
-		if (!arg_bool(c, "one-shot")) {
-			json_decref(j);
-			nanosleep(&(struct timespec){ 0, 100 * 1000000L }, NULL);
-			j = stats_sample(s, &e);
-		}
-		stats_free(s);
-		return j ? send_json(c, 200, j) : send_err(c, -e.code, &e);
-	}
-	json_decref(j);
-	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 8192, stats_reader,
-								       s, stats_free);
-	MHD_add_response_header(resp, "Content-Type", "application/json");
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ret;
-}
-
-static enum MHD_Result h_attach(struct api *a, struct MHD_Connection *c, const char *id);
-
-/* ---- containers */
-
-static enum MHD_Result h_create(struct api *a, struct MHD_Connection *c, struct req *rq)
-{
-	struct sn_err e = { 0 };
-	_cleanup_json_ json_t *body = NULL;
-	int r = sn_json_loadb(rq->body ? rq->body : "", rq->len, "request body", &body, &e);
-	if (r < 0)
-		return send_err(c, r, &e);
-	json_t *out = NULL;
-	r = node_create(a->n, arg(c, "name"), body, arg_bool(c, "start"), &out, &e);
-	if (r < 0)
-		return send_err(c, r, &e);
-	return send_json(c, MHD_HTTP_CREATED, out);
-}
-
-static enum MHD_Result h_container(struct api *a, struct MHD_Connection *c, const char *method,
-				   const char *id, const char *verb, struct req *rq)
-{
-	struct sn_err e = { 0 };
-	int r;
-	json_t *out = NULL;
-	if (!verb && strcmp(method, "DELETE") == 0) {
-		r = node_remove(a->n, id, arg_bool(c, "force"), &e);
-		return r < 0 ? send_err(c, r, &e) : send_empty(c, MHD_HTTP_NO_CONTENT);
-	}
-	if (!verb)
-		return send_error(c, 404, "page not found");
-	if (strcmp(method, "GET") == 0) {
-		if (strcmp(verb, "json") == 0) {
-			r = node_inspect(a->n, id, &out, &e);
-			return r < 0 ? send_err(c, r, &e) : send_json(c, 200, out);
-		}
-		if (strcmp(verb, "logs") == 0)
-			return h_logs(a, c, id);
-		if (strcmp(verb, "stats") == 0)
-			return h_stats(a, c, id);
-		return send_error(c, 404, "page not found");
-	}
-	if (strcmp(method, "POST") != 0)
-		return send_error(c, 405, "method not allowed");
-	if (strcmp(verb, "attach") == 0)
-		return h_attach(a, c, id);
-	if (strcmp(verb, "resize") == 0) {
-		long h = arg_long(c, "h"), w = arg_long(c, "w");
-		if (h < 1 || w < 1 || h > 65535 || w > 65535)
-			return send_error(c, 400, "h and w: must be 1..65535");
-		r = node_resize(a->n, id, (unsigned)h, (unsigned)w, &e);
-		return r < 0 ? send_err(c, r, &e) : send_empty(c, 200);
-	}
-	if (strcmp(verb, "exec") == 0) {
-		_cleanup_json_ json_t *body = NULL;
-		r = sn_json_loadb(rq->body ? rq->body : "", rq->len, "request body", &body, &e);
-		if (r == 0)
-			r = node_exec_create(a->n, id, body, &out, &e);
-		return r < 0 ? send_err(c, r, &e) : send_json(c, MHD_HTTP_CREATED, out);
-	}
-	long t = arg_long(c, "t");
-	if (t == -2 || t > 3600)
-		return send_error(c, 400, "t: must be a number of seconds (0..3600)");
-	if (strcmp(verb, "wait") == 0) {
-		int code = 0;
-		r = node_wait(a->n, id, -1, &code, &e);
-		return r < 0 ? send_err(c, r, &e)
-			     : send_json(c, 200, json_pack("{s:i, s:n}", "StatusCode", code, "Error"));
-	}
-	if (strcmp(verb, "start") == 0)
-		r = node_start(a->n, id, &e);
-	else if (strcmp(verb, "stop") == 0)
-		r = node_stop(a->n, id, arg(c, "signal"), (int)t, &e);
-	else if (strcmp(verb, "kill") == 0)
-		r = node_kill(a->n, id, arg(c, "signal"), &e);
-	else if (strcmp(verb, "restart") == 0)
-		r = node_restart(a->n, id, (int)t, &e);
-	else
-		return send_error(c, 404, "page not found");
-	if (r < 0)
-		return send_err(c, r, &e);
-	return send_empty(c, r == 1 ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_NO_CONTENT);
-}
-
-/* ---- images */
-
-struct pull_stream {
-	struct node *n;
-	pthread_t t;
-	bool started;
-	int rfd, wfd;
-	char *ref;
-	bool insecure;
-};
-
-static void pull_write(struct pull_stream *p, json_t *j)
+void api_pending_line(char **pending, size_t *plen, json_t *j)
 {
 	char *txt = j ? sn_json_dump(j, false) : NULL;
 	json_decref(j);
 	if (!txt)
 		return;
 	size_t len = strlen(txt);
-	txt[len] = '\n';   /* replaces the NUL: write len + 1 bytes */
-	(void)!write(p->wfd, txt, len + 1);
+	char *nb = realloc(*pending, *plen + len + 1);
+	if (nb) {
+		memcpy(nb + *plen, txt, len);
+		nb[*plen + len] = '\n';
+		*pending = nb;
+		*plen += len + 1;
+	}
 	free(txt);
 }
 
-static void pull_progress(const struct image_progress *ip, void *data)
+/* ---- serving: deferred, waiting */
+
+bool api_stopping(struct api *a)
 {
-	static const char *const names[] = { "Pulling", "Downloading", "Resuming", "Already exists",
-					     "Download complete", "Extracting" };
-	struct pull_stream *p = data;
-	char id[16];
-	snprintf(id, sizeof(id), "%.12s", ip->digest && strlen(ip->digest) > 7 ? ip->digest + 7 : "");
-	pull_write(p, json_pack("{s:s, s:s, s:s, s:{s:I, s:I}, s:i, s:i}", "status",
-		names[ip->event <= IMAGE_PROGRESS_UNPACK ? ip->event : 0], "id", id, "what",
-		ip->what ? ip->what : "", "progressDetail", "current", (json_int_t)ip->done, "total",
-		(json_int_t)ip->total, "index", (int)ip->index, "count", (int)ip->count));
+	return __atomic_load_n(&a->n->stopping, __ATOMIC_RELAXED) != 0;
 }
 
-static void *pull_main(void *arg)
+bool api_client_gone(struct MHD_Connection *c)
 {
-	struct pull_stream *p = arg;
-	struct sn_err e = { 0 };
-	char digest[72] = "";
-	struct node_pull_opts o = { .insecure = p->insecure, .progress = pull_progress, .progress_data = p };
-	int r = node_image_pull(p->n, p->ref, &o, digest, &e);
-	if (r < 0)
-		pull_write(p, json_pack("{s:s, s:{s:s}}", "error", e.msg, "errorDetail", "message", e.msg));
-	else
-		pull_write(p, json_pack("{s:s, s:s}", "status", "Pulled", "digest", digest));
-	close(p->wfd);
-	p->wfd = -1;
-	return NULL;
+	int fd = hub_conn_fd(c);
+	if (fd < 0)
+		return true;
+	struct pollfd pf = { .fd = fd, .events = POLLRDHUP };
+	return poll(&pf, 1, 0) > 0 && (pf.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
-static ssize_t pull_reader(void *cls, uint64_t pos, char *buf, size_t max)
+struct hub_want api_want(void)
 {
-	struct pull_stream *p = cls;
-	if (!p->started) {
-		if (pthread_create(&p->t, NULL, pull_main, p) != 0)
-			return MHD_CONTENT_READER_END_WITH_ERROR;
-		p->started = true;
-	}
-	for (;;) {
-		ssize_t r = read(p->rfd, buf, max);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r > 0)
-			return r;
-		return MHD_CONTENT_READER_END_OF_STREAM;
-	}
+	struct hub_want w = { .timeout_ms = -1 };
+	for (int i = 0; i < HUB_MAX_FDS; i++)
+		w.fd[i] = -1;
+	return w;
 }
 
-static void pull_free(void *cls)
+/* A connection of the TLS listener has a thread of its own, on which
+ * libmicrohttpd 0.9.75 does not resume a connection suspended from the
+ * access handler: there, operations run in place and waits block, as they
+ * did before the worker pool. */
+static bool in_place(struct MHD_Connection *c)
 {
-	struct pull_stream *p = cls;
-	close(p->rfd);   /* a writer still running gets EPIPE and finishes */
-	if (p->started)
-		pthread_join(p->t, NULL);
-	if (p->wfd >= 0)
-		close(p->wfd);
-	free(p->ref);
-	free(p);
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	return ci && ci->tls_session;
 }
 
-static enum MHD_Result h_pull(struct api *a, struct MHD_Connection *c)
+/* Block until w happens (a node event: at most 200 ms). */
+static void block_wait(struct MHD_Connection *c, const struct hub_want *w)
 {
-	const char *from = arg(c, "fromImage"), *tag = arg(c, "tag");
-	if (!from || !*from)
-		return send_error(c, 400, "fromImage: required");
-	struct pull_stream *p = calloc(1, sizeof(*p));
-	int fds[2];
-	if (!p || pipe2(fds, O_CLOEXEC) < 0) {
-		free(p);
-		return send_error(c, 500, "out of memory");
-	}
-	p->n = a->n;
-	p->rfd = fds[0];
-	p->wfd = fds[1];
-	p->insecure = arg_bool(c, "insecure");
-	if (asprintf(&p->ref, "%s%s%s", from, tag && *tag ? ":" : "", tag && *tag ? tag : "") < 0) {
-		p->ref = NULL;
-		pull_free(p);
-		return send_error(c, 500, "out of memory");
-	}
-	struct sn_err e = { 0 };
-	struct image_ref ir;
-	if (image_ref_parse(p->ref, &ir, &e) < 0) {
-		pull_free(p);
-		return send_err(c, -EINVAL, &e);
-	}
-	image_ref_free(&ir);
-	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, pull_reader,
-								       p, pull_free);
-	MHD_add_response_header(resp, "Content-Type", "application/json");
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	struct pollfd pf[HUB_MAX_FDS + 1];
+	nfds_t n = 0;
+	for (int i = 0; i < HUB_MAX_FDS; i++)
+		if (w->fd[i] >= 0)
+			pf[n++] = (struct pollfd){ .fd = w->fd[i],
+						   .events = (short)((w->events[i] & EPOLLIN ? POLLIN : 0) |
+								     (w->events[i] & EPOLLOUT ? POLLOUT : 0) |
+								     (w->events[i] & EPOLLRDHUP ? POLLRDHUP : 0)) };
+	int fd = hub_conn_fd(c);
+	if (fd >= 0)
+		pf[n++] = (struct pollfd){ .fd = fd, .events = POLLRDHUP };
+	int t = w->timeout_ms;
+	if (w->node_event && (t < 0 || t > 200))
+		t = 200;
+	while (poll(pf, n, t) < 0 && errno == EINTR)
+		;
 }
 
-static enum MHD_Result h_images(struct api *a, struct MHD_Connection *c, const char *url,
-				const char *method)
+/* Also resume when the client hangs up (the last free slot). */
+static void want_hangup(struct hub_want *w, struct MHD_Connection *c)
 {
-	struct sn_err e = { 0 };
-	json_t *out = NULL;
-	int r;
-	if (strcmp(url, "/images/json") == 0 && strcmp(method, "GET") == 0) {
-		r = node_image_list(a->n, &out, &e);
-		return r < 0 ? send_err(c, r, &e) : send_json(c, 200, out);
-	}
-	if (strcmp(url, "/images/create") == 0 && strcmp(method, "POST") == 0)
-		return h_pull(a, c);
-	if (strcmp(url, "/images/load") == 0 && strcmp(method, "POST") == 0) {
-		char digest[72] = "";
-		r = node_image_import(a->n, arg(c, "path"), arg(c, "name"), digest, &e);
-		return r < 0 ? send_err(c, r, &e)
-			     : send_json(c, 200, json_pack("{s:s}", "Digest", digest));
-	}
-	if (strncmp(url, "/images/", 8) == 0 && strcmp(method, "DELETE") == 0) {
-		r = node_image_remove(a->n, url + 8, arg_bool(c, "force"), &e);
-		return r < 0 ? send_err(c, r, &e)
-			     : send_json(c, 200, json_pack("[{s:s}]", "Untagged", url + 8));
-	}
-	return send_error(c, 404, "page not found");
-}
-
-/* ---- exec: create, start (HTTP upgrade to a raw stream, as docker's
- * hijack; without an Upgrade header the output is collected and sent as
- * the body), resize, inspect. */
-
-struct exec_io {
-	struct node *n;
-	char id[40];
-	bool tty, tls;
-	int pty, in, out, err;
-};
-
-static void exec_io_close(struct exec_io *x)
-{
-	if (x->pty >= 0) close(x->pty);
-	if (x->in >= 0) close(x->in);
-	if (x->out >= 0) close(x->out);
-	if (x->err >= 0) close(x->err);
-}
-
-static void exec_relay(void *arg, int sock, const char *extra, size_t extra_len)
-{
-	struct exec_io *x = arg;
-	node_exec_relay(x->n, sock, x->tty, x->pty, x->in, x->out, x->err, extra, extra_len);
-	node_exec_finish(x->n, x->id);   /* the exit code is known before the client sees EOF */
-}
-
-static void exec_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
-			  size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
-{
-	struct exec_io *x = cls;
-	upgrade_run(c, x->tls, &x->n->stopping, sock, extra, extra_len, urh, exec_relay, x);
-	free(x);
-}
-
-static void *exec_detached(void *arg)
-{
-	struct exec_io *x = arg;
-	char buf[4096];
-	for (int fd = 0; fd < 3; fd++) {
-		int f = fd == 0 ? (x->tty ? x->pty : x->out) : fd == 1 ? (x->tty ? -1 : x->err) : -1;
-		while (f >= 0 && read(f, buf, sizeof(buf)) > 0)
-			;
-	}
-	exec_io_close(x);
-	node_exec_finish(x->n, x->id);
-	free(x);
-	return NULL;
-}
-
-struct drain {
-	int fd;
-	FILE *f;
-	char *buf;
-	size_t len;
-};
-
-static void *drain_main(void *arg)
-{
-	struct drain *d = arg;
-	char buf[65536];
-	ssize_t n;
-	while ((n = read(d->fd, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, (size_t)n, d->f);
-	return NULL;
-}
-
-static enum MHD_Result h_exec_start(struct api *a, struct MHD_Connection *c, const char *id,
-				    struct req *rq)
-{
-	struct sn_err e = { 0 };
-	_cleanup_json_ json_t *body = NULL;
-	bool detach = false;
-	if (rq->len) {
-		int r = sn_json_loadb(rq->body, rq->len, "request body", &body, &e);
-		if (r < 0)
-			return send_err(c, r, &e);
-		static const char *const keys[] = { "Detach", "Tty", "ConsoleSize", NULL };
-		if ((r = sn_json_only_keys(body, "", keys, &e)) < 0 ||
-		    (r = sn_json_bool(body, "", "Detach", &detach, &e)) < 0)
-			return send_err(c, r, &e);
-	}
-	struct exec_io *x = calloc(1, sizeof(*x));
-	if (!x)
-		return send_error(c, 500, "out of memory");
-	x->n = a->n;
-	x->tls = a->tls;
-	snprintf(x->id, sizeof(x->id), "%s", id);
-	int r = node_exec_start(a->n, id, &x->tty, &x->pty, &x->in, &x->out, &x->err, &e);
-	if (r < 0) {
-		free(x);
-		return send_err(c, r, &e);
-	}
-	if (detach) {
-		if (x->in >= 0) {
-			close(x->in);
-			x->in = -1;
+	int fd = hub_conn_fd(c);
+	for (int i = 0; i < HUB_MAX_FDS && fd >= 0; i++)
+		if (w->fd[i] < 0) {
+			w->fd[i] = fd;
+			w->events[i] = EPOLLRDHUP;
+			return;
 		}
-		pthread_t t;
-		pthread_attr_t at;
-		pthread_attr_init(&at);
-		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&t, &at, exec_detached, x) != 0)
-			exec_detached(x);
-		pthread_attr_destroy(&at);
-		return send_empty(c, 200);
-	}
-	const char *up = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Upgrade");
-	if (up) {
-		struct MHD_Response *resp = MHD_create_response_for_upgrade(exec_upgraded, x);
-		MHD_add_response_header(resp, "Upgrade", "tcp");
-		MHD_add_response_header(resp, "Connection", "Upgrade");
-		MHD_add_response_header(resp, "Content-Type", "application/vnd.docker.raw-stream");
-		enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
-		MHD_destroy_response(resp);
-		return ret;
-	}
-	/* No upgrade: no stdin; collect the output (framed unless a TTY). */
-	if (x->in >= 0) {
-		close(x->in);
-		x->in = -1;
-	}
-	int sp[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
-		exec_io_close(x);
-		node_exec_finish(a->n, id);
-		free(x);
-		return send_error(c, 500, "socketpair failed");
-	}
-	/* nobody writes into sp[1]: the relay sees no input, and no hang-up */
-	struct drain d = { .fd = sp[1] };
-	d.f = open_memstream(&d.buf, &d.len);
-	pthread_t t;
-	bool drained = d.f && pthread_create(&t, NULL, drain_main, &d) == 0;
-	node_exec_relay(a->n, sp[0], x->tty, x->pty, -1, x->out, x->err, NULL, 0);
-	close(sp[0]);   /* the drain thread sees EOF */
-	node_exec_finish(a->n, id);
-	free(x);
-	if (drained)
-		pthread_join(t, NULL);
-	close(sp[1]);
-	if (d.f)
-		fclose(d.f);
-	struct MHD_Response *resp = d.buf && d.len
-		? MHD_create_response_from_buffer(d.len, d.buf, MHD_RESPMEM_MUST_FREE)
-		: MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-	if (!d.len)
-		free(d.buf);
-	MHD_add_response_header(resp, "Content-Type", "application/vnd.docker.raw-stream");
-	enum MHD_Result ret = MHD_queue_response(c, 200, resp);
-	MHD_destroy_response(resp);
-	return ret;
 }
 
-/* ---- attach to a Tty subnode's terminal (HTTP upgrade, like exec) */
-
-struct attach_io { struct node *n; int sup; bool in, tls; };
-
-static void attach_relay(void *arg, int sock, const char *extra, size_t extra_len)
+static void run_work(struct work *w)
 {
-	struct attach_io *x = arg;
-	node_attach_relay(x->n, sock, x->sup, extra, extra_len, x->in);
+	struct req *rq = (struct req *)((char *)w - offsetof(struct req, work));
+	rq->fn(rq->a, rq);
 }
 
-static void attach_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
-			    size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+static enum MHD_Result defer(struct workers *p, struct MHD_Connection *c, struct req *rq,
+			     api_work_fn fn, api_cont_fn cont)
 {
-	struct attach_io *x = cls;
-	upgrade_run(c, x->tls, &x->n->stopping, sock, extra, extra_len, urh, attach_relay, x);
-	free(x);
-}
-
-static enum MHD_Result h_attach(struct api *a, struct MHD_Connection *c, const char *id)
-{
-	if (!MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Upgrade"))
-		return send_error(c, 400, "attach needs `Connection: Upgrade` and `Upgrade: tcp`");
-	struct sn_err e = { 0 };
-	struct attach_io *x = calloc(1, sizeof(*x));
-	if (!x)
-		return send_error(c, 500, "out of memory");
-	int r = node_attach_connect(a->n, id, &x->sup, &e);
-	if (r < 0) {
-		free(x);
-		return send_err(c, r, &e);
+	rq->fn = fn;
+	rq->cont = cont ? cont : api_send_result;
+	if (in_place(c)) {
+		fn(rq->a, rq);
+		api_cont_fn k = rq->cont;
+		rq->cont = NULL;
+		return k(rq->a, c, rq);
 	}
-	x->in = arg_bool(c, "stdin");
-	x->tls = a->tls;
-	x->n = a->n;
-	struct MHD_Response *resp = MHD_create_response_for_upgrade(attach_upgraded, x);
-	MHD_add_response_header(resp, "Upgrade", "tcp");
-	MHD_add_response_header(resp, "Connection", "Upgrade");
-	MHD_add_response_header(resp, "Content-Type", "application/vnd.docker.raw-stream");
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	rq->work.fn = run_work;
+	rq->work.c = c;
+	MHD_suspend_connection(c);
+	workers_submit(p, &rq->work);
+	return MHD_YES;
 }
 
-static enum MHD_Result h_exec(struct api *a, struct MHD_Connection *c, const char *url,
-			      const char *method, struct req *rq)
+enum MHD_Result api_defer(struct api *a, struct MHD_Connection *c, struct req *rq, api_work_fn fn,
+			  api_cont_fn cont)
 {
-	char id[64];
-	const char *rest = url + 6;   /* after "/exec/" */
-	const char *slash = strchr(rest, '/');
-	size_t il = slash ? (size_t)(slash - rest) : strlen(rest);
-	if (il == 0 || il >= sizeof(id) || !slash)
-		return send_error(c, 404, "page not found");
-	memcpy(id, rest, il);
-	id[il] = '\0';
-	const char *verb = slash + 1;
+	return defer(a->workers, c, rq, fn, cont);
+}
+
+enum MHD_Result api_defer_slow(struct api *a, struct MHD_Connection *c, struct req *rq,
+			       api_work_fn fn, api_cont_fn cont)
+{
+	return defer(a->slow, c, rq, fn, cont);
+}
+
+enum MHD_Result api_wait(struct api *a, struct MHD_Connection *c, struct req *rq,
+			 struct hub_want *w, api_cont_fn cont)
+{
+	if (api_stopping(a))
+		return api_send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the daemon is stopping");
+	if (in_place(c)) {
+		block_wait(c, w);
+		return cont(a, c, rq);
+	}
+	rq->cont = cont;
+	api_suspend(a, c, w);
+	return MHD_YES;
+}
+
+bool api_suspend(struct api *a, struct MHD_Connection *c, struct hub_want *w)
+{
+	if (api_stopping(a))
+		return false;
+	if (in_place(c)) {
+		block_wait(c, w);
+		return true;
+	}
+	want_hangup(w, c);
+	MHD_suspend_connection(c);
+	hub_wait(a->hub, c, w);
+	return true;
+}
+
+ssize_t api_stream_wait(struct api *a, struct MHD_Connection *c, struct hub_want *w)
+{
+	return api_suspend(a, c, w) ? 0 : (ssize_t)MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* ---- containers */
+
+static void work_create(struct api *a, struct req *rq)
+{
+	rq->r = node_create(a->n, rq->arg1, rq->in, rq->flag, &rq->out, &rq->e);
+	rq->status = MHD_HTTP_CREATED;
+}
+
+static enum MHD_Result h_create(struct api *a, struct MHD_Connection *c, struct req *rq)
+{
+	int r = sn_json_loadb(rq->body ? rq->body : "", rq->len, "request body", &rq->in, &rq->e);
+	if (r < 0)
+		return api_send_err(c, r, &rq->e);
+	const char *name = api_arg(c, "name");
+	if (name && !(rq->arg1 = strdup(name)))
+		return api_send_error(c, 500, "out of memory");
+	rq->flag = api_arg_bool(c, "start");
+	return api_defer(a, c, rq, work_create, NULL);
+}
+
+enum lifecycle_verb { V_REMOVE, V_START, V_STOP, V_KILL, V_RESTART };
+
+static void work_lifecycle(struct api *a, struct req *rq)
+{
+	struct node *n = a->n;
+	int t = (int)rq->num;   /* -1: the subnode's own stop timeout */
+	switch ((enum lifecycle_verb)rq->kind) {
+	case V_REMOVE: rq->r = node_remove(n, rq->id, rq->flag, &rq->e); break;
+	case V_START: rq->r = node_start(n, rq->id, &rq->e); break;
+	case V_STOP: rq->r = node_stop(n, rq->id, rq->arg1, t, &rq->e); break;
+	case V_KILL: rq->r = node_kill(n, rq->id, rq->arg1, &rq->e); break;
+	case V_RESTART: rq->r = node_restart(n, rq->id, t, &rq->e); break;
+	}
+	rq->status = rq->r == 1 ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_NO_CONTENT;
+}
+
+static enum MHD_Result h_lifecycle(struct api *a, struct MHD_Connection *c, struct req *rq,
+				   enum lifecycle_verb v)
+{
+	long t = api_arg_long(c, "t");
+	if (t == -2 || t > 3600)
+		return api_send_error(c, 400, "t: must be a number of seconds (0..3600)");
+	const char *sig = api_arg(c, "signal");
+	if (sig && !(rq->arg1 = strdup(sig)))
+		return api_send_error(c, 500, "out of memory");
+	rq->kind = v;
+	rq->num = t;
+	rq->flag = v == V_REMOVE && api_arg_bool(c, "force");
+	if (v == V_STOP || v == V_RESTART)
+		return api_defer_slow(a, c, rq, work_lifecycle, NULL);
+	return api_defer(a, c, rq, work_lifecycle, NULL);
+}
+
+static enum MHD_Result h_container(struct api *a, struct MHD_Connection *c, struct req *rq,
+				   const char *method, const char *verb)
+{
 	struct sn_err e = { 0 };
 	int r;
-	if (strcmp(verb, "start") == 0 && strcmp(method, "POST") == 0)
-		return h_exec_start(a, c, id, rq);
-	if (strcmp(verb, "resize") == 0 && strcmp(method, "POST") == 0) {
-		long h = arg_long(c, "h"), w = arg_long(c, "w");
+	json_t *out = NULL;
+	const char *id = rq->id;
+	if (!verb && strcmp(method, "DELETE") == 0)
+		return h_lifecycle(a, c, rq, V_REMOVE);
+	if (!verb)
+		return api_send_error(c, 404, "page not found");
+	if (strcmp(method, "GET") == 0) {
+		if (strcmp(verb, "json") == 0) {
+			r = node_inspect(a->n, id, &out, &e);
+			return r < 0 ? api_send_err(c, r, &e) : api_send_json(c, 200, out);
+		}
+		if (strcmp(verb, "logs") == 0)
+			return api_logs(a, c, id);
+		if (strcmp(verb, "stats") == 0)
+			return api_stats(a, c, rq, id);
+		return api_send_error(c, 404, "page not found");
+	}
+	if (strcmp(method, "POST") != 0)
+		return api_send_error(c, 405, "method not allowed");
+	if (strcmp(verb, "attach") == 0)
+		return api_attach(a, c, rq, id);
+	if (strcmp(verb, "resize") == 0) {
+		long h = api_arg_long(c, "h"), w = api_arg_long(c, "w");
 		if (h < 1 || w < 1 || h > 65535 || w > 65535)
-			return send_error(c, 400, "h and w: must be 1..65535");
-		r = node_exec_resize(a->n, id, (unsigned)h, (unsigned)w, &e);
-		return r < 0 ? send_err(c, r, &e) : send_empty(c, 200);
+			return api_send_error(c, 400, "h and w: must be 1..65535");
+		r = node_resize(a->n, id, (unsigned)h, (unsigned)w, &e);
+		return r < 0 ? api_send_err(c, r, &e) : api_send_empty(c, 200);
 	}
-	if (strcmp(verb, "json") == 0 && strcmp(method, "GET") == 0) {
-		json_t *out = NULL;
-		r = node_exec_inspect(a->n, id, &out, &e);
-		return r < 0 ? send_err(c, r, &e) : send_json(c, 200, out);
-	}
-	return send_error(c, 404, "page not found");
+	if (strcmp(verb, "exec") == 0)
+		return api_exec_create(a, c, rq, id);
+	if (strcmp(verb, "wait") == 0)
+		return api_wait_exit(a, c, rq);
+	static const struct { const char *verb; enum lifecycle_verb v; } verbs[] = {
+		{ "start", V_START }, { "stop", V_STOP }, { "kill", V_KILL }, { "restart", V_RESTART },
+	};
+	for (size_t i = 0; i < SN_ARRAY_SIZE(verbs); i++)
+		if (strcmp(verb, verbs[i].verb) == 0)
+			return h_lifecycle(a, c, rq, verbs[i].v);
+	return api_send_error(c, 404, "page not found");
 }
+
+/* ---- routing */
 
 static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char *url,
 			     const char *method, struct req *rq)
@@ -913,76 +462,108 @@ static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char
 	}
 	if (get && strcmp(url, "/version") == 0) {
 		node_version(&out);
-		return send_json(c, 200, out);
+		return api_send_json(c, 200, out);
 	}
 	if (get && strcmp(url, "/info") == 0) {
 		r = node_info(a->n, &out, &e);
-		return r < 0 ? send_err(c, r, &e) : send_json(c, 200, out);
+		return r < 0 ? api_send_err(c, r, &e) : api_send_json(c, 200, out);
 	}
 	if (get && strcmp(url, "/events") == 0)
-		return h_events(a, c);
+		return api_events(a, c);
 	if (get && strcmp(url, "/containers/json") == 0) {
 		_cleanup_json_ json_t *filters = NULL;
-		if ((r = parse_filters(c, &filters, &e)) < 0)
-			return send_err(c, r, &e);
-		r = node_list(a->n, arg_bool(c, "all"), filters, &out, &e);
-		return r < 0 ? send_err(c, r, &e) : send_json(c, 200, out);
+		if ((r = api_parse_filters(c, &filters, &e)) < 0)
+			return api_send_err(c, r, &e);
+		r = node_list(a->n, api_arg_bool(c, "all"), filters, &out, &e);
+		return r < 0 ? api_send_err(c, r, &e) : api_send_json(c, 200, out);
 	}
 	if (strncmp(url, "/images/", 8) == 0)
-		return h_images(a, c, url, method);
+		return api_images(a, c, rq, url, method);
 	if (strncmp(url, "/exec/", 6) == 0)
-		return h_exec(a, c, url, method, rq);
+		return api_exec(a, c, rq, url, method);
 	if (strcmp(url, "/containers/create") == 0) {
 		if (strcmp(method, "POST") != 0)
-			return send_error(c, 405, "method not allowed");
+			return api_send_error(c, 405, "method not allowed");
 		return h_create(a, c, rq);
 	}
 	if (strncmp(url, "/containers/", 12) == 0) {
-		char id[256];
 		const char *rest = url + 12;
 		const char *slash = strchr(rest, '/');
 		size_t il = slash ? (size_t)(slash - rest) : strlen(rest);
-		if (il == 0 || il >= sizeof(id))
-			return send_error(c, 404, "page not found");
-		memcpy(id, rest, il);
-		id[il] = '\0';
-		return h_container(a, c, method, id, slash ? slash + 1 : NULL, rq);
+		if (il == 0 || il >= sizeof(rq->id))
+			return api_send_error(c, 404, "page not found");
+		memcpy(rq->id, rest, il);
+		rq->id[il] = '\0';
+		return h_container(a, c, rq, method, slash ? slash + 1 : NULL);
 	}
-	return send_error(c, 404, "page not found");
+	return api_send_error(c, 404, "page not found");
 }
 
-static bool token_ok(struct api *a, struct MHD_Connection *c)
+static bool token_ok(struct api_http *h, struct MHD_Connection *c)
 {
-	if (!a->token)
+	if (!h->token)
 		return true;
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	if (!v || strncasecmp(v, "Bearer ", 7) != 0)
 		return false;
-	const char *t = h + 7;
-	size_t n = strlen(a->token);
+	const char *t = v + 7;
+	size_t n = strlen(h->token);
 	if (strlen(t) != n)
 		return false;
 	unsigned char d = 0;   /* constant time */
 	for (size_t i = 0; i < n; i++)
-		d |= (unsigned char)(t[i] ^ a->token[i]);
+		d |= (unsigned char)(t[i] ^ h->token[i]);
 	return d == 0;
+}
+
+static enum MHD_Result unauthorized(struct MHD_Connection *c)
+{
+	static const char msg[] = "{\"message\":\"unauthorized: a valid bearer token is required\"}";
+	struct MHD_Response *r = MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg,
+								  MHD_RESPMEM_PERSISTENT);
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* An image upload streams its body elsewhere: decided on the headers. */
+static bool is_upload(struct MHD_Connection *c, const char *url, const char *method)
+{
+	if (strcmp(method, "POST") != 0)
+		return false;
+	if (strncmp(url, "/v", 2) == 0 && url[2] >= '0' && url[2] <= '9') {
+		const char *slash = strchr(url + 1, '/');
+		url = slash ? slash : "/";
+	}
+	return strcmp(url, "/images/load") == 0 && !api_arg(c, "path");
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
 			       const char *method, const char *version, const char *upload,
 			       size_t *upload_size, void **con_cls)
 {
-	struct api *a = cls;
+	struct api_http *h = cls;
+	struct api *a = h->a;
 	struct req *rq = *con_cls;
 	if (!rq) {
 		rq = calloc(1, sizeof(*rq));
 		if (!rq)
 			return MHD_NO;
+		rq->a = a;
+		rq->http = h;
 		*con_cls = rq;
+		if (token_ok(h, c) && is_upload(c, url, method)) {
+			rq->routed = true;
+			return route(a, c, url, method, rq);   /* sets rq->upload */
+		}
 		return MHD_YES;
 	}
+	if (rq->upload && (*upload_size || !rq->cont))
+		return rq->upload(a, c, rq, upload, upload_size);
 	if (*upload_size) {
-		if (rq->len + *upload_size > BODY_MAX) {
+		if (rq->len + *upload_size > API_BODY_MAX) {
 			rq->too_big = true;
 		} else {
 			char *nb = realloc(rq->body, rq->len + *upload_size + 1);
@@ -996,19 +577,18 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (!token_ok(a, c)) {
-		struct MHD_Response *r = MHD_create_response_from_buffer(
-			strlen("{\"message\":\"unauthorized: a valid bearer token is required\"}"),
-			(void *)"{\"message\":\"unauthorized: a valid bearer token is required\"}",
-			MHD_RESPMEM_PERSISTENT);
-		MHD_add_response_header(r, "Content-Type", "application/json");
-		MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
-		enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, r);
-		MHD_destroy_response(r);
-		return ret;
+	if (rq->routed) {
+		if (!rq->cont)
+			return MHD_YES;   /* a spurious call: nothing new */
+		api_cont_fn cont = rq->cont;
+		rq->cont = NULL;
+		return cont(a, c, rq);
 	}
+	rq->routed = true;
+	if (!token_ok(h, c))
+		return unauthorized(c);
 	if (rq->too_big)
-		return send_error(c, 413, "request body larger than 1 MiB");
+		return api_send_error(c, 413, "request body larger than 1 MiB");
 	sn_debug("%s %s", method, url);
 	return route(a, c, url, method, rq);
 }
@@ -1017,11 +597,18 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
 	struct req *rq = *con_cls;
-	if (rq) {
-		free(rq->body);
-		free(rq);
-		*con_cls = NULL;
-	}
+	if (!rq)
+		return;
+	hub_trim_later(rq->a->hub, 1000);
+	if (rq->ctx_free)
+		rq->ctx_free(rq->ctx);
+	json_decref(rq->in);
+	json_decref(rq->out);
+	free(rq->arg1);
+	free(rq->arg2);
+	free(rq->body);
+	free(rq);
+	*con_cls = NULL;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -1034,55 +621,89 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	sn_debug("http: %s", buf);
 }
 
-static int start(struct node *n, int listen_fd, const char *token, const char *cert,
-		 const char *key, struct api **out, struct sn_err *err)
+static int start_http(struct api *a, struct api_http *h, const struct api_listener *l,
+		      struct sn_err *err)
 {
+	h->a = a;
+	if (l->token && !(h->token = strdup(l->token)))
+		return sn_err_set(err, ENOMEM, "api");
+	bool tls = l->cert_pem != NULL;
+	h->tls = tls;
+	/* TLS: a thread per connection, so that an upgraded stream is relayed
+	 * in its callback (api_exec.c says why); at most 64 of them. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_UPGRADE |
+			 (tls ? MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION : MHD_USE_EPOLL);
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+				MHD_OPTION_HTTPS_MEM_CERT, tls ? l->cert_pem : "",
+				MHD_OPTION_HTTPS_MEM_KEY, tls ? l->key_pem : "",
+				MHD_OPTION_LISTEN_SOCKET, l->fd,
+				MHD_OPTION_THREAD_POOL_SIZE, tls ? 0u : API_HTTP_THREADS,
+				MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+				MHD_OPTION_CONNECTION_LIMIT, tls ? 64u : 1024u,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 << 10),
+				MHD_OPTION_END);
+	if (!h->d)
+		return sn_err_msg(err, EIO, "start the HTTP server (libmicrohttpd)");
+	return 0;
+}
+
+int api_start(struct node *n, const struct api_listener *l, size_t nl, struct api **out,
+	      struct sn_err *err)
+{
+	if (nl == 0 || nl > API_MAX_LISTENERS)
+		return sn_err_msg(err, EINVAL, "api: 1 or 2 listeners");
 	struct api *a = calloc(1, sizeof(*a));
 	if (!a)
 		return sn_err_set(err, ENOMEM, "api");
 	a->n = n;
-	a->tls = cert != NULL;
-	if (token && !(a->token = strdup(token))) {
-		free(a);
-		return sn_err_set(err, ENOMEM, "api");
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->cond, NULL);
+	int r = hub_start(node_events_fd(n), &a->hub);
+	if (r < 0) {
+		sn_err_set(err, -r, "api: start the hub");
+		api_stop(a);
+		return r;
 	}
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE | (cert ? MHD_USE_TLS : 0);
-	a->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, a,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
-				MHD_OPTION_HTTPS_MEM_CERT, cert ? cert : "",
-				MHD_OPTION_HTTPS_MEM_KEY, key ? key : "",
-				MHD_OPTION_LISTEN_SOCKET, listen_fd,
-				MHD_OPTION_NOTIFY_COMPLETED, completed, a,
-				MHD_OPTION_CONNECTION_LIMIT, 1024u,
-				MHD_OPTION_END);
-	if (!a->d) {
-		free(a->token);
-		free(a);
-		return sn_err_msg(err, EIO, "start the HTTP server (libmicrohttpd)");
+	if ((r = workers_start(API_WORKERS_MAX, API_WORKERS_IDLE_S, &a->workers)) < 0 ||
+	    (r = workers_start(API_WORKERS_MAX, API_WORKERS_IDLE_S, &a->slow)) < 0) {
+		sn_err_set(err, -r, "api: worker pool");
+		api_stop(a);
+		return r;
+	}
+	for (size_t i = 0; i < nl; i++) {
+		a->n_http++;
+		if ((r = start_http(a, &a->http[i], &l[i], err)) < 0) {
+			api_stop(a);
+			return r;
+		}
 	}
 	*out = a;
 	return 0;
-}
-
-int api_start(struct node *n, int listen_fd, const char *token, struct api **out,
-	      struct sn_err *err)
-{
-	return start(n, listen_fd, token, NULL, NULL, out, err);
-}
-
-int api_start_tls(struct node *n, int listen_fd, const char *token, const char *cert_pem,
-		  const char *key_pem, struct api **out, struct sn_err *err)
-{
-	return start(n, listen_fd, token, cert_pem, key_pem, out, err);
 }
 
 void api_stop(struct api *a)
 {
 	if (!a)
 		return;
-	__atomic_store_n(&a->n->stopping, 1, __ATOMIC_RELAXED);   /* upgraded streams end */
-	MHD_stop_daemon(a->d);
-	free(a->token);
+	__atomic_store_n(&a->n->stopping, 1, __ATOMIC_RELAXED);   /* relays and streams end */
+	for (size_t i = 0; i < a->n_http; i++)
+		if (a->http[i].d)
+			MHD_quiesce_daemon(a->http[i].d);
+	hub_drain(a->hub);
+	workers_drain(a->workers);   /* from here on, work runs on the caller's thread */
+	workers_drain(a->slow);
+	api_relays_wait(a);
+	for (size_t i = 0; i < a->n_http; i++) {
+		if (a->http[i].d)
+			MHD_stop_daemon(a->http[i].d);
+		free(a->http[i].token);
+	}
+	workers_free(a->workers);
+	workers_free(a->slow);
+	hub_free(a->hub);
+	pthread_cond_destroy(&a->cond);
+	pthread_mutex_destroy(&a->lock);
 	free(a);
 }

@@ -4,14 +4,20 @@
 
 #include "node/node.h"
 
+/* An already bound and listening socket (unix or TCP). token: the bearer
+ * token every request must carry (NULL: none, the unix socket); cert_pem
+ * and key_pem (PEM texts): TLS. */
+struct api_listener {
+	int fd;
+	const char *token;
+	const char *cert_pem, *key_pem;
+};
+
 struct api;
-/* Serve on an already bound and listening socket (unix or TCP). token:
- * bearer token every request must carry (NULL: none, the unix socket). */
-int api_start(struct node *n, int listen_fd, const char *token, struct api **out,
+/* Serve on one or two listeners, sharing one worker pool and one hub. */
+int api_start(struct node *n, const struct api_listener *l, size_t nl, struct api **out,
 	      struct sn_err *err);
-/* The same with TLS: cert and key are PEM texts. */
-int api_start_tls(struct node *n, int listen_fd, const char *token, const char *cert_pem,
-		  const char *key_pem, struct api **out, struct sn_err *err);
+/* Stop: streams end, running operations finish, then the listeners close. */
 void api_stop(struct api *a);
 
 #endif

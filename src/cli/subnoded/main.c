@@ -129,27 +129,8 @@ static int read_token(const char *path, char **out, struct sn_err *err)
 	return 0;
 }
 
-/* glibc keeps the stacks of finished threads (up to 40 MiB) with their
- * touched pages; with a thread per HTTP connection that is most of the
- * daemon's anonymous memory after a burst of requests. The cache size is a
- * tunable read at start only: set it and exec ourselves once. Returns only
- * when nothing needs doing or the exec failed (then we run as we are). */
-static void tune_glibc(char **argv)
-{
-	const char *t = getenv("GLIBC_TUNABLES");
-	if (t && strstr(t, "glibc.pthread.stack_cache_size"))
-		return;
-	char *v = NULL;
-	if (asprintf(&v, "%s%sglibc.pthread.stack_cache_size=0", t ? t : "", t && *t ? ":" : "") < 0)
-		return;
-	if (setenv("GLIBC_TUNABLES", v, 1) == 0)
-		execv("/proc/self/exe", argv);
-	free(v);
-}
-
 int main(int argc, char **argv)
 {
-	tune_glibc(argv);
 	static const struct option lo[] = {
 		{ "root", 1, 0, 'r' }, { "socket", 1, 0, 's' }, { "config", 1, 0, 'c' },
 		{ "runtime", 1, 0, 'R' }, { "cgroup-parent", 1, 0, 'g' }, { "log", 1, 0, 'l' },
@@ -214,10 +195,10 @@ int main(int argc, char **argv)
 		node_config_free(&cfg);
 		return 1;
 	}
-	/* One thread per connection would give each its own malloc arena,
-	 * which keeps its freed memory: a few arenas hold the daemon's RSS
-	 * down (docs/BENCHMARKS.md, ## Node). */
-	mallopt(M_ARENA_MAX, 2);
+	/* One malloc arena for all threads: the workers of a burst of creates
+	 * would each get an arena of their own, whose freed memory stays. The
+	 * threads contend little (docs/BENCHMARKS.md, ## Node). */
+	mallopt(M_ARENA_MAX, 1);
 	signal(SIGPIPE, SIG_IGN);
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -231,17 +212,20 @@ int main(int argc, char **argv)
 	self[sl > 0 ? sl : 0] = '\0';
 	static struct node n;
 	int rc = 1;
-	struct api *api = NULL, *tcp_api = NULL;
+	struct api *api = NULL;
+	struct api_listener ls[2] = { { .fd = -1 }, { .fd = -1 } };
+	size_t nls = 1;
 	_cleanup_close_ int lfd = -1, tfd = -1;
 	_cleanup_free_ char *token = NULL, *cert = NULL, *key = NULL;
 	if (node_open(&n, &cfg, sl > 0 ? self : NULL, &err) < 0) {
 		sn_error("%s", err.msg);
 		goto out;
 	}
-	if ((lfd = listen_unix(&n.cfg, &err)) < 0 || api_start(&n, lfd, NULL, &api, &err) < 0) {
+	if ((lfd = listen_unix(&n.cfg, &err)) < 0) {
 		sn_error("%s", err.msg);
 		goto out;
 	}
+	ls[0].fd = lfd;
 	if (n.cfg.tcp) {
 		size_t l;
 		if (n.cfg.tls_cert && (sn_read_file(n.cfg.tls_cert, 1 << 20, &cert, &l, &err) < 0 ||
@@ -249,13 +233,16 @@ int main(int argc, char **argv)
 			sn_error("tls: %s", err.msg);
 			goto out;
 		}
-		if (read_token(n.cfg.token_file, &token, &err) < 0 ||
-		    (tfd = listen_tcp(n.cfg.tcp, &err)) < 0 ||
-		    (cert ? api_start_tls(&n, tfd, token, cert, key, &tcp_api, &err)
-			  : api_start(&n, tfd, token, &tcp_api, &err)) < 0) {
+		if (read_token(n.cfg.token_file, &token, &err) < 0 || (tfd = listen_tcp(n.cfg.tcp, &err)) < 0) {
 			sn_error("%s", err.msg);
 			goto out;
 		}
+		ls[1] = (struct api_listener){ .fd = tfd, .token = token, .cert_pem = cert, .key_pem = key };
+		nls = 2;
+	}
+	if (api_start(&n, ls, nls, &api, &err) < 0) {
+		sn_error("%s", err.msg);
+		goto out;
 	}
 	sn_info("subnoded %s ready: root %s, socket %s, runtime %s%s%s%s", NODE_VERSION, n.cfg.root,
 		n.cfg.socket, n.runtime_path, n.cfg.tcp ? ", tcp " : "", n.cfg.tcp ? n.cfg.tcp : "",
@@ -266,7 +253,6 @@ int main(int argc, char **argv)
 	sn_info("signal %d: stopping (subnodes keep running)", sig);
 	rc = 0;
 out:
-	api_stop(tcp_api);
 	api_stop(api);
 	if (lfd >= 0)
 		unlink(n.cfg.socket ? n.cfg.socket : cfg.socket);
