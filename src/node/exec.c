@@ -478,7 +478,10 @@ int node_exec_start(struct node *n, const char *id, bool *tty, int *pty, int *in
 			return (int)pid;
 		}
 	} else {
-		rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+		posix_spawnattr_t sa;
+		node_spawnattr_clean(&sa);
+		rc = posix_spawn(&pid, argv[0], &fa, &sa, (char *const *)argv, environ);
+		posix_spawnattr_destroy(&sa);
 	}
 	posix_spawn_file_actions_destroy(&fa);
 	if (pin[0] >= 0) close(pin[0]);

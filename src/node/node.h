@@ -21,6 +21,7 @@
 #define SN_NODE_NODE_H
 
 #include <pthread.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -123,6 +124,10 @@ bool node_supervisor_alive(struct node *n, const char *id, int *pid);
 int node_sync_status(struct node *n, const char *id, struct sn_err *err);
 int node_notify_start(struct node *n, struct sn_err *err);
 void node_notify_stop(struct node *n);
+/* Attributes for posix_spawn of a helper (the runtime): no signal
+ * blocked, every action the default — the daemon blocks the signals it
+ * takes by sigwait, and a mask survives execve. */
+void node_spawnattr_clean(posix_spawnattr_t *a);
 /* Run the runtime CLI: runtime --root R ARGS...; *out (may be NULL) gets
  * stdout. Returns the exit status (>= 0) or -errno. */
 int node_runtime(struct node *n, char **out, struct sn_err *err, ...) __attribute__((sentinel));

@@ -47,6 +47,17 @@ char *node_subnode_dir(struct node *n, const char *id, const char *file)
 	return p;
 }
 
+void node_spawnattr_clean(posix_spawnattr_t *a)
+{
+	sigset_t none, all;
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_init(a);
+	posix_spawnattr_setsigmask(a, &none);
+	posix_spawnattr_setsigdefault(a, &all);
+	posix_spawnattr_setflags(a, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+}
+
 int node_runtime(struct node *n, char **out, struct sn_err *err, ...)
 {
 	const char *argv[32];
@@ -69,9 +80,12 @@ int node_runtime(struct node *n, char **out, struct sn_err *err, ...)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+	posix_spawnattr_t sa;
+	node_spawnattr_clean(&sa);
 	pid_t pid;
-	int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+	int rc = posix_spawn(&pid, argv[0], &fa, &sa, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&sa);
 	close(p[1]);
 	if (rc != 0) {
 		close(p[0]);

@@ -24,10 +24,13 @@
 #include "runtime/confine.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -43,6 +46,26 @@ static const char *rlim_str(uint64_t v, char *buf, size_t len)
 		return "unlimited";
 	snprintf(buf, len, "%" PRIu64, v);
 	return buf;
+}
+
+int confine_reset_signals(struct sn_err *err)
+{
+	/* the kernel's struct: glibc's sigaction() refuses 32 and 33 (its own
+	 * internal signals), and its posix_spawn leaves them ignored in every
+	 * child — which would pass on to the container's program */
+	struct { void (*handler)(int); unsigned long flags; void (*restorer)(void); uint64_t mask; }
+		dfl = { .handler = SIG_DFL };
+	for (int sig = 1; sig < _NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask)) < 0)
+			return sn_err_sys(err, "reset the action of signal %d", sig);
+	}
+	sigset_t none;
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		return sn_err_sys(err, "unblock every signal");
+	return 0;
 }
 
 int confine_rlimits(const struct spec_rlimit *r, size_t n, struct sn_err *err)

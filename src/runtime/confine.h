@@ -27,6 +27,14 @@
 int confine_process(const struct spec_process *p, const struct spec_seccomp *sc,
 		    int *notify_fd, struct sn_err *err);
 
+/* Every signal back to its default action and nothing blocked: a signal
+ * disposition of SIG_IGN and the blocked mask survive execve, so whatever
+ * our caller ignored or blocked (a daemon that takes SIGTERM by sigwait, a
+ * shell that ignores SIGINT) would otherwise reach the container's
+ * program. Done before the rest of the confinement (seccomp may forbid
+ * rt_sigaction). */
+int confine_reset_signals(struct sn_err *err);
+
 /* Pieces, for tests and for callers that need a different order. */
 int confine_rlimits(const struct spec_rlimit *r, size_t n, struct sn_err *err);
 int confine_oom_score_adj(int64_t adj, struct sn_err *err);

@@ -179,7 +179,8 @@ static int exec_child(const struct exec_opts *o, const struct spec *s, const str
 	if ((r = proc_find_executable(p->args[0], p->env, &exe, err)) < 0)
 		return r;
 	const struct spec_seccomp *sc = s->linux_.seccomp;
-	if ((r = confine_rlimits(p->rlimits, p->n_rlimits, err)) < 0)
+	if ((r = confine_reset_signals(err)) < 0 ||
+	    (r = confine_rlimits(p->rlimits, p->n_rlimits, err)) < 0)
 		return r;
 	if (p->oom_score_adj != SPEC_UNSET && (r = confine_oom_score_adj(p->oom_score_adj, err)) < 0)
 		return r;

@@ -255,7 +255,8 @@ int container_init_main(struct create_ctx *c)
 		for (size_t i = 0; i < sc->n_syscalls; i++)
 			notify |= sc->syscalls[i].action == SCMP_ACT_NOTIFY;
 	}
-	if ((r = confine_rlimits(p->rlimits, p->n_rlimits, &err)) < 0)
+	if ((r = confine_reset_signals(&err)) < 0 ||
+	    (r = confine_rlimits(p->rlimits, p->n_rlimits, &err)) < 0)
 		return fail(c, &err);
 	if (p->oom_score_adj != SPEC_UNSET && (r = confine_oom_score_adj(p->oom_score_adj, &err)) < 0)
 		return fail(c, &err);

@@ -83,6 +83,28 @@ teardown() {
   [[ "$output" == *"/no/such/binary"* ]]
 }
 
+@test "signals the caller blocked or ignored do not reach the container's processes" {
+  cd "$B"
+  # the caller blocks TERM and USR1 and ignores INT and HUP; both survive
+  # execve, so subrun itself must give its processes a clean slate
+  in_dirty() {
+    python3 -c 'import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGUSR1})
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+  }
+  edit_config "$B" '.process.args = ["grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status"]'
+  run in_dirty "$SUBRUN" --root "$SUBRUN_ROOT" run "$ID"
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | tr -d ' \t' | paste -sd' ')" = 'SigBlk:0000000000000000 SigIgn:0000000000000000' ]
+  edit_config "$B" '.process.args = ["sleep", "100"]'
+  sr run -d "$ID"
+  run in_dirty "$SUBRUN" --root "$SUBRUN_ROOT" exec "$ID" grep -E '^Sig(Blk|Ign):' /proc/self/status
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | tr -d ' \t' | paste -sd' ')" = 'SigBlk:0000000000000000 SigIgn:0000000000000000' ]
+}
+
 @test "exec --process takes a whole process.json" {
   cd "$B"
   sr run -d "$ID"
