@@ -28,7 +28,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$(pwd)
-RUNS=30 WARMUP=5 RSS_RUNS=10 ROUNDS=100 WRITE=1
+RUNS=100 WARMUP=10 RSS_RUNS=10 ROUNDS=100 WRITE=1
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) RUNS=$2; shift ;;

@@ -57,17 +57,6 @@ static void run_poststop(struct container_state *st)
 	spec_free(s);
 }
 
-/* Our default cgroups live under "/subrun/<id>": remove the shared parent
- * when the last container is gone (EBUSY while others exist: fine). */
-static void remove_default_parent(const struct cgroup *cg)
-{
-	if (!cg || strncmp(cg->path, "/subrun/", 8) != 0 || strchr(cg->path + 8, '/'))
-		return;
-	struct cgroup parent = { .mode = cg->mode, .root = cg->root, .path = "/subrun" };
-	struct sn_err e = { 0 };
-	cgroup_destroy(&parent, &e);
-}
-
 int container_delete(const char *root, const char *id, bool force, struct sn_err *err)
 {
 	_cleanup_state_ struct container_state *st = NULL;
@@ -110,7 +99,6 @@ int container_delete(const char *root, const char *id, bool force, struct sn_err
 			usleep(10000);
 		}
 	}
-	remove_default_parent(st->cgroup);
 	run_poststop(st);
 	if ((r = sn_rm_rf(st->dir, err)) < 0)
 		return sn_err_wrap(err, "delete container `%s`", id);
