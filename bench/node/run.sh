@@ -147,9 +147,8 @@ Memory, with $N running (KiB; RSS counts shared library pages, PSS shares them o
 Targets: daemon ≤ 8 MiB, supervisor ≤ 0.5 MiB.
 
 Reading the figures: the machine is shared (other builds and tests run on its two
-cores), so start times move between runs by ±50 % (tests/integration/node_scale.bats
-has measured 2.2–2.8 s for the same 128 at quieter moments); both sides run in the
-same script, back to back. The supervisor is a static PIE against musl (the Makefile):
+cores), so start times move between runs by up to ±50 % under load; both sides run in
+the same script, back to back. The supervisor is a static PIE against musl (the Makefile):
 no shared library pages in its RSS, only its code (shared by all supervisors: PSS
 below RSS), stack and the buffers it touched (against the shared glibc it was
 1.6 MiB RSS, 0.14 MiB PSS). The daemon's RSS is taken 3 s
