@@ -60,6 +60,8 @@ cleanup() {
     done
   done
   rm -rf "$W"
+  # subrun's default parent cgroup, where this run made it (common.bash)
+  type subrun_drop_default_parent >/dev/null 2>&1 && subrun_drop_default_parent
 }
 trap cleanup EXIT
 

@@ -163,8 +163,8 @@ bool cg_kv_u64(const char *text, const char *key, uint64_t *out)
 	return false;
 }
 
-int cg_mkdir_levels(const char *base, const char *path, char **first_new,
-		    struct sn_err *err)
+static int mkdir_levels_once(const char *base, const char *path, char **first_new,
+			     struct sn_err *err)
 {
 	*first_new = NULL;
 	_cleanup_free_ char *dir = strdup(base);
@@ -197,6 +197,21 @@ int cg_mkdir_levels(const char *base, const char *path, char **first_new,
 			return sn_err_msg(err, ENOTDIR, "mkdir `%s`: exists and is not a directory", dir);
 	}
 	return 0;
+}
+
+int cg_mkdir_levels(const char *base, const char *path, char **first_new,
+		    struct sn_err *err)
+{
+	/* A shared parent (the default subrun/) may be removed by someone
+	 * else between our mkdir of it and of the level below: ENOENT. A
+	 * fresh walk makes it again. */
+	for (int tries = 0;; tries++) {
+		int r = mkdir_levels_once(base, path, first_new, err);
+		if (r != -ENOENT || tries == 2)
+			return r;
+		free(*first_new);
+		*first_new = NULL;
+	}
 }
 
 static int rmdir_retry(const char *dir, struct sn_err *err)
@@ -674,9 +689,9 @@ int cgroup_join_self(struct cgroup_join *j, struct sn_err *err)
 }
 
 int cgroup_join_clone(const struct cgroup_join *j, unsigned long flags, pid_t *child,
-		      bool *v2_placed, struct sn_err *err)
+		      bool *enter_v2, struct sn_err *err)
 {
-	*v2_placed = false;
+	*enter_v2 = false;
 	if (j->v2_dir >= 0) {
 		struct clone_args a = {
 			.flags = (uint64_t)flags | CLONE_INTO_CGROUP,
@@ -684,10 +699,9 @@ int cgroup_join_clone(const struct cgroup_join *j, unsigned long flags, pid_t *c
 			.cgroup = (uint64_t)j->v2_dir,
 		};
 		*child = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
-		if (*child >= 0) {
-			*v2_placed = true;
+		if (*child >= 0)
 			return 0;
-		}
+		*enter_v2 = true;
 		/* ENOSYS/E2BIG: a kernel before 5.7; EBUSY, EOPNOTSUPP...:
 		 * the cgroup cannot take it so; the caller's cgroup_enter_v2
 		 * then fails with the message that names the file */

@@ -94,11 +94,11 @@ int cgroup_join_self(struct cgroup_join *j, struct sn_err *err);
 void cgroup_join_close(struct cgroup_join *j);
 /* Start a child, fork-like (0 in the child), with clone flags `flags`:
  * clone3(CLONE_INTO_CGROUP) when j has a unified directory, else (or
- * when the kernel refuses that) a plain clone. *v2_placed says whether
- * it was born in the unified side; if not and j has one, the caller
- * moves it there with cgroup_enter_v2. */
+ * when the kernel refuses that) a plain clone. *enter_v2: j has a unified
+ * side the child was not born in — the caller moves it there with
+ * cgroup_enter_v2. */
 int cgroup_join_clone(const struct cgroup_join *j, unsigned long flags, pid_t *child,
-		      bool *v2_placed, struct sn_err *err);
+		      bool *enter_v2, struct sn_err *err);
 /* Move pid into the unified side only (when clone3 could not place it). */
 int cgroup_enter_v2(const struct cgroup *cg, pid_t pid, struct sn_err *err);
 /* Move another pid in (exec). */

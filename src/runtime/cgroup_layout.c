@@ -228,24 +228,23 @@ static int layout_read(const char *root, enum cgroup_mode mode, struct cg_layout
 static int layout_copy(const struct cg_layout *from, struct cg_layout *to)
 {
 	memset(to, 0, sizeof(*to));
+	/* zeroed entries, counted from the start: cg_layout_free takes a
+	 * half-made copy apart */
+	if (!(to->v1 = calloc(from->n_v1 ? from->n_v1 : 1, sizeof(*to->v1))))
+		return -ENOMEM;
+	to->n_v1 = from->n_v1;
 	if (from->unified && !(to->unified = strdup(from->unified)))
 		goto oom;
-	if (!(to->v1 = calloc(from->n_v1 ? from->n_v1 : 1, sizeof(*to->v1))))
-		goto oom;
-	for (size_t i = 0; i < from->n_v1; i++, to->n_v1++) {
-		struct cg_hier *h = &to->v1[i];
+	for (size_t i = 0; i < from->n_v1; i++) {
 		size_t n = 0;
 		while (from->v1[i].ctrls[n])
 			n++;
-		if (!(h->dir = strdup(from->v1[i].dir)) || !(h->ctrls = calloc(n + 1, sizeof(char *)))) {
-			to->n_v1++;
+		struct cg_hier *h = &to->v1[i];
+		if (!(h->dir = strdup(from->v1[i].dir)) || !(h->ctrls = calloc(n + 1, sizeof(char *))))
 			goto oom;
-		}
 		for (size_t k = 0; k < n; k++)
-			if (!(h->ctrls[k] = strdup(from->v1[i].ctrls[k]))) {
-				to->n_v1++;
+			if (!(h->ctrls[k] = strdup(from->v1[i].ctrls[k])))
 				goto oom;
-			}
 	}
 	return 0;
 oom:

@@ -379,11 +379,9 @@ static int do_create(const struct container_opts *o, bool foreground, struct cre
 	}
 	if ((r = make_cgroup(c, err)) < 0)
 		goto fail;
-	bool v2_placed = false;
 	if ((r = cgroup_join_clone(&c->cg_join, (unsigned long)c->clone_flags, &child,
-				   &v2_placed, err)) < 0)
+				   &c->cg_v2_late, err)) < 0)
 		goto fail;
-	c->cg_v2_late = c->cg_join.v2_dir >= 0 && !v2_placed;
 	if (child == 0)
 		_exit(container_init_main(c));
 	cgroup_join_close(&c->cg_join);

@@ -267,8 +267,8 @@ int container_exec(const struct exec_opts *o, int *status, struct sn_err *err)
 	if (st->cgroup && (r = cgroup_join_open(st->cgroup, &cj, err)) < 0)
 		goto out;
 	pid_t child;
-	bool v2_placed = false;
-	if ((r = cgroup_join_clone(&cj, 0, &child, &v2_placed, err)) < 0)
+	bool v2_late = false;
+	if ((r = cgroup_join_clone(&cj, 0, &child, &v2_late, err)) < 0)
 		goto out;
 	if (child == 0) {
 		close(sp);
@@ -278,7 +278,6 @@ int container_exec(const struct exec_opts *o, int *status, struct sn_err *err)
 		sync_send(sc, SYNC_ERROR, 0, &e, -1, NULL);
 		_exit(127);
 	}
-	bool v2_late = cj.v2_dir >= 0 && !v2_placed;
 	cgroup_join_close(&cj);
 	close(sc);
 	sc = -1;

@@ -20,6 +20,7 @@ setup() {
 
 teardown() {
   [ -n "${CONF_DIR:-}" ] && rm -rf "$CONF_DIR"
+  subrun_drop_default_parent
 }
 
 # Files the doc lists as passing for subrun: rows "| file | PASS | ... |".

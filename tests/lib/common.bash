@@ -83,6 +83,18 @@ subrun_teardown() {
     "$SUBRUN" --root "$SUBRUN_ROOT" delete --force "$id" >/dev/null 2>&1 || true
   done
   rm -rf "$SUBRUN_ROOT" "$B"
+  subrun_drop_default_parent
+}
+
+# subrun keeps its default parent cgroup subrun/ once made; a test leaves
+# the host as it found it: remove it where it is empty (rmdir refuses one
+# that still holds a container's cgroup, ours or anyone's).
+subrun_drop_default_parent() {
+  local d
+  for d in /sys/fs/cgroup/*/subrun /sys/fs/cgroup/subrun; do
+    [ -d "$d" ] && ! [ -L "${d%/subrun}" ] && rmdir "$d" 2>/dev/null
+  done
+  return 0
 }
 
 sr() { "$SUBRUN" --root "$SUBRUN_ROOT" "$@"; }

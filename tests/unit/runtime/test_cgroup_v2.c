@@ -519,14 +519,14 @@ static int fn_clone_into(struct t *t, char *msg, size_t size)
 	CHECK(cgroup_create(cg, 0, NULL, &e) == 0, "create: %s", e.msg);
 	CHECK(cgroup_join_open(cg, &j, &e) == 0, "join_open: %s", e.msg);
 	CHECK(j.n == 0 && j.v2_dir >= 0, "join fds: %zu v1, v2 %d", j.n, j.v2_dir);
-	bool placed = false;
-	CHECK(cgroup_join_clone(&j, 0, &kid, &placed, &e) == 0, "clone: %s", e.msg);
+	bool enter_v2 = true;
+	CHECK(cgroup_join_clone(&j, 0, &kid, &enter_v2, &e) == 0, "clone: %s", e.msg);
 	if (kid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		for (;;)
 			pause();
 	}
-	CHECK(placed, "clone3 did not place the child (kernel without CLONE_INTO_CGROUP?)");
+	CHECK(!enter_v2, "clone3 did not place the child (kernel without CLONE_INTO_CGROUP?)");
 	char procf[64], want[160];
 	snprintf(procf, sizeof(procf), "/proc/%d/cgroup", (int)kid);
 	snprintf(want, sizeof(want), "0::%s\n", t->path);
