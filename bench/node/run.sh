@@ -159,6 +159,18 @@ libraries' relocated data). It links no libcurl,
 libarchive or OpenSSL: pulls, imports, uploads and layer unpacks run in subnode-image
 (docs/NODE.md, "Images: the image tool"); requests are served by 2 HTTP threads and
 at most 8 + 8 workers, streams hold no thread (docs/NODE.md, "The API's threads").
+
+Exact commands (\`bash bench/node/run.sh\`; \$W = a temp dir, P = $P, N = $N; RSS and PSS
+from /proc/PID/status and smaps_rollup):
+
+\`\`\`
+subnoded --root \$W/root --socket \$W/api.sock --cgroup-parent /sn-bench-PID --runtime $RT &
+seq N | xargs -P P -I{} subnode run -d --name b{} busybox sleep 100000
+subnode ps -q | xargs -P P -n 8 subnode rm -f
+podman --root \$W/podman --runroot \$W/podman-run --storage-driver vfs --cgroup-manager cgroupfs \\
+  --events-backend file --runtime $RT run -d --network none --name p{} IMAGE sleep 100000   # via the same xargs
+podman ... rm -a -f -t 0
+\`\`\`
 EOT
 )
 echo "$report"
