@@ -41,7 +41,21 @@ limited() {
   shift 2
   timeout --kill-after=10 "$secs" "$@" > "$log" 2>&1 < /dev/null
 }
-timed_out() { [ "$1" -eq 124 ] || [ "$1" -eq 137 ]; }
+
+# judge RC TAP NAME LIMIT: show what is not a plain "ok", count the TAP
+# lines; a program that timed out, or failed without a failing test line
+# (a crash, a bats file whose setup failed), is one failure by name.
+judge() {
+  local rc=$1 tap=$2 name=$3 secs=$4
+  grep -vE '^(ok|1\.\.)' "$tap" | sed 's/^/   /' || true
+  count_tap "$tap" "$name"
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    echo "   $name: timed out after $secs s"
+    fail=$((fail + 1)); failed_names+=("$name: timed out after $secs s")
+  elif [ "$rc" -ne 0 ] && ! grep -E '^not ok ' "$tap" | grep -qviE '# skip'; then
+    fail=$((fail + 1)); failed_names+=("$name: exited $rc")
+  fi
+}
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -52,15 +66,7 @@ if [ "$what" = unit ] || [ "$what" = all ]; then
     echo "== unit $name"
     tap="$OUT/unit-${name//\//-}.tap"
     CMOCKA_MESSAGE_OUTPUT=TAP limited "$T_UNIT" "$tap" "$t"
-    rc=$?
-    sed 's/^/   /' "$tap" | grep -vE '^   (ok|1\.\.)' || true
-    count_tap "$tap" "$name"
-    if timed_out $rc; then
-      echo "   $name: timed out after $T_UNIT s"
-      fail=$((fail + 1)); failed_names+=("$name: timed out after $T_UNIT s")
-    elif [ $rc -ne 0 ] && ! grep -E '^not ok ' "$tap" | grep -qviE '# skip'; then
-      fail=$((fail + 1)); failed_names+=("$name: exited $rc")
-    fi
+    judge $? "$tap" "$name" "$T_UNIT"
   done
 fi
 
@@ -69,17 +75,9 @@ if [ "$what" = integration ] || [ "$what" = all ]; then
     local b=$1 name=$2
     shift 2
     echo "== integration $name"
-    local tap="$OUT/int-$name.tap" rc
+    local tap="$OUT/int-$name.tap"
     limited "$T_BATS" "$tap" env "$@" bats --tap "$b"
-    rc=$?
-    grep -vE '^(ok|1\.\.)' "$tap" | sed 's/^/   /' || true
-    count_tap "$tap" "$name"
-    if timed_out $rc; then
-      echo "   $name: timed out after $T_BATS s"
-      fail=$((fail + 1)); failed_names+=("$name: timed out after $T_BATS s")
-    elif [ $rc -ne 0 ] && ! grep -E '^not ok ' "$tap" | grep -qviE '# skip'; then
-      fail=$((fail + 1)); failed_names+=("$name: bats exited $rc")
-    fi
+    judge $? "$tap" "$name" "$T_BATS"
   }
   for b in tests/integration/*.bats; do
     [ -e "$b" ] || continue
