@@ -105,13 +105,19 @@ $(BUILD)/obj/tests/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -c -o $@ $<
 
+# Test helper programs: tests/helpers/X.c -> $(BUILD)/tests/helpers/X.
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 .PHONY: all asan unit-bins test unit integration bench conformance deps demo clean check-layers
 all: $(addprefix $(BUILD)/bin/,$(PROGS))
-unit-bins: $(UNIT_BINS)
+unit-bins: $(UNIT_BINS) $(HELPER_BINS)
 
 asan:
 	$(MAKE) BUILD=build-asan SANITIZE=1 all unit-bins

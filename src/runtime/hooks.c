@@ -31,13 +31,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/log.h"
 
 #define HOOK_OUT_KEEP 4096
@@ -158,13 +158,8 @@ static void hook_child(const char *path, char *const argv[], char *const envp[],
 	rep = 3;
 	if (child_move(in, 0) < 0 || child_move(out, 1) < 0 || child_move(errf, 2) < 0)
 		goto fail;
-	if (syscall(SYS_close_range, 4U, ~0U, 0U) < 0) {
-		struct rlimit rl;
-		long max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
-				   ? (long)rl.rlim_cur : 65536;
-		for (long fd = 4; fd < max; fd++)
-			close((int)fd);
-	}
+	if (sn_fds_close_from(4, SN_FDS_CLOSE, NULL) < 0)
+		goto fail;
 
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	for (int sig = 1; sig < NSIG; sig++)
