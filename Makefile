@@ -82,11 +82,13 @@ endef
 $(foreach p,$(GLIBC_PROGS),$(eval $(call prog_rules,$(p))))
 
 ifneq ($(SANITIZE),1)
-SUP_OBJS := $(patsubst src/%.c,$(BUILD)/obj-musl/%.o,$(wildcard src/cli/subnode-sup/*.c))
+# It shares base's error type and fd habits (one copy of each), built with musl.
+SUP_OBJS := $(patsubst src/%.c,$(BUILD)/obj-musl/%.o,$(wildcard src/cli/subnode-sup/*.c) \
+	src/base/err.c src/base/fd.c src/base/clock.c)
 $(BUILD)/obj-musl/%.o: src/%.c
 	@command -v $(SUP_CC) >/dev/null || { echo "$(SUP_CC) not found: install musl-tools (scripts/deps.sh build)" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	$(SUP_CC) $(CFLAGS_WARN) -fPIE $(OPT) -MMD -MP -c -o $@ $<
+	$(SUP_CC) $(CFLAGS_WARN) -Isrc -fPIE $(OPT) -MMD -MP -c -o $@ $<
 $(BUILD)/bin/subnode-sup: $(SUP_OBJS)
 	@mkdir -p $(dir $@)
 	$(SUP_LINK)

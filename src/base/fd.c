@@ -2,14 +2,24 @@
 #include "base/fd.h"
 
 #include <fcntl.h>
-#include <linux/close_range.h>
-#include <linux/magic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+/* The kernel's values, spelled here so that the file also builds against
+ * musl (subnode-sup), whose headers lack linux/. */
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
 
 bool sn_fds_force_proc_walk;
 
@@ -151,8 +161,13 @@ int sn_fd_send(int sock, int fd, const void *data, size_t len, struct sn_err *er
 	ssize_t n = SN_RETRY_EINTR(sendmsg(sock, &msg, MSG_NOSIGNAL));
 	if (n < 0)
 		return sn_err_sys(err, "send fd %d", fd);
-	if ((size_t)n != len)
-		return sn_err_msg(err, EIO, "send fd %d: %zd of %zu bytes sent", fd, n, len);
+	/* A stream socket may take a large payload in pieces; the fd went
+	 * with the first. */
+	for (size_t off = (size_t)n; off < len; off += (size_t)n) {
+		n = SN_RETRY_EINTR(send(sock, (const char *)data + off, len - off, MSG_NOSIGNAL));
+		if (n < 0)
+			return sn_err_sys(err, "send fd %d: the rest of its data", fd);
+	}
 	return 0;
 }
 

@@ -55,8 +55,9 @@ extern bool sn_fds_force_proc_walk;
 /* Set or clear O_NONBLOCK; 0 or -errno (err may be NULL). */
 int sn_fd_set_nonblock(int fd, bool on, struct sn_err *err);
 
-/* Send fd (and len bytes of data, at least 1) over the unix socket sock in
- * one SCM_RIGHTS message; 0 or -errno. */
+/* Send fd (-1: none) with len bytes of data (at least 1) over the unix
+ * socket sock, the fd as SCM_RIGHTS with the first byte, the rest of the
+ * data after it when the socket takes it in pieces; 0 or -errno. */
 int sn_fd_send(int sock, int fd, const void *data, size_t len, struct sn_err *err);
 /* Receive one message with at most one fd: *fd gets it (O_CLOEXEC) or -1
  * when none came; *got the bytes read into buf (0 at end of stream). */

@@ -16,6 +16,7 @@
 #include "node/exec.h"
 #include "node/db.h"
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/fs.h"
 #include "base/json.h"
 
@@ -259,17 +260,14 @@ static int recv_fd(int lfd, pid_t child, struct sn_err *err)
 	if (c < 0)
 		return sn_err_sys(err, "exec: accept on the console socket");
 	char buf[256];
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf) };
-	if (recvmsg(c, &m, MSG_CMSG_CLOEXEC) < 0)
-		return sn_err_sys(err, "exec: receive the terminal");
-	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-	if (!h || h->cmsg_type != SCM_RIGHTS)
+	int fd = -1;
+	int r = sn_fd_recv(c, &fd, buf, sizeof(buf), NULL, err);
+	if (r < 0) {
+		sn_err_wrap(err, "exec: receive the terminal");
+		return r;
+	}
+	if (fd < 0)
 		return sn_err_msg(err, EIO, "exec: the runtime sent no terminal");
-	int fd;
-	memcpy(&fd, CMSG_DATA(h), sizeof(int));
 	return fd;
 }
 
