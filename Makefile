@@ -7,13 +7,13 @@
 #   make bench      benchmarks in bench/ (figures go to docs/BENCHMARKS.md)
 #   make conformance  OCI runtime-tools suite, subrun and runc side by side
 #
-# Layout: one folder per layer under src/ (base runtime image node manager
+# Layout: one folder per layer under src/ (base runtime image api node manager
 # cli). Every .c in src/<layer>/ goes into build/lib/libsn_<layer>.a; every
 # folder src/cli/<prog>/ is one program build/bin/<prog>. New files need no
 # Makefile edit. tests/unit/<layer>/test_*.c are cmocka programs.
 
 .DEFAULT_GOAL := all
-LAYERS   := base runtime image node manager
+LAYERS   := base runtime image api node manager
 BUILD    ?= build
 CC       ?= gcc
 PKGS     := libseccomp libcap jansson libcrypto libmicrohttpd gnutls libcurl libarchive sqlite3 libmnl libnftnl
@@ -45,7 +45,7 @@ endef
 $(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
 
 # Link order: higher layers first.
-LIBS_ALL := $(foreach l,manager node image runtime base,$(BUILD)/lib/libsn_$(l).a)
+LIBS_ALL := $(foreach l,manager node api image runtime base,$(BUILD)/lib/libsn_$(l).a)
 
 # ---- programs
 # The plain build keeps its debug info beside the program (bin/X.debug, found
