@@ -59,22 +59,6 @@ int sn_read_file(const char *path, size_t max_size, char **out, size_t *len,
 	return sn_read_file_at(AT_FDCWD, path, max_size, out, len, err);
 }
 
-int sn_write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 int sn_write_file(const char *path, const void *data, size_t len, mode_t mode,
 		  struct sn_err *err)
 {

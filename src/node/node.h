@@ -199,7 +199,6 @@ json_t *node_events_since(struct node *n, int64_t since, int64_t until, uint64_t
 
 /* send(2) with MSG_NOSIGNAL until all of p is sent (EINTR retried); false
  * when the peer is gone. Shared by attach and exec streams. */
-bool node_send_all(int fd, const void *p, size_t n);
 
 /* time helpers */
 int64_t node_now_ns(void);
