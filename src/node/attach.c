@@ -28,9 +28,7 @@ char *node_tty_socket(struct node *n, const char *id, const char *kind)
 int node_attach_connect(struct node *n, const char *ref, int *out, struct sn_err *err)
 {
 	_cleanup_json_ json_t *row = NULL;
-	pthread_mutex_lock(&n->lock);
-	int r = node_db_find(n->db, ref, &row, err);
-	pthread_mutex_unlock(&n->lock);
+	int r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	const char *id = json_string_value(json_object_get(row, "id"));

@@ -198,9 +198,7 @@ int node_exec_create(struct node *n, const char *ref, json_t *body, json_t **out
 	if ((r = console_size(body, NULL, NULL, err)) < 0)
 		return r;
 	_cleanup_json_ json_t *row = NULL;
-	pthread_mutex_lock(&n->lock);
-	r = node_db_find(n->db, ref, &row, err);
-	pthread_mutex_unlock(&n->lock);
+	r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	const char *sub = json_string_value(json_object_get(row, "id"));

@@ -249,9 +249,7 @@ int node_logs_open(struct node *n, const char *ref, const struct node_logs_opts 
 		   struct node_logs **out, struct sn_err *err)
 {
 	_cleanup_json_ json_t *row = NULL;
-	pthread_mutex_lock(&n->lock);
-	int r = node_db_find(n->db, ref, &row, err);
-	pthread_mutex_unlock(&n->lock);
+	int r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	struct node_logs *l = calloc(1, sizeof(*l));

@@ -106,6 +106,10 @@ int node_destroy(struct node *n, json_t *row, struct sn_err *err);
 /* Spawn a supervisor for row and wait for the first start's outcome. */
 int node_spawn_supervisor(struct node *n, json_t *row, struct sn_err *err);
 
+/* The row of a subnode by id, unique id prefix or name, read under the
+ * node's lock (lifecycle.c). */
+int node_find(struct node *n, const char *ref, json_t **row, struct sn_err *err);
+
 /* ---- inspect.c */
 int node_inspect(struct node *n, const char *ref, json_t **out, struct sn_err *err);
 /* all: include stopped ones. filters: Docker's {"name":[..],"status":[..],

@@ -99,6 +99,23 @@ int cg_writef(const char *dir, const char *file, struct sn_err *err, const char 
 	return cg_write(dir, file, val, err);
 }
 
+int cg_write_hugepage_limits(const char *dir, const struct spec_resources *res,
+			     const char *suffix, struct sn_err *err)
+{
+	for (size_t i = 0; i < res->n_hugepage_limits; i++) {
+		const struct spec_hugepage_limit *h = &res->hugepage_limits[i];
+		char file[128];
+		if ((size_t)snprintf(file, sizeof(file), "hugetlb.%s.%s", h->page_size, suffix) >=
+		    sizeof(file))
+			return sn_err_msg(err, EINVAL, "hugepageLimits[%zu].pageSize: `%s` too long", i,
+					  h->page_size);
+		int r = cg_writef(dir, file, err, "%" PRIu64, h->limit);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int cg_read(const char *dir, const char *file, char **out, struct sn_err *err)
 {
 	_cleanup_free_ char *p = sn_path_join(dir, file);
