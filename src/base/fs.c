@@ -1,5 +1,6 @@
 /* fs.c — see fs.h. */
 #include "base/fs.h"
+#include "base/fd.h"
 #include "base/cleanup.h"
 
 #include <dirent.h>
@@ -79,9 +80,7 @@ int sn_write_existing_at(int dirfd, const char *name, const char *data,
 		return sn_err_sys(err, "open `%s`", name);
 	size_t len = strlen(data);
 	ssize_t w;
-	do
-		w = write(fd, data, len);
-	while (w < 0 && errno == EINTR);
+	w = SN_RETRY_EINTR(write(fd, data, len));
 	if (w < 0)
 		return sn_err_sys(err, "write `%s` to `%s`", data, name);
 	if ((size_t)w != len)

@@ -565,8 +565,7 @@ void node_exec_finish(struct node *n, const char *id)
 	 * are): waiting for it would hold the daemon's exit. */
 	bool stopping = __atomic_load_n(&n->stopping, __ATOMIC_RELAXED);
 	pid_t w;
-	while ((w = waitpid(pid, &st, stopping ? WNOHANG : 0)) < 0 && errno == EINTR)
-		;
+	w = SN_RETRY_EINTR(waitpid(pid, &st, stopping ? WNOHANG : 0));
 	if (w != pid)
 		return;
 	char pidp[4096];

@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -59,8 +60,7 @@
 static void cg_sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	SN_RETRY_EINTR(nanosleep(&ts, &ts));
 }
 
 /* ------------------------------------------------------------ file helpers */
@@ -75,9 +75,7 @@ int cg_write(const char *dir, const char *file, const char *val, struct sn_err *
 		return sn_err_sys(err, "write `%s` to `%s`", val, p);
 	size_t len = strlen(val);
 	ssize_t w;
-	do
-		w = write(fd, val, len);
-	while (w < 0 && errno == EINTR);
+	w = SN_RETRY_EINTR(write(fd, val, len));
 	if (w < 0)
 		return sn_err_sys(err, "write `%s` to `%s`", val, p);
 	if ((size_t)w != len)

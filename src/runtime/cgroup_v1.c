@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/fs.h"
 
 /* The kernel's "no limit" in v1 byte counters is PAGE_COUNTER_MAX pages;
@@ -44,8 +45,7 @@
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	SN_RETRY_EINTR(nanosleep(&ts, &ts));
 }
 
 /* The cgroup directory of controller ctrl, or an error naming what is

@@ -90,9 +90,7 @@ int terminal_connect(const char *path, int *sock, struct sn_err *err)
 	if (s < 0)
 		return sn_err_sys(err, "socket for console socket `%s`", path);
 	int r;
-	do
-		r = connect(s, (struct sockaddr *)&addr, sizeof(addr));
-	while (r < 0 && errno == EINTR);
+	r = SN_RETRY_EINTR(connect(s, (struct sockaddr *)&addr, sizeof(addr)));
 	if (r < 0)
 		return sn_err_sys(err, "connect to console socket `%s`", path);
 	*sock = steal_fd(s);
