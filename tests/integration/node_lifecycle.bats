@@ -251,12 +251,16 @@ teardown() { node_teardown; }
 }
 
 @test "events stream create, start, die and destroy" {
-  (timeout 6 "$NODE_BIN/subnode" events --json > "$NODE_DIR/events" 2>&1 &)
-  sleep 0.5
+  # --since: what happens before the stream is connected is replayed, so
+  # no sleep has to outrun a loaded machine
+  local t0
+  t0=$(date +%s)
+  (timeout 20 "$NODE_BIN/subnode" events --json --since "$t0" > "$NODE_DIR/events" 2>&1 &)
   sn run --rm --name ev busybox true
-  sleep 0.5
-  run jq -r 'select(.Actor.Attributes.name == "ev") | .Action' "$NODE_DIR/events"
-  [[ "$output" == *create*start*die*destroy* ]]
+  evs() { jq -r 'select(.Actor.Attributes.name == "ev") | .Action' "$NODE_DIR/events" | paste -sd' '; }
+  ev_destroyed() { [[ "$(evs)" == *destroy* ]]; }
+  wait_for ev_destroyed
+  [[ "$(evs)" == *create*start*die*destroy* ]] || { evs; return 1; }
 }
 
 @test "the unix socket is 0660 and refuses a user outside its group" {
