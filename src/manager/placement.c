@@ -209,11 +209,15 @@ int mgr_place(const struct mgr_cand *c, size_t n, const struct mgr_place_req *re
 	if (!heap)
 		return sn_err_set(err, ENOMEM, "placement of chain `%s`", req->chain_id);
 	size_t nh = 0, eligible = 0;
+	bool any_excluded = req->nfixed + req->nexclude > 0;
 	for (size_t i = 0; i < n; i++) {
-		if (c[i].free_units < req->units || is_excluded(req, c[i].name))
+		if (c[i].free_units < req->units || (any_excluded && is_excluded(req, c[i].name)))
 			continue;
 		eligible++;
 		struct scored v = { mix(mix(c[i].key ^ k1) ^ k2), i };
+		/* most nodes lose to the heap's worst on the score alone */
+		if (nh == hcap && v.score > heap[0].score)
+			continue;
 		heap_push(heap, &nh, hcap, v, c);
 	}
 	if (eligible < req->need)
