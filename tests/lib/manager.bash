@@ -86,3 +86,67 @@ mgr_beat_loop() {
     sleep 0.3
   done
 }
+
+# ---- real nodes: several subnoded side by side on loopback, each with its
+# own root, socket and cgroup parent (tests/lib/node.bash), joined to the
+# manager through --manager. Indexed from 1; MN_* arrays keep each node's
+# NODE_* values.
+declare -a MN_ID MN_DIR MN_ROOT MN_SOCK MN_CG MN_PID MN_NAME
+
+# mnode_start I [extra subnoded args]: node I, named MN_NAME[I], operator opI,
+# advertising 127.0.0.I.
+mnode_start() {
+  local i=$1; shift
+  MN_NAME[$i]=$(sn_unique "mn$i")
+  node_start --manager "$MGR_URL" --join-token-file "$MGR_ROOT/join.token" \
+    --advertise "127.0.0.$i" --node-name "${MN_NAME[$i]}" --operator "op$i" --port-base 30000 "$@"
+  MN_ID[$i]=$NODE_ID MN_DIR[$i]=$NODE_DIR MN_ROOT[$i]=$NODE_ROOT MN_SOCK[$i]=$NODE_SOCK
+  MN_CG[$i]=$NODE_CG MN_PID[$i]=$NODE_PID
+}
+
+# Make node I the current one of node.bash's helpers.
+mnode_use() {
+  local i=$1
+  NODE_ID=${MN_ID[$i]} NODE_DIR=${MN_DIR[$i]} NODE_ROOT=${MN_ROOT[$i]} NODE_SOCK=${MN_SOCK[$i]}
+  NODE_CG=${MN_CG[$i]} NODE_PID=${MN_PID[$i]}
+  export SUBNODE_HOST=unix://$NODE_SOCK
+}
+
+# Restart node I's daemon (same root, name and flags).
+mnode_restart() {
+  local i=$1
+  mnode_use "$i"
+  node_daemon --manager "$MGR_URL" --join-token-file "$MGR_ROOT/join.token" \
+    --advertise "127.0.0.$i" --node-name "${MN_NAME[$i]}" --operator "op$i" --port-base 30000
+  MN_PID[$i]=$NODE_PID
+}
+
+# kill -9 node I's daemon (its link dies with it), its supervisors and every
+# process in its cgroups: the server is gone.
+mnode_kill() {
+  local i=$1 pid d
+  mnode_use "$i"
+  kill -9 "${MN_PID[$i]}" 2>/dev/null || true
+  wait "${MN_PID[$i]}" 2>/dev/null || true
+  for pid in $(node_sup_pids); do kill -9 "$pid" 2>/dev/null || true; done
+  for d in $(find /sys/fs/cgroup -mindepth 1 -maxdepth 4 -type d -path "*${MN_CG[$i]}*" 2>/dev/null); do
+    if [ -e "$d/cgroup.kill" ]; then echo 1 > "$d/cgroup.kill" 2>/dev/null || true
+    else for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done; fi
+  done
+}
+
+# Members (label subnode.member) on node I, one name a line.
+mnode_members() {
+  curl -s --max-time 10 --unix-socket "${MN_SOCK[$1]}" "http://x/containers/json?all=1" |
+    jq -r '.[] | select(.Labels["subnode.member"] != null) | "\(.Labels["subnode.member"]) \(.State)"'
+}
+
+mnode_teardown_all() {
+  local i
+  for i in "${!MN_ID[@]}"; do
+    mnode_use "$i"
+    NODE_PIDS=("${MN_PID[$i]}")
+    node_teardown
+  done
+  MN_ID=()
+}
