@@ -170,3 +170,26 @@ PY
   run "$MGR_BIN/subnode-manager" verify --root "$MGR_ROOT"
   [ "$status" -eq 0 ]
 }
+
+@test "the operator rule: 6 nodes of 2 operators refuse a chain of 4; with 4 operators, one member each" {
+  mgr_teardown
+  mgr_start --grace 60 --members 4  # these nodes do not heartbeat
+  for i in 1 2 3 4 5 6; do mgr_join "n$i" "op$(( i % 2 ))" >/dev/null; done
+  run mapi "$ADMIN" POST /v1/chains -d '{"name":"bft","image":"busybox","members":4}'
+  echo "$output"
+  [ "$(tail -1 <<<"$output")" = 409 ]
+  [[ "$output" == *"4 members allow at most 1 on the nodes of one operator; the 6 eligible nodes belong to 2 operators, too few"* ]]
+  # a third operator: still too few for 4; a chain of 3 fits, one per operator…
+  mgr_join n7 opX >/dev/null
+  run mapi "$ADMIN" POST /v1/chains -d '{"name":"bft","image":"busybox","members":4}'
+  [ "$(tail -1 <<<"$output")" = 409 ]
+  run mapi "$ADMIN" POST /v1/chains -d '{"name":"three","image":"busybox","members":3}'
+  [ "$(tail -1 <<<"$output")" = 201 ]
+  [ "$(head -1 <<<"$output" | jq '[.seats[].node] | map(ltrimstr("n") | tonumber) | map(if . == 7 then "opX" else "op\(. % 2)" end) | unique | length')" = 3 ]
+  # …and a 4th operator makes room for the chain of 4, one member per operator
+  mgr_join n8 opY >/dev/null
+  run mapi "$ADMIN" POST /v1/chains -d '{"name":"bft","image":"busybox","members":4}'
+  [ "$(tail -1 <<<"$output")" = 201 ]
+  ops=$(mapi "$ADMIN" GET /v1/nodes | head -1 | jq -c 'map({(.name): .operator}) | add')
+  [ "$(head -1 <<<"$output" | jq --argjson ops "$ops" '[.seats[].node | $ops[.]] | unique | length')" = 4 ]
+}
