@@ -21,6 +21,7 @@
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/fs.h"
 #include "base/log.h"
 
@@ -79,8 +80,7 @@ static void ctx_abort(struct create_ctx *c, pid_t child)
 		kill(c->init_pid, SIGKILL);
 	if (child > 0) {
 		kill(child, SIGKILL);
-		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-			;
+		SN_RETRY_EINTR(waitpid(child, NULL, 0));
 	}
 	if (c->init_pid > 0 && c->init_pid != child)
 		proc_wait_exit(c->init_pid, 0, 2000);
@@ -264,8 +264,7 @@ static int serve_child(struct create_ctx *c, pid_t child, struct sn_err *err)
 		switch (m.type) {
 		case SYNC_INIT_PID:
 			c->init_pid = m.pid;
-			while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-				;
+			SN_RETRY_EINTR(waitpid(child, NULL, 0));
 			break;
 		case SYNC_HOOKS:
 			r = run_parent_hooks(c, err);
@@ -459,9 +458,11 @@ static int wait_init_exec(struct container_state *st, struct sn_err *err)
 	}
 	if (unlink(done) < 0)
 		return sn_err_sys(err, "unlink `%s`", done);
-	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
-		return sn_err_sys(err, "fcntl `%s`", done);
+	int r = sn_fd_set_nonblock(fd, false, err);
+	if (r < 0) {
+		sn_err_wrap(err, "`%s`", done);
+		return r;
+	}
 	char b[64];
 	for (;;) {
 		ssize_t n = read(fd, b, sizeof(b));

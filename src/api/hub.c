@@ -1,4 +1,5 @@
-/* hub.c — resuming suspended connections.
+/* hub.c — resuming suspended connections (the api layer: generic HTTP
+ * plumbing that subnoded uses and the manager daemon will).
  *
  * libmicrohttpd runs the API on a small pool of threads that must never
  * block. A request that has to wait — a `logs -f` with nothing new, an
@@ -20,7 +21,7 @@
  *
  * The client hanging up is watched as EPOLLRDHUP on the connection's socket
  * (libmicrohttpd does not look at suspended connections). Node events come
- * through node_events_fd, an eventfd; every registration that asked for
+ * through events_fd, an eventfd; every registration that asked for
  * "the next node event" is resumed when it is readable.
  *
  * The hub also trims the heap (malloc_trim) a second after the last request
@@ -32,6 +33,7 @@
  * connection still suspended.
  */
 #include "hub.h"
+#include "base/clock.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -52,7 +54,7 @@ struct reg {
 	struct MHD_Connection *c;
 	int fd[HUB_MAX_FDS];
 	int64_t deadline;    /* CLOCK_MONOTONIC ms; -1: none */
-	bool node_event;
+	bool event;
 	struct reg *next;
 };
 
@@ -65,13 +67,6 @@ struct hub {
 	bool draining, stop;
 	pthread_t thread;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int hub_conn_fd(struct MHD_Connection *c)
 {
@@ -115,8 +110,8 @@ void hub_wait(struct hub *h, struct MHD_Connection *c, const struct hub_want *w)
 	}
 	r->id = h->next_id++;
 	r->c = c;
-	r->deadline = w->timeout_ms >= 0 ? now_ms() + w->timeout_ms : -1;
-	r->node_event = w->node_event;
+	r->deadline = w->timeout_ms >= 0 ? sn_now_ms() + w->timeout_ms : -1;
+	r->event = w->event;
 	bool ok = true;
 	for (int i = 0; i < HUB_MAX_FDS; i++) {
 		r->fd[i] = -1;
@@ -138,7 +133,7 @@ void hub_wait(struct hub *h, struct MHD_Connection *c, const struct hub_want *w)
 	r->next = h->regs;
 	h->regs = r;
 	/* r may be fired and freed by the hub as soon as the lock is gone */
-	bool wake = r->deadline >= 0 || r->node_event;
+	bool wake = r->deadline >= 0 || r->event;
 	pthread_mutex_unlock(&h->lock);
 	if (wake) {
 		uint64_t one = 1;   /* let the hub recompute its timeout */
@@ -156,7 +151,7 @@ static void *hub_main(void *arg)
 			pthread_mutex_unlock(&h->lock);
 			break;
 		}
-		int64_t next = h->trim_at, now = now_ms();
+		int64_t next = h->trim_at, now = sn_now_ms();
 		for (struct reg *r = h->regs; r; r = r->next)
 			if (r->deadline >= 0 && (next < 0 || r->deadline < next))
 				next = r->deadline;
@@ -165,7 +160,7 @@ static void *hub_main(void *arg)
 		int n = epoll_wait(h->ep, evs, 64, timeout);
 		if (n < 0 && errno != EINTR)
 			break;
-		bool node_event = false;
+		bool event = false;
 		struct reg *fired = NULL;
 		pthread_mutex_lock(&h->lock);
 		for (int i = 0; i < n; i++) {
@@ -176,7 +171,7 @@ static void *hub_main(void *arg)
 			}
 			if (id == ID_EVENTS) {
 				(void)!read(h->events_fd, &v, sizeof(v));
-				node_event = true;
+				event = true;
 				continue;
 			}
 			for (struct reg *r = h->regs; r; r = r->next)
@@ -187,13 +182,13 @@ static void *hub_main(void *arg)
 					break;
 				}
 		}
-		now = now_ms();
+		now = sn_now_ms();
 		bool trim = h->trim_at >= 0 && h->trim_at <= now;
 		if (trim)
 			h->trim_at = -1;
 		for (struct reg **p = &h->regs; *p;) {
 			struct reg *r = *p;
-			if ((node_event && r->node_event) || (r->deadline >= 0 && r->deadline <= now)) {
+			if ((event && r->event) || (r->deadline >= 0 && r->deadline <= now)) {
 				unlink_reg(h, r);
 				r->next = fired;
 				fired = r;
@@ -213,7 +208,7 @@ void hub_trim_later(struct hub *h, int ms)
 {
 	pthread_mutex_lock(&h->lock);
 	bool was = h->trim_at >= 0;
-	h->trim_at = now_ms() + ms;
+	h->trim_at = sn_now_ms() + ms;
 	pthread_mutex_unlock(&h->lock);
 	if (!was) {
 		uint64_t one = 1;   /* a new deadline: let the hub look */
