@@ -18,6 +18,7 @@
  */
 #include "manager/store.h"
 #include "base/cleanup.h"
+#include "base/clock.h"
 #include "base/fs.h"
 
 #include <errno.h>
@@ -568,14 +569,7 @@ static int sq_watch(struct mgr_store *b, const char *prefix, int64_t after_rev, 
 		    struct mgr_kv **events, size_t *n, int64_t *rev, struct sn_err *err)
 {
 	struct sqlite_store *s = (struct sqlite_store *)b;
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
+	struct timespec until = sn_deadline_after(timeout_ms);
 	*events = NULL;
 	*n = 0;
 	pthread_mutex_lock(&s->mu);

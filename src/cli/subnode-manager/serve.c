@@ -4,12 +4,16 @@
  * with a thread per connection (a desired-subnodes watch blocks its own
  * connection's thread for up to 30 s; nothing else waits), request bodies
  * up to 1 MiB, and a tick thread that runs the failure detector four times
- * a second. It moves onto the shared HTTP layer (src/api: hub, workers)
- * when that lands in main; until then a thread per connection is the
- * plainest correct server (its cost: one thread per node's watch, fine for
- * tests and small networks, not for 10,000 nodes).
+ * a second. A thread per connection is the plainest correct server for
+ * now (its cost: one thread per node's watch; fine for tests and small
+ * networks, not for 10,000 nodes). Request bodies and
+ * query arguments go through src/api's helpers (request.h); the hub and
+ * its workers wait on file descriptors, while a watch waits on the store's
+ * condition variable — moving the watch onto the hub needs the store to
+ * signal an fd (an eventfd per watcher), the next step.
  */
 #include "serve.h"
+#include "api/request.h"
 #include "base/cleanup.h"
 #include "base/log.h"
 
@@ -25,15 +29,9 @@
 
 #define MAX_BODY (1 << 20)
 
-struct upload {
-	char *buf;
-	size_t len;
-	bool too_big;
-};
-
 static const char *query_get(void *ctx, const char *key)
 {
-	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, key);
+	return api_arg(ctx, key);
 }
 
 static enum MHD_Result send_resp(struct MHD_Connection *conn, struct mgr_resp *r)
@@ -58,7 +56,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 			       size_t *data_size, void **con_cls)
 {
 	struct mgr_api *api = cls;
-	struct upload *up = *con_cls;
+	struct api_body *up = *con_cls;
 	if (!up) {
 		up = calloc(1, sizeof(*up));
 		if (!up)
@@ -67,17 +65,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 		return MHD_YES;
 	}
 	if (*data_size) {
-		if (up->len + *data_size > MAX_BODY) {
-			up->too_big = true;
-		} else {
-			char *g = realloc(up->buf, up->len + *data_size + 1);
-			if (!g)
-				return MHD_NO;
-			memcpy(g + up->len, data, *data_size);
-			up->buf = g;
-			up->len += *data_size;
-			up->buf[up->len] = 0;
-		}
+		if (api_body_append(up, MAX_BODY, data, *data_size) < 0)
+			return MHD_NO;
 		*data_size = 0;
 		return MHD_YES;
 	}
@@ -91,7 +80,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
 	const char *bearer = auth && strncmp(auth, "Bearer ", 7) == 0 ? auth + 7 : NULL;
 	struct mgr_req req = { .method = method, .path = url, .query = query_get,
-			       .query_ctx = conn, .bearer = bearer, .body = up->buf,
+			       .query_ctx = conn, .bearer = bearer, .body = up->data,
 			       .body_len = up->len };
 	mgr_api_handle(api, &req, &r);
 	return send_resp(conn, &r);
@@ -100,9 +89,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
-	struct upload *up = *con_cls;
+	struct api_body *up = *con_cls;
 	if (up) {
-		free(up->buf);
+		api_body_free(up);
 		free(up);
 		*con_cls = NULL;
 	}
