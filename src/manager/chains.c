@@ -254,7 +254,7 @@ int mgr_chain_create(struct mgr *m, json_t *req, json_t **out, struct sn_err *er
 	if (r == 0)
 		r = step_chain_write(&s, &b, chain, NULL, err);
 	if (r == 0)
-		r = step_commit(m, &b, err);
+		r = step_commit(m, &s, &b, err);
 	mgr_batch_free(&b);
 	snap_free(&s);
 	pthread_mutex_unlock(&m->mu);
@@ -292,7 +292,7 @@ int mgr_chain_rm(struct mgr *m, const char *name, struct sn_err *err)
 	if (r == 0)
 		r = body ? mgr_batch_log(&b, body, err) : sn_err_set(err, ENOMEM, "chain `%s`", name);
 	if (r == 0)
-		r = step_commit(m, &b, err);
+		r = step_commit(m, &s, &b, err);
 	mgr_batch_free(&b);
 	snap_free(&s);
 	pthread_mutex_unlock(&m->mu);

@@ -148,6 +148,12 @@ int mgr_open(const char *store_spec, const struct mgr_config *cfg, struct mgr **
 		r = mgr_store_open(store_spec, &m->store, err);
 	if (r == 0)
 		r = ensure_genesis(m, err);
+	struct snap s;
+	if (r == 0 && (r = snap_load(m, &s, err)) == 0)
+		live_sync(m, &s);  /* every node starts a full grace period from now */
+	if (r == 0)
+		snap_free(&s);
+	m->vacancies = true;    /* the first tick looks */
 	if (r) {
 		mgr_close(m);
 		return r;
@@ -199,7 +205,8 @@ static int load_map(struct mgr *m, const char *prefix, json_t *map, json_t *revs
 	return r;
 }
 
-int snap_load(struct mgr *m, struct snap *s, struct sn_err *err)
+/* The empty maps of a snapshot. */
+static int snap_init(struct snap *s, struct sn_err *err)
 {
 	memset(s, 0, sizeof(*s));
 	s->nodes = json_object();
@@ -209,6 +216,14 @@ int snap_load(struct mgr *m, struct snap *s, struct sn_err *err)
 	s->used = json_object();
 	if (!s->nodes || !s->node_rev || !s->chains || !s->chain_rev || !s->used)
 		return sn_err_set(err, ENOMEM, "snapshot");
+	return 0;
+}
+
+int snap_load(struct mgr *m, struct snap *s, struct sn_err *err)
+{
+	int r0 = snap_init(s, err);
+	if (r0)
+		return r0;
 	int r = mgr_dlog_head(m->store, &s->head, err);
 	if (r == 0)
 		r = load_map(m, "nodes/", s->nodes, s->node_rev, err);
@@ -321,14 +336,59 @@ void step_begin(struct snap *s, struct mgr_batch *b)
 	mgr_batch_init(b, &s->head, mgr_now_ms());
 }
 
-int step_commit(struct mgr *m, struct mgr_batch *b, struct sn_err *err)
+int step_commit(struct mgr *m, struct snap *s, struct mgr_batch *b, struct sn_err *err)
 {
 	int r = mgr_batch_commit(b, m->store, err);
 	if (r == -ECANCELED) {
 		m->steps_lost++;
 		sn_err_wrap(err, "the registry changed meanwhile, try again");
 	}
+	if (r == 0)
+		live_sync(m, s);
 	return r;
+}
+
+void live_sync(struct mgr *m, struct snap *s)
+{
+	const char *name;
+	json_t *n;
+	json_object_foreach(s->nodes, name, n) {
+		json_t *l = live_of(m, name);
+		if (!l)
+			continue;
+		json_object_set_new(l, "state", json_string(jstr(n, "state")));
+		json_object_set_new(l, "cred", json_string(jstr(n, "credential_sha256")));
+		json_object_set_new(l, "units", json_integer(jint(n, "units")));
+	}
+}
+
+int snap_load_one(struct mgr *m, struct snap *s, const char *name, struct sn_err *err)
+{
+	int r0 = snap_init(s, err);
+	if (r0)
+		return r0;
+	int r = mgr_dlog_head(m->store, &s->head, err);
+	if (r)
+		return r;
+	char key[128];
+	snprintf(key, sizeof(key), "nodes/%s", name);
+	struct mgr_kv kv;
+	r = mgr_store_get(m->store, key, &kv, err);
+	if (r == -ENOENT) {
+		sn_err_clear(err);
+		return 0;
+	}
+	if (r)
+		return r;
+	json_t *v = json_loads(kv.value, 0, NULL);
+	int64_t rev = kv.mod_rev;
+	mgr_kv_clear(&kv);
+	if (!v)
+		return sn_err_msg(err, EIO, "store: `%s` is not JSON", key);
+	if (json_object_set_new(s->nodes, name, v) ||
+	    json_object_set_new(s->node_rev, name, json_integer(rev)))
+		return sn_err_set(err, ENOMEM, "snapshot");
+	return 0;
 }
 
 int step_node_state(struct mgr *m, struct snap *s, struct mgr_batch *b, const char *name,
@@ -410,7 +470,7 @@ int mgr_epoch_advance(struct mgr *m, const char *beacon_hex, json_t **out, struc
 	if (r == 0)
 		r = mgr_batch_log(&b, body, err);
 	if (r == 0)
-		r = step_commit(m, &b, err);
+		r = step_commit(m, &s, &b, err);
 	mgr_batch_free(&b);
 	mgr_kv_clear(&kv);
 	snap_free(&s);

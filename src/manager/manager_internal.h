@@ -21,6 +21,7 @@ struct mgr {
 	json_t *pending;           /* "chain/index" → {node, since}: failovers not yet running */
 	int64_t started_ms;
 	uint64_t placements, failovers, steps_lost;
+	bool vacancies;            /* the last full tick left seats without a node */
 	uint64_t fo_buckets[FAILOVER_BUCKETS + 1];
 	double fo_sum;
 	uint64_t fo_count;
@@ -70,8 +71,14 @@ int step_reseat_node(struct mgr *m, struct snap *s, struct mgr_batch *b, const c
 
 /* Begin a batch on the snapshot's log head. */
 void step_begin(struct snap *s, struct mgr_batch *b);
-/* Commit; a lost race counts and says so. */
-int step_commit(struct mgr *m, struct mgr_batch *b, struct sn_err *err);
+/* Commit; a lost race counts and says so. On success the live map takes
+ * the state, credential and units of every node in the snapshot. */
+int step_commit(struct mgr *m, struct snap *s, struct mgr_batch *b, struct sn_err *err);
+/* The live map's copy of each node's state, credential hash and units
+ * (what heartbeats and the tick read without the store). */
+void live_sync(struct mgr *m, struct snap *s);
+/* A snapshot of the log head and one node only (a join needs no more). */
+int snap_load_one(struct mgr *m, struct snap *s, const char *name, struct sn_err *err);
 
 void mgr_observe_failover(struct mgr *m, double seconds);
 

@@ -64,7 +64,7 @@ int mgr_node_join(struct mgr *m, json_t *req, json_t **reply, struct sn_err *err
 		return r;
 	pthread_mutex_lock(&m->mu);
 	struct snap s;
-	r = snap_load(m, &s, err);
+	r = snap_load_one(m, &s, name, err);
 	json_t *old = r == 0 ? json_object_get(s.nodes, name) : NULL;
 	/* a node that left may join again under its name; any other is taken */
 	if (old && strcmp(jstr(old, "state"), "left") != 0)
@@ -79,23 +79,22 @@ int mgr_node_join(struct mgr *m, json_t *req, json_t **reply, struct sn_err *err
 			      (json_int_t)jint(req, "port_base"), "state", "joining", "since",
 			      (json_int_t)0, "joined", (json_int_t)mgr_now_ms(), "credential_sha256",
 			      hash, "history");
+		if (n && old)  /* the history of the earlier membership stays */
+			json_array_extend(json_object_get(n, "history"), json_object_get(old, "history"));
 		if (!n || json_object_set_new(s.nodes, name, n))
 			r = sn_err_set(err, ENOMEM, "node `%s`", name);
-		if (old)
-			json_array_extend(json_object_get(n, "history"), json_object_get(old, "history"));
 	}
+	bool again = old != NULL;
+	if (r == 0)
+		json_object_del(m->live, name);   /* a fresh grace period */
 	struct mgr_batch b;
 	step_begin(&s, &b);
 	if (r == 0)
-		r = step_node_state(m, &s, &b, name, "active", old ? "joined again" : "joined", err);
+		r = step_node_state(m, &s, &b, name, "active", again ? "joined again" : "joined", err);
 	if (r == 0)
-		r = step_commit(m, &b, err);
+		r = step_commit(m, &s, &b, err);
 	mgr_batch_free(&b);
 	snap_free(&s);
-	if (r == 0) {
-		json_object_del(m->live, name);
-		live_of(m, name);
-	}
 	pthread_mutex_unlock(&m->mu);
 	if (r)
 		return r;
@@ -103,43 +102,24 @@ int mgr_node_join(struct mgr *m, json_t *req, json_t **reply, struct sn_err *err
 	return *reply ? 0 : sn_err_set(err, ENOMEM, "node `%s`", name);
 }
 
-static int load_node(struct mgr *m, const char *name, json_t **out, int64_t *rev,
-		     struct sn_err *err)
-{
-	char key[128];
-	if (!valid_name(name))
-		return sn_err_msg(err, ENOENT, "no node `%.64s`", name);
-	snprintf(key, sizeof(key), "nodes/%s", name);
-	struct mgr_kv kv;
-	int r = mgr_store_get(m->store, key, &kv, err);
-	if (r == -ENOENT)
-		return sn_err_msg(err, ENOENT, "no node `%s`", name);
-	if (r)
-		return r;
-	if (rev)
-		*rev = kv.mod_rev;
-	r = sn_json_loadb(kv.value, strlen(kv.value), key, out, err);
-	mgr_kv_clear(&kv);
-	return r;
-}
-
 int mgr_node_auth(struct mgr *m, const char *name, const char *credential, struct sn_err *err)
 {
-	_cleanup_json_ json_t *n = NULL;
-	int r = load_node(m, name, &n, NULL, err);
-	if (r == -ENOENT)
-		return sn_err_msg(err, EACCES, "node `%.64s`: bad credential", name);
-	if (r)
-		return r;
-	char hash[65];
+	char hash[65], want[65] = "", state[32] = "";
 	if (!credential || strlen(credential) != 64)
-		return sn_err_msg(err, EACCES, "node `%s`: bad credential", name);
-	r = sn_sha256_hex(credential, 64, hash, err);
+		return sn_err_msg(err, EACCES, "node `%.64s`: bad credential", name);
+	int r = sn_sha256_hex(credential, 64, hash, err);
 	if (r)
 		return r;
-	if (CRYPTO_memcmp(hash, jstr(n, "credential_sha256"), 64) != 0)
-		return sn_err_msg(err, EACCES, "node `%s`: bad credential", name);
-	if (strcmp(jstr(n, "state"), "left") == 0)
+	pthread_mutex_lock(&m->mu);
+	json_t *l = json_object_get(m->live, name);
+	if (l) {
+		snprintf(want, sizeof(want), "%s", jstr(l, "cred"));
+		snprintf(state, sizeof(state), "%s", jstr(l, "state"));
+	}
+	pthread_mutex_unlock(&m->mu);
+	if (strlen(want) != 64 || CRYPTO_memcmp(hash, want, 64) != 0)
+		return sn_err_msg(err, EACCES, "node `%.64s`: bad credential", name);
+	if (strcmp(state, "left") == 0)
 		return sn_err_msg(err, ESHUTDOWN, "node `%s` has left the network; join again", name);
 	return 0;
 }
@@ -189,32 +169,36 @@ static int validate_summary(json_t *sum, int64_t units, const char *name, struct
 int mgr_node_heartbeat(struct mgr *m, const char *name, json_t *summary, json_t **reply,
 		       struct sn_err *err)
 {
-	_cleanup_json_ json_t *n = NULL;
-	int r = load_node(m, name, &n, NULL, err);
-	if (r)
-		return r;
-	if (strcmp(jstr(n, "state"), "left") == 0)
-		return sn_err_msg(err, ESHUTDOWN, "node `%s` has left the network", name);
-	r = validate_summary(summary, jint(n, "units"), name, err);
-	if (r)
-		return r;
+	char state[32];
 	int64_t now = mgr_now_ms();
+	int r = 0;
 	pthread_mutex_lock(&m->mu);
-	json_t *l = live_of(m, name);
-	if (!l) {
-		pthread_mutex_unlock(&m->mu);
-		return sn_err_set(err, ENOMEM, "heartbeat of `%s`", name);
+	json_t *l = json_object_get(m->live, name);
+	if (!l || !json_object_get(l, "state")) {
+		r = sn_err_msg(err, ENOENT, "no node `%.64s`", name);
+		goto out;
 	}
+	snprintf(state, sizeof(state), "%s", jstr(l, "state"));
+	if (strcmp(state, "left") == 0) {
+		r = sn_err_msg(err, ESHUTDOWN, "node `%s` has left the network", name);
+		goto out;
+	}
+	r = validate_summary(summary, jint(l, "units"), name, err);
+	if (r)
+		goto out;
 	/* a node back from down: the steady period starts at its first
 	 * heartbeat and restarts after any gap longer than the grace */
-	if (strcmp(jstr(n, "state"), "down") == 0 &&
+	if (strcmp(state, "down") == 0 &&
 	    (jint(l, "back") == 0 || now - jint(l, "last") > m->cfg.grace_ms))
 		json_object_set_new(l, "back", json_integer(now));
 	json_object_set_new(l, "last", json_integer(now));
 	json_object_set(l, "summary", summary);
 	close_failovers(m, name, summary, now);
+out:
 	pthread_mutex_unlock(&m->mu);
-	*reply = json_pack("{ss}", "state", jstr(n, "state"));
+	if (r)
+		return r;
+	*reply = json_pack("{ss}", "state", state);
 	return *reply ? 0 : sn_err_set(err, ENOMEM, "heartbeat");
 }
 
@@ -253,7 +237,7 @@ int mgr_node_admin(struct mgr *m, const char *name, const char *verb, struct sn_
 	if (r == 0)
 		r = step_node_state(m, &s, &b, name, to, cause, err);
 	if (r == 0)
-		r = step_commit(m, &b, err);
+		r = step_commit(m, &s, &b, err);
 	mgr_batch_free(&b);
 	snap_free(&s);
 	pthread_mutex_unlock(&m->mu);

@@ -41,6 +41,7 @@ int step_reseat_node(struct mgr *m, struct snap *s, struct mgr_batch *b, const c
 				cname, idx, node, perr.msg);
 			json_object_set_new(seat, "node", json_string(""));
 			json_object_set_new(seat, "slot", json_integer(-1));
+			m->vacancies = true;
 		} else if (r) {
 			*err = perr;
 			return r;
@@ -101,9 +102,50 @@ static bool is(json_t *n, const char *state)
 	return strcmp(jstr(n, "state"), state) == 0;
 }
 
+/* Is there anything for a full tick to do? Read from the live map alone,
+ * so that a quiet network costs no store read four times a second. */
+static bool tick_due(struct mgr *m, int64_t now)
+{
+	if (m->vacancies)
+		return true;
+	const char *name;
+	json_t *l;
+	json_object_foreach(m->live, name, l) {
+		const char *st = jstr(l, "state");
+		bool silent = now - jint(l, "last") > m->cfg.grace_ms;
+		if (silent && (!strcmp(st, "active") || !strcmp(st, "maintenance") ||
+			       !strcmp(st, "leaving")))
+			return true;
+		if (!strcmp(st, "down") && !silent && jint(l, "back") > 0 &&
+		    now - jint(l, "back") >= m->cfg.steady_ms)
+			return true;
+		if (!strcmp(st, "leaving") && json_object_get(l, "summary") &&
+		    json_array_size(json_object_get(json_object_get(l, "summary"), "members")) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Are seats left without a node? */
+static bool any_vacancy(struct snap *s)
+{
+	const char *cname;
+	json_t *c, *seat;
+	size_t i;
+	json_object_foreach(s->chains, cname, c)
+		json_array_foreach(json_object_get(c, "seats"), i, seat)
+			if (!*jstr(seat, "node"))
+				return true;
+	return false;
+}
+
 int mgr_tick(struct mgr *m, struct sn_err *err)
 {
 	pthread_mutex_lock(&m->mu);
+	if (!tick_due(m, mgr_now_ms())) {
+		pthread_mutex_unlock(&m->mu);
+		return 0;
+	}
 	struct snap s;
 	int r = snap_load(m, &s, err);
 	int64_t now = mgr_now_ms();
@@ -150,7 +192,9 @@ int mgr_tick(struct mgr *m, struct sn_err *err)
 	if (r == 0)
 		r = fill_vacancies(m, &s, &b, &changed, err);
 	if (r == 0 && changed)
-		r = step_commit(m, &b, err);
+		r = step_commit(m, &s, &b, err);
+	if (r == 0)
+		m->vacancies = any_vacancy(&s);
 	mgr_batch_free(&b);
 	snap_free(&s);
 	pthread_mutex_unlock(&m->mu);
