@@ -105,6 +105,7 @@ beat() { # NAME CRED [BODY]
   run curl -s "$MGR_URL/metrics"
   [[ "$output" == *'subnode_manager_failover_seconds_count 1'* ]]
   [[ "$output" == *'subnode_manager_nodes{state="down"} 1'* ]]
+  curl -s "$MGR_URL/metrics" | promtool check metrics
   # maintenance, then leave of another member node
   other=$(mapi "$ADMIN" GET /v1/chains/c1 | head -1 | jq -r '.seats[0].node')
   [ "$(mapi "$ADMIN" POST "/v1/nodes/$other/maintenance" | tail -1)" = 200 ]
