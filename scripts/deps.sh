@@ -19,6 +19,7 @@ TEST_PKGS=(
   busybox-static runc crun podman skopeo umoci docker-registry
   python3 apache2-utils hyperfine golang-go golang-github-opencontainers-runtime-tools-dev
   golang-github-google-uuid-dev uidmap fuse-overlayfs
+  prometheus
 )
 
 what=${1:-all}

@@ -117,12 +117,24 @@ static char *trim(char *s)
 	return s;
 }
 
-int cg_read_u64(const char *dir, const char *file, uint64_t *out, struct sn_err *err)
+int cg_read_opt(const char *dir, const char *file, char **out, struct sn_err *err)
 {
-	_cleanup_free_ char *buf = NULL;
-	int r = cg_read(dir, file, &buf, err);
+	*out = NULL;
+	_cleanup_free_ char *p = sn_path_join(dir, file);
+	if (!p)
+		return sn_err_set(err, ENOMEM, "read `%s/%s`", dir, file);
+	struct sn_err e = { 0 };
+	int r = sn_read_file(p, CG_READ_MAX, out, NULL, &e);
+	if (r == -ENOENT)
+		return 0;
 	if (r < 0)
-		return r;
+		*err = e;
+	return r;
+}
+
+static int parse_u64(const char *dir, const char *file, char *buf, uint64_t *out,
+		     struct sn_err *err)
+{
 	char *s = trim(buf);
 	if (strcmp(s, "max") == 0) {
 		*out = UINT64_MAX;
@@ -140,6 +152,24 @@ int cg_read_u64(const char *dir, const char *file, uint64_t *out, struct sn_err 
 	}
 	*out = v;
 	return 0;
+}
+
+int cg_read_u64(const char *dir, const char *file, uint64_t *out, struct sn_err *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	int r = cg_read(dir, file, &buf, err);
+	if (r < 0)
+		return r;
+	return parse_u64(dir, file, buf, out, err);
+}
+
+int cg_read_u64_opt(const char *dir, const char *file, uint64_t *out, struct sn_err *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	int r = cg_read_opt(dir, file, &buf, err);
+	if (r < 0 || !buf)
+		return r;
+	return parse_u64(dir, file, buf, out, err);
 }
 
 bool cg_kv_u64(const char *text, const char *key, uint64_t *out)
@@ -914,5 +944,11 @@ int cgroup_stats(const struct cgroup *cg, struct cgroup_stats *st, struct sn_err
 	cg_layout_free(&l);
 	if (r < 0)
 		return sn_err_wrap(err, "stats of cgroup `%s`", cg->path);
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0, cap = 0;
+	r = cg_collect_pids(main_dir, &pids, &n, &cap, err);
+	if (r < 0)
+		return sn_err_wrap(err, "stats of cgroup `%s`", cg->path);
+	st->processes = n;
 	return 0;
 }

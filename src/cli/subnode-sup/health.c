@@ -43,6 +43,7 @@ static unsigned failing;
 static char output[256];
 static long long start_deadline_ms;
 static bool restart_pending;
+static long long check_started_ms, last_check_ms = -1;
 
 static long long mono_ms(void)
 {
@@ -207,6 +208,7 @@ static void spawn_check(void)
 	close(p[1]);
 	out_fd = p[0];
 	fcntl(out_fd, F_SETFL, O_NONBLOCK);
+	check_started_ms = mono_ms();
 	arm(ho.timeout_ms);
 }
 
@@ -240,6 +242,7 @@ static void take_output(void)
 static bool result(bool ok)
 {
 	check_pid = 0;
+	last_check_ms = mono_ms() - check_started_ms;
 	bool changed;
 	if (ok) {
 		failing = 0;
@@ -288,6 +291,7 @@ bool health_on_child(pid_t pid, int st, bool *changed)
 }
 
 const char *health_status(void) { return status; }
+long long health_last_check_ms(void) { return last_check_ms; }
 unsigned health_failing(void) { return failing; }
 const char *health_output(void) { return output; }
 

@@ -470,6 +470,8 @@ static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char
 	}
 	if (get && strcmp(url, "/events") == 0)
 		return api_events(a, c);
+	if (get && strcmp(url, "/metrics") == 0)
+		return api_metrics(a, c, rq);
 	if (get && strcmp(url, "/containers/json") == 0) {
 		_cleanup_json_ json_t *filters = NULL;
 		if ((r = api_parse_filters(c, &filters, &e)) < 0)

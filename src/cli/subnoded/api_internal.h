@@ -144,4 +144,7 @@ enum MHD_Result api_attach(struct api *a, struct MHD_Connection *c, struct req *
 /* Wait for the relays of upgraded streams to end (at shutdown). */
 void api_relays_wait(struct api *a);
 
+/* ---- api_metrics.c: GET /metrics (Prometheus) */
+enum MHD_Result api_metrics(struct api *a, struct MHD_Connection *c, struct req *rq);
+
 #endif
