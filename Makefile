@@ -7,13 +7,13 @@
 #   make bench      benchmarks in bench/ (figures go to docs/BENCHMARKS.md)
 #   make conformance  OCI runtime-tools suite, subrun and runc side by side
 #
-# Layout: one folder per layer under src/ (base runtime image node manager
+# Layout: one folder per layer under src/ (base runtime image api node manager
 # cli). Every .c in src/<layer>/ goes into build/lib/libsn_<layer>.a; every
 # folder src/cli/<prog>/ is one program build/bin/<prog>. New files need no
 # Makefile edit. tests/unit/<layer>/test_*.c are cmocka programs.
 
 .DEFAULT_GOAL := all
-LAYERS   := base runtime image node manager
+LAYERS   := base runtime image api node manager
 BUILD    ?= build
 CC       ?= gcc
 PKGS     := libseccomp libcap jansson libcrypto libmicrohttpd gnutls libcurl libarchive sqlite3 libmnl libnftnl
@@ -45,7 +45,7 @@ endef
 $(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
 
 # Link order: higher layers first.
-LIBS_ALL := $(foreach l,manager node image runtime base,$(BUILD)/lib/libsn_$(l).a)
+LIBS_ALL := $(foreach l,manager node api image runtime base,$(BUILD)/lib/libsn_$(l).a)
 
 # ---- programs
 # The plain build keeps its debug info beside the program (bin/X.debug, found
@@ -82,11 +82,13 @@ endef
 $(foreach p,$(GLIBC_PROGS),$(eval $(call prog_rules,$(p))))
 
 ifneq ($(SANITIZE),1)
-SUP_OBJS := $(patsubst src/%.c,$(BUILD)/obj-musl/%.o,$(wildcard src/cli/subnode-sup/*.c))
+# It shares base's error type and fd habits (one copy of each), built with musl.
+SUP_OBJS := $(patsubst src/%.c,$(BUILD)/obj-musl/%.o,$(wildcard src/cli/subnode-sup/*.c) \
+	src/base/err.c src/base/fd.c src/base/clock.c)
 $(BUILD)/obj-musl/%.o: src/%.c
 	@command -v $(SUP_CC) >/dev/null || { echo "$(SUP_CC) not found: install musl-tools (scripts/deps.sh build)" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	$(SUP_CC) $(CFLAGS_WARN) -fPIE $(OPT) -MMD -MP -c -o $@ $<
+	$(SUP_CC) $(CFLAGS_WARN) -Isrc -fPIE $(OPT) -MMD -MP -c -o $@ $<
 $(BUILD)/bin/subnode-sup: $(SUP_OBJS)
 	@mkdir -p $(dir $@)
 	$(SUP_LINK)
@@ -105,13 +107,19 @@ $(BUILD)/obj/tests/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -c -o $@ $<
 
+# Test helper programs: tests/helpers/X.c -> $(BUILD)/tests/helpers/X.
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 .PHONY: all asan unit-bins test unit integration bench conformance deps demo clean check-layers
 all: $(addprefix $(BUILD)/bin/,$(PROGS))
-unit-bins: $(UNIT_BINS)
+unit-bins: $(UNIT_BINS) $(HELPER_BINS)
 
 asan:
 	$(MAKE) BUILD=build-asan SANITIZE=1 all unit-bins

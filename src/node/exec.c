@@ -16,6 +16,7 @@
 #include "node/exec.h"
 #include "node/db.h"
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/fs.h"
 #include "base/json.h"
 
@@ -124,6 +125,33 @@ static int console_size(json_t *body, unsigned *h, unsigned *w, struct sn_err *e
 	return 0;
 }
 
+/* What one exec may carry: the runtime gets Cmd and Env on its command
+ * line (2 arguments per Env entry), and execve refuses more than the
+ * kernel's MAX_ARG_STRLEN (128 KiB) in one string and, in all, what
+ * RLIMIT_STACK / 4 allows (2 MiB by default). A request past these is
+ * refused whole (E2BIG: 400), never cut short. */
+#define EXEC_ARGS_MAX 4096u
+#define EXEC_ARG_BYTES_MAX (128u * 1024u)
+#define EXEC_TOTAL_BYTES_MAX (1024u * 1024u)
+
+static int exec_check_size(const char *field, char **v, size_t n, struct sn_err *err)
+{
+	if (n > EXEC_ARGS_MAX)
+		return sn_err_msg(err, E2BIG, "%s: %zu entries; at most %u", field, n, EXEC_ARGS_MAX);
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(v[i]) + 1;
+		if (l > EXEC_ARG_BYTES_MAX)
+			return sn_err_msg(err, E2BIG, "%s[%zu]: %zu bytes; at most %u", field, i, l - 1,
+					  EXEC_ARG_BYTES_MAX - 1);
+		total += l;
+	}
+	if (total > EXEC_TOTAL_BYTES_MAX)
+		return sn_err_msg(err, E2BIG, "%s: %zu bytes in all; at most %u", field, total,
+				  EXEC_TOTAL_BYTES_MAX);
+	return 0;
+}
+
 int node_exec_create(struct node *n, const char *ref, json_t *body, json_t **out,
 		     struct sn_err *err)
 {
@@ -146,6 +174,9 @@ int node_exec_create(struct node *n, const char *ref, json_t *body, json_t **out
 	for (size_t i = 0; i < ne; i++)
 		if (!strchr(env[i], '=') || env[i][0] == '=')
 			return sn_err_msg(err, EINVAL, "Env[%zu]: `%s` is not KEY=VALUE", i, env[i]);
+	if ((r = exec_check_size("Cmd", cmd, nc, err)) < 0 ||
+	    (r = exec_check_size("Env", env, ne, err)) < 0)
+		return r;
 	static const char *const bools[] = { "Tty", "AttachStdin", "AttachStdout", "AttachStderr", "Privileged" };
 	for (size_t i = 0; i < SN_ARRAY_SIZE(bools); i++) {
 		bool b;
@@ -229,17 +260,14 @@ static int recv_fd(int lfd, pid_t child, struct sn_err *err)
 	if (c < 0)
 		return sn_err_sys(err, "exec: accept on the console socket");
 	char buf[256];
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf) };
-	if (recvmsg(c, &m, MSG_CMSG_CLOEXEC) < 0)
-		return sn_err_sys(err, "exec: receive the terminal");
-	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-	if (!h || h->cmsg_type != SCM_RIGHTS)
+	int fd = -1;
+	int r = sn_fd_recv(c, &fd, buf, sizeof(buf), NULL, err);
+	if (r < 0) {
+		sn_err_wrap(err, "exec: receive the terminal");
+		return r;
+	}
+	if (fd < 0)
 		return sn_err_msg(err, EIO, "exec: the runtime sent no terminal");
-	int fd;
-	memcpy(&fd, CMSG_DATA(h), sizeof(int));
 	return fd;
 }
 
@@ -380,8 +408,14 @@ int node_exec_start(struct node *n, const char *id, bool *tty, int *pty, int *in
 	*tty = json_is_true(json_object_get(e->cfg, "Tty"));
 	bool want_in = json_is_true(json_object_get(e->cfg, "AttachStdin"));
 	*pty = *in = *out = *errfd = -1;
-	const char *argv[160];
-	int k = 0;
+	/* 16 fixed arguments at most, 2 per Env entry, then Cmd: sized from
+	 * the request (node_exec_create bounded it), nothing dropped. */
+	size_t cap = 16 + 2 * json_array_size(json_object_get(e->cfg, "Env")) +
+		     json_array_size(json_object_get(e->cfg, "Cmd"));
+	_cleanup_free_ const char **argv = calloc(cap + 1, sizeof(*argv));
+	if (!argv)
+		return sn_err_set(err, ENOMEM, "exec: arguments");
+	size_t k = 0;
 	char sockp[4096] = "", procp[4096] = "", pidp[4096] = "";
 	argv[k++] = n->runtime_path;
 	argv[k++] = "--root";
@@ -418,8 +452,6 @@ int node_exec_start(struct node *n, const char *id, bool *tty, int *pty, int *in
 		size_t i;
 		json_t *v;
 		json_array_foreach(json_object_get(e->cfg, "Env"), i, v) {
-			if (k > 120)
-				break;
 			argv[k++] = "--env";
 			argv[k++] = json_string_value(v);
 		}
@@ -434,11 +466,8 @@ int node_exec_start(struct node *n, const char *id, bool *tty, int *pty, int *in
 			argv[k++] = user;
 		}
 		argv[k++] = e->sub;
-		json_array_foreach(json_object_get(e->cfg, "Cmd"), i, v) {
-			if (k > 157)
-				break;
+		json_array_foreach(json_object_get(e->cfg, "Cmd"), i, v)
 			argv[k++] = json_string_value(v);
-		}
 	}
 	argv[k] = NULL;
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };

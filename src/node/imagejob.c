@@ -25,6 +25,7 @@
  */
 #include "node/imagejob.h"
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "image/image.h"
@@ -148,7 +149,9 @@ int node_image_job_start(struct node *n, const struct node_image_job_opts *o,
 		j->label = strdup(label ? label : "");
 	pid_t pid = -1;
 	int r = !j || !j->label ? sn_err_set(err, ENOMEM, "image tool")
-				: spawn_tool(n, argv, creds, pi[0], po[1], &pid, err);
+				: sn_fd_set_nonblock(po[0], true, err);
+	if (r == 0)
+		r = spawn_tool(n, argv, creds, pi[0], po[1], &pid, err);
 	close(po[1]);
 	if (pi[0] >= 0)
 		close(pi[0]);
@@ -161,7 +164,6 @@ int node_image_job_start(struct node *n, const struct node_image_job_opts *o,
 		free(j);
 		return r;
 	}
-	fcntl(po[0], F_SETFL, fcntl(po[0], F_GETFL) | O_NONBLOCK);
 	j->kind = o->kind;
 	j->pid = pid;
 	j->out = po[0];

@@ -21,6 +21,7 @@
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/fs.h"
 #include "base/log.h"
 
@@ -459,9 +460,11 @@ static int wait_init_exec(struct container_state *st, struct sn_err *err)
 	}
 	if (unlink(done) < 0)
 		return sn_err_sys(err, "unlink `%s`", done);
-	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
-		return sn_err_sys(err, "fcntl `%s`", done);
+	int r = sn_fd_set_nonblock(fd, false, err);
+	if (r < 0) {
+		sn_err_wrap(err, "`%s`", done);
+		return r;
+	}
 	char b[64];
 	for (;;) {
 		ssize_t n = read(fd, b, sizeof(b));

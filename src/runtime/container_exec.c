@@ -14,6 +14,7 @@
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -32,7 +33,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/close_range.h>
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -197,8 +197,10 @@ static int exec_child(const struct exec_opts *o, const struct spec *s, const str
 	if (sc && p->no_new_privileges && (r = confine_seccomp_load(sc, NULL, err)) < 0)
 		return r;
 	unsigned keep = 3 + (unsigned)o->preserve_fds;
-	syscall(SYS_close_range, keep, ~0U, CLOSE_RANGE_CLOEXEC);
-	fcntl(sync_sock, F_SETFD, FD_CLOEXEC);
+	if ((r = sn_fds_close_from(keep, SN_FDS_CLOEXEC, err)) < 0)
+		return r;
+	if (fcntl(sync_sock, F_SETFD, FD_CLOEXEC) < 0)
+		return sn_err_sys(err, "mark the sync socket close-on-exec");
 	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
 	return sn_err_sys(err, "exec `%s`", exe);
 }

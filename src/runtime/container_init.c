@@ -26,12 +26,11 @@
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
-#include <linux/close_range.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -124,24 +123,6 @@ static int setup_namespaces(struct create_ctx *c, struct sn_err *err)
 			return sn_err_sys(err, "sethostname `%s`", s->hostname);
 		if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
 			return sn_err_sys(err, "setdomainname `%s`", s->domainname);
-	}
-	return 0;
-}
-
-/* Mark every fd from `from` on close-on-exec, except preserved ones. */
-static int close_fds_on_exec(int from, struct sn_err *err)
-{
-	if (syscall(SYS_close_range, (unsigned)from, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
-		return 0;
-	/* fallback for kernels without CLOSE_RANGE_CLOEXEC */
-	_cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
-	if (!d)
-		return sn_err_sys(err, "opendir /proc/self/fd");
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		int fd = atoi(de->d_name);
-		if (fd >= from && fd != dirfd(d))
-			fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
 	return 0;
 }
@@ -304,7 +285,7 @@ int container_init_main(struct create_ctx *c)
 		return 1;
 	}
 	int keep = 3 + c->o->preserve_fds + listen_fds(p->env);
-	if (close_fds_on_exec(keep, &err) < 0) {
+	if (sn_fds_close_from((unsigned)keep, SN_FDS_CLOEXEC, &err) < 0) {
 		fprintf(stderr, "subrun: %s\n", err.msg);
 		return 1;
 	}

@@ -31,13 +31,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/clock.h"
+#include "base/fd.h"
 #include "base/log.h"
 
 #define HOOK_OUT_KEEP 4096
@@ -99,13 +100,6 @@ static const char *tail_str(struct tailbuf *t)
 	return t->data + start;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Read what is there (non-blocking fd); returns false on EOF or error. */
 static bool drain(int fd, struct tailbuf *t)
 {
@@ -122,14 +116,6 @@ static bool drain(int fd, struct tailbuf *t)
 			return true;
 		return false;
 	}
-}
-
-static int set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return -errno;
-	return 0;
 }
 
 /* In the child: put fd on target, leaving it open across exec. */
@@ -158,13 +144,8 @@ static void hook_child(const char *path, char *const argv[], char *const envp[],
 	rep = 3;
 	if (child_move(in, 0) < 0 || child_move(out, 1) < 0 || child_move(errf, 2) < 0)
 		goto fail;
-	if (syscall(SYS_close_range, 4U, ~0U, 0U) < 0) {
-		struct rlimit rl;
-		long max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
-				   ? (long)rl.rlim_cur : 65536;
-		for (long fd = 4; fd < max; fd++)
-			close((int)fd);
-	}
+	if (sn_fds_close_from(4, SN_FDS_CLOSE, NULL) < 0)
+		goto fail;
 
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	for (int sig = 1; sig < NSIG; sig++)
@@ -240,12 +221,14 @@ static int hook_run_one(const struct spec_hook *h, const char *label,
 	}
 
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (set_nonblock(in_w) < 0 || set_nonblock(out_r) < 0 || set_nonblock(err_r) < 0) {
-		int e = errno;
+	int nb = 0;
+	if ((nb = sn_fd_set_nonblock(in_w, true, err)) < 0 ||
+	    (nb = sn_fd_set_nonblock(out_r, true, err)) < 0 ||
+	    (nb = sn_fd_set_nonblock(err_r, true, err)) < 0) {
 		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		return sn_err_set(err, e, "%s: fcntl O_NONBLOCK", label);
+		SN_RETRY_EINTR(waitpid(pid, NULL, 0));
+		sn_err_wrap(err, "%s", label);
+		return nb;
 	}
 
 	const char *in_data = state_json ? state_json : "";
@@ -254,7 +237,7 @@ static int hook_run_one(const struct spec_hook *h, const char *label,
 		sn_closep(&in_w), in_w = -1;
 
 	int64_t timeout_ms = h->timeout == SPEC_UNSET || h->timeout <= 0 ? -1 : h->timeout * 1000;
-	int64_t deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
+	int64_t deadline = timeout_ms >= 0 ? sn_now_ms() + timeout_ms : -1;
 	bool timed_out = false;
 	int status = 0;
 	bool reaped = false;
@@ -274,7 +257,7 @@ static int hook_run_one(const struct spec_hook *h, const char *label,
 
 		int wait_ms = -1;
 		if (deadline >= 0) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - sn_now_ms();
 			wait_ms = left > 0 ? (int)left : 0;
 		}
 		if (pidfd < 0 && (wait_ms < 0 || wait_ms > 50))
@@ -313,7 +296,7 @@ static int hook_run_one(const struct spec_hook *h, const char *label,
 				break;
 			}
 		}
-		if (deadline >= 0 && now_ms() >= deadline) {
+		if (deadline >= 0 && sn_now_ms() >= deadline) {
 			timed_out = true;
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);

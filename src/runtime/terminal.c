@@ -38,66 +38,32 @@
 #include "base/cleanup.h"
 #include "runtime/rootfs_internal.h"
 #include "runtime/terminal.h"
+#include "base/fd.h"
 
 #define TERMINAL_NAME_MAX 4096
 
 int terminal_send_fd(int sock, int fd, const char *name, struct sn_err *err)
 {
 	const char *payload = name && *name ? name : "fd";
-	struct iovec iov = { .iov_base = (void *)payload, .iov_len = strlen(payload) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	memset(&ctl, 0, sizeof(ctl));
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	ssize_t n;
-	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return sn_err_sys(err, "send fd `%s` over the console socket", payload);
-	return 0;
+	int r = sn_fd_send(sock, fd, payload, strlen(payload), err);
+	if (r < 0)
+		sn_err_wrap(err, "send fd `%s` over the console socket", payload);
+	return r;
 }
 
 int terminal_recv_fd(int sock, int *fd, struct sn_err *err)
 {
 	char name[TERMINAL_NAME_MAX];
-	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) - 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	memset(&ctl, 0, sizeof(ctl));
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-	};
-	ssize_t n;
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return sn_err_sys(err, "receive fd from the console socket");
+	size_t n = 0;
+	int r = sn_fd_recv(sock, fd, name, sizeof(name) - 1, &n, err);
+	if (r < 0) {
+		sn_err_wrap(err, "receive fd from the console socket");
+		return r;
+	}
+	if (*fd >= 0)
+		return 0;
 	if (n == 0)
 		return sn_err_msg(err, ECONNRESET, "receive fd: console socket closed");
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int))) {
-			memcpy(fd, CMSG_DATA(c), sizeof(int));
-			return 0;
-		}
-	}
-	if (msg.msg_flags & MSG_CTRUNC)
-		return sn_err_msg(err, EMSGSIZE, "receive fd: control data truncated");
 	return sn_err_msg(err, EBADMSG, "receive fd: message carried no fd");
 }
 

@@ -223,6 +223,21 @@ teardown() { node_teardown; }
   [ "$(grep -E '^Sig(Blk|Ign):' /proc/$mpid/status | tr -d ' \t' | paste -sd' ')" = 'SigBlk:0000000000000000 SigIgn:0000000000000000' ]
   # an exec as another user keeps stdout and the exit code (uid 1000, gid 1000)
   [ "$(sn exec -u 1000:1000 ex id -u)" = 1000 ]
+  # nothing is cut short: 300 Env entries and 500 arguments all arrive ...
+  local envs=() args=() i
+  for i in $(seq 300); do envs+=(-e "E$i=v$i"); done
+  for i in $(seq 500); do args+=("a$i"); done
+  run sn exec "${envs[@]}" ex sh -c 'env | grep -c ^E; echo $E300; echo $#; eval echo \${$#}' sh "${args[@]}"
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | paste -sd' ')" = "300 v300 500 a500" ] || { echo "$output"; return 1; }
+  # ... and a request past what execve takes is refused whole, saying why
+  run api POST /containers/ex/exec -d "$(jq -nc '{Cmd: [range(5000) | "a\(.)"]}')"
+  [ "${lines[1]}" = 400 ]
+  [ "$(echo "${lines[0]}" | jq -r .message)" = 'Cmd: 5000 entries; at most 4096' ]
+  jq -nc '{Cmd: ["echo", ("x" * 200000)]}' > "$NODE_DIR/big.json"
+  run api POST /containers/ex/exec --data-binary "@$NODE_DIR/big.json"
+  [ "${lines[1]}" = 400 ]
+  [ "$(echo "${lines[0]}" | jq -r .message)" = 'Cmd[1]: 200000 bytes; at most 131071' ]
   sn stop -t 0 ex >/dev/null
   run sn exec ex true
   [ "$status" -eq 1 ]

@@ -18,6 +18,16 @@ BUSYBOX=${BUSYBOX:-/bin/busybox}
 
 sn_unique() { echo "sn-$1-$$-$RANDOM"; }
 
+# not CMD...: succeeds when CMD fails, fails the test when CMD succeeds. A
+# bare `! CMD` can never fail a bats test (bash's set -e ignores a command
+# whose status is inverted), so a negative check is written `not CMD`.
+not() {
+  if "$@"; then
+    echo "expected to fail: $*" >&2
+    return 1
+  fi
+}
+
 # make_busybox_rootfs DIR: a minimal rootfs with busybox-static and its applets.
 make_busybox_rootfs() {
   local r=$1

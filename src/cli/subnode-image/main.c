@@ -43,18 +43,12 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/json.h"
 #include "image/image.h"
 
 static bool show_progress, json_mode;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* One JSON line on stdout, flushed (the daemon reads it as it comes). */
 static void json_line(json_t *j)
@@ -72,7 +66,7 @@ static void progress_json(const struct image_progress *p)
 {
 	static int64_t last[64];
 	if (p->event == IMAGE_PROGRESS_DATA && p->done < p->total) {
-		int64_t t = now_ms();
+		int64_t t = sn_now_ms();
 		if (t - last[p->index % 64] < 100)
 			return;
 		last[p->index % 64] = t;

@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "base/fd.h"
 #include "health.h"
 
 #define LINE_MAX_LEN 16384
@@ -405,16 +406,10 @@ static int console_receive(int lfd)
 	int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (c < 0)
 		return -1;
-	char buf[256], cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf) };
+	char buf[256];
 	int fd = -1;
-	if (recvmsg(c, &m, MSG_CMSG_CLOEXEC) >= 0) {
-		struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-		if (h && h->cmsg_type == SCM_RIGHTS)
-			memcpy(&fd, CMSG_DATA(h), sizeof(int));
-	}
+	if (sn_fd_recv(c, &fd, buf, sizeof(buf), NULL, NULL) < 0)
+		fd = -1;
 	close(c);
 	return fd;
 }
@@ -472,8 +467,9 @@ static int container_start(char *msg, size_t msgn)
 			attach_set_pty(master);
 		}
 	}
-	fcntl(out_s.fd, F_SETFL, O_NONBLOCK);
-	fcntl(err_s.fd, F_SETFL, O_NONBLOCK);
+	/* Not fatal: a blocking read only delays the other stream. */
+	sn_fd_set_nonblock(out_s.fd, true, NULL);
+	sn_fd_set_nonblock(err_s.fd, true, NULL);
 	char pidbuf[32] = "";
 	int fd = rc == 0 ? open(pidp, O_RDONLY | O_CLOEXEC) : -1;
 	if (fd >= 0) {

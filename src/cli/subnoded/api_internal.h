@@ -5,8 +5,11 @@
 #define SN_SUBNODED_API_INTERNAL_H
 
 #include "api.h"
-#include "hub.h"
-#include "workers.h"
+#include "api/conn.h"
+#include "api/hub.h"
+#include "api/reply.h"
+#include "api/request.h"
+#include "api/workers.h"
 #include "base/err.h"
 
 #include <jansson.h>
@@ -50,9 +53,7 @@ typedef void (*api_work_fn)(struct api *a, struct req *rq);
 struct req {
 	struct api *a;
 	struct api_http *http;  /* the listener it came in on */
-	char *body;           /* the JSON body (<= API_BODY_MAX) */
-	size_t len;
-	bool too_big;
+	struct api_body body; /* the JSON body (<= API_BODY_MAX) */
 	bool routed;          /* routed once: later calls go to cont */
 	api_cont_fn cont;
 	/* a blocking operation: inputs copied on the HTTP thread ... */
@@ -77,21 +78,13 @@ struct req {
 				  const char *data, size_t *size);
 };
 
-/* ---- api.c: replies and query arguments */
-enum MHD_Result api_send_json(struct MHD_Connection *c, unsigned status, json_t *j);
-enum MHD_Result api_send_error(struct MHD_Connection *c, int status, const char *msg);
-enum MHD_Result api_send_err(struct MHD_Connection *c, int r, const struct sn_err *e);
-enum MHD_Result api_send_empty(struct MHD_Connection *c, unsigned status);
+/* ---- api.c: replies (the generic ones: api/reply.h, api/request.h) */
 /* The outcome of a deferred operation (rq->r, rq->e, rq->status, rq->out). */
 enum MHD_Result api_send_result(struct api *a, struct MHD_Connection *c, struct req *rq);
-const char *api_arg(struct MHD_Connection *c, const char *k);
-bool api_arg_bool(struct MHD_Connection *c, const char *k);
-long api_arg_long(struct MHD_Connection *c, const char *k);   /* -1 absent, -2 malformed */
-int api_parse_filters(struct MHD_Connection *c, json_t **out, struct sn_err *e);
-/* A queued response whose body comes from reader (a stream). */
-enum MHD_Result api_send_stream(struct MHD_Connection *c, const char *type, size_t block,
-				MHD_ContentReaderCallback reader, void *cls,
-				MHD_ContentReaderFreeCallback fr);
+static inline int api_parse_filters(struct MHD_Connection *c, json_t **out, struct sn_err *e)
+{
+	return api_arg_json_object(c, "filters", out, e);
+}
 
 /* ---- the three ways to serve (api.c) */
 /* Hand fn to a worker with c suspended; then cont (api_send_result when
@@ -113,17 +106,7 @@ bool api_suspend(struct api *a, struct MHD_Connection *c, struct hub_want *w);
  * return what the reader must return (0, or END_WITH_ERROR when the daemon
  * stops). */
 ssize_t api_stream_wait(struct api *a, struct MHD_Connection *c, struct hub_want *w);
-/* Has the client hung up? (no wait) */
-bool api_client_gone(struct MHD_Connection *c);
 bool api_stopping(struct api *a);
-/* An empty want (no fd, no timeout). */
-struct hub_want api_want(void);
-
-/* Hand out what is left of a stream's pending chunk; once it is used up,
- * free it and return 0 so the caller produces the next one. */
-ssize_t api_drain_pending(char **pending, size_t *plen, size_t *poff, char *buf, size_t max);
-/* Append a JSON line to a pending buffer. */
-void api_pending_line(char **pending, size_t *plen, json_t *j);
 
 /* ---- api_streams.c: logs, events, stats, wait */
 enum MHD_Result api_logs(struct api *a, struct MHD_Connection *c, const char *id);

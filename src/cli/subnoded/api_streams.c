@@ -1,7 +1,7 @@
 /* api_streams.c — the API's long responses: logs (follow), events, stats
  * (a line a second) and wait. None holds a thread while it has nothing to
  * send: its content reader (or handler) suspends the connection and asks
- * the hub (hub.c) to resume it — logs after 100 ms (the file may have
+ * the hub (api/hub.c) to resume it — logs after 100 ms (the file may have
  * grown), events at the next node event, stats at the next second, wait
  * at the next node event or after 200 ms — or when the client hangs up.
  */
@@ -159,7 +159,7 @@ static ssize_t ev_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		if (s->plen)
 			continue;
 		struct hub_want w = api_want();
-		w.node_event = true;
+		w.event = true;
 		if (s->until)
 			w.timeout_ms = (int)((s->until - now + 1) * 1000);
 		return api_stream_wait(s->a, s->c, &w);
@@ -318,7 +318,7 @@ static enum MHD_Result wait_check(struct api *a, struct MHD_Connection *c, struc
 	if (r == -ETIMEDOUT) {
 		/* a die event, or the supervisor gone without one: look again */
 		struct hub_want w = api_want();
-		w.node_event = true;
+		w.event = true;
 		w.timeout_ms = 200;
 		return api_wait(a, c, rq, &w, wait_check);
 	}

@@ -2,6 +2,7 @@
  * no_new_privs of confine_process. Each case confines a forked child and
  * reads the result back (its /proc/self/status, getuid, getgroups, the
  * error message) over a pipe; the test runner itself is never confined. */
+#include "test_fork.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -81,7 +82,7 @@ static void rlimits_nofile_soft_lowered_and_read_back_in_child(void **state)
 	/* and directly, with getrlimit in the child */
 	int pfd[2];
 	assert_int_equal(pipe(pfd), 0);
-	pid_t pid = fork();
+	pid_t pid = test_fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct sn_err e = { 0 };
@@ -146,7 +147,7 @@ static void oom_score_adj_written_in_child(void **state)
 
 	int pfd[2];
 	assert_int_equal(pipe(pfd), 0);
-	pid_t pid = fork();
+	pid_t pid = test_fork();
 	if (pid == 0) {
 		struct sn_err e = { 0 };
 		_cleanup_free_ char *v = NULL;
@@ -237,7 +238,7 @@ static void ambient_cap_is_raised_and_survives_execve_as_user(void **state)
 	 * remain effective: the point of ambient. */
 	int pfd[2];
 	assert_int_equal(pipe(pfd), 0);
-	pid_t pid = fork();
+	pid_t pid = test_fork();
 	if (pid == 0) {
 		struct sn_err e = { 0 };
 		int nfd;

@@ -1,8 +1,8 @@
 /* workers.h — a bounded, elastic pool of threads for the API's blocking
  * operations (create, start, stop, remove, exec, imports...). See
  * workers.c. */
-#ifndef SN_SUBNODED_WORKERS_H
-#define SN_SUBNODED_WORKERS_H
+#ifndef SN_API_WORKERS_H
+#define SN_API_WORKERS_H
 
 #include <microhttpd.h>
 

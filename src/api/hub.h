@@ -1,9 +1,9 @@
 /* hub.h — one thread that resumes suspended HTTP connections when what they
  * wait for happens: an fd ready (the image tool's output, a pipe to it
- * writable), the client hanging up, a node event, or a deadline. See
+ * writable), the client hanging up, the daemon's next event, or a deadline. See
  * hub.c. */
-#ifndef SN_SUBNODED_HUB_H
-#define SN_SUBNODED_HUB_H
+#ifndef SN_API_HUB_H
+#define SN_API_HUB_H
 
 #include <microhttpd.h>
 #include <stdbool.h>
@@ -18,10 +18,11 @@ struct hub_want {
 	int fd[HUB_MAX_FDS];        /* -1: unused */
 	uint32_t events[HUB_MAX_FDS]; /* EPOLLIN, EPOLLOUT, EPOLLRDHUP ... */
 	int timeout_ms;             /* -1: none */
-	bool node_event;            /* the next node event (node_events_fd) */
+	bool event;                 /* the next event on hub_start's events_fd */
 };
 
-/* events_fd: readable when the node has a new event (may be -1). */
+/* events_fd: an eventfd, readable when the daemon has a new event (subnoded:
+ * node_events_fd); may be -1. */
 int hub_start(int events_fd, struct hub **out);
 /* Resume every connection still waiting and refuse to hold new ones (they
  * are resumed at once): the HTTP daemon can then be stopped. */

@@ -1,7 +1,7 @@
 /* upgrade.h — running a raw stream after an HTTP upgrade (exec, attach) on
  * a plain or a TLS connection (see upgrade.c). */
-#ifndef SN_SUBNODED_UPGRADE_H
-#define SN_SUBNODED_UPGRADE_H
+#ifndef SN_API_UPGRADE_H
+#define SN_API_UPGRADE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,4 +1,5 @@
-/* hub.c — resuming suspended connections.
+/* hub.c — resuming suspended connections (the api layer: generic HTTP
+ * plumbing that subnoded uses and the manager daemon will).
  *
  * libmicrohttpd runs the API on a small pool of threads that must never
  * block. A request that has to wait — a `logs -f` with nothing new, an
@@ -20,7 +21,7 @@
  *
  * The client hanging up is watched as EPOLLRDHUP on the connection's socket
  * (libmicrohttpd does not look at suspended connections). Node events come
- * through node_events_fd, an eventfd; every registration that asked for
+ * through events_fd, an eventfd; every registration that asked for
  * "the next node event" is resumed when it is readable.
  *
  * The hub also trims the heap (malloc_trim) a second after the last request
@@ -52,7 +53,7 @@ struct reg {
 	struct MHD_Connection *c;
 	int fd[HUB_MAX_FDS];
 	int64_t deadline;    /* CLOCK_MONOTONIC ms; -1: none */
-	bool node_event;
+	bool event;
 	struct reg *next;
 };
 
@@ -116,7 +117,7 @@ void hub_wait(struct hub *h, struct MHD_Connection *c, const struct hub_want *w)
 	r->id = h->next_id++;
 	r->c = c;
 	r->deadline = w->timeout_ms >= 0 ? now_ms() + w->timeout_ms : -1;
-	r->node_event = w->node_event;
+	r->event = w->event;
 	bool ok = true;
 	for (int i = 0; i < HUB_MAX_FDS; i++) {
 		r->fd[i] = -1;
@@ -138,7 +139,7 @@ void hub_wait(struct hub *h, struct MHD_Connection *c, const struct hub_want *w)
 	r->next = h->regs;
 	h->regs = r;
 	/* r may be fired and freed by the hub as soon as the lock is gone */
-	bool wake = r->deadline >= 0 || r->node_event;
+	bool wake = r->deadline >= 0 || r->event;
 	pthread_mutex_unlock(&h->lock);
 	if (wake) {
 		uint64_t one = 1;   /* let the hub recompute its timeout */
@@ -165,7 +166,7 @@ static void *hub_main(void *arg)
 		int n = epoll_wait(h->ep, evs, 64, timeout);
 		if (n < 0 && errno != EINTR)
 			break;
-		bool node_event = false;
+		bool event = false;
 		struct reg *fired = NULL;
 		pthread_mutex_lock(&h->lock);
 		for (int i = 0; i < n; i++) {
@@ -176,7 +177,7 @@ static void *hub_main(void *arg)
 			}
 			if (id == ID_EVENTS) {
 				(void)!read(h->events_fd, &v, sizeof(v));
-				node_event = true;
+				event = true;
 				continue;
 			}
 			for (struct reg *r = h->regs; r; r = r->next)
@@ -193,7 +194,7 @@ static void *hub_main(void *arg)
 			h->trim_at = -1;
 		for (struct reg **p = &h->regs; *p;) {
 			struct reg *r = *p;
-			if ((node_event && r->node_event) || (r->deadline >= 0 && r->deadline <= now)) {
+			if ((event && r->event) || (r->deadline >= 0 && r->deadline <= now)) {
 				unlink_reg(h, r);
 				r->next = fired;
 				fired = r;
