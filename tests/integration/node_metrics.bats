@@ -52,7 +52,7 @@ names_in() { grep "^$2{" "$1" | sed -n 's/.*[{,]name="\([^"]*\)".*/\1/p' | sort;
   ! grep -q '^container_' "$f"
   # every family has its HELP and TYPE
   local fam
-  for fam in $(grep -v '^#' "$f" | sed 's/[{ ].*//' | sort -u); do
+  for fam in $(grep -v '^#' "$f" | sed 's/[{ ].*//; s/_\(bucket\|sum\|count\)$//' | sort -u); do
     grep -q "^# HELP $fam " "$f"
     grep -q "^# TYPE $fam " "$f"
   done
@@ -107,6 +107,30 @@ names_in() { grep "^$2{" "$1" | sed -n 's/.*[{,]name="\([^"]*\)".*/\1/p' | sort;
   ! grep -q '^container_cpu_usage_seconds_total{' "$f"
   grep -q '^subnode_info{.*name="one".*state="exited"' "$f"
   grep -q '^subnode_subnodes{state="exited"} 1$' "$f"
+}
+
+@test "API requests by route template, method and status, as a histogram" {
+  node_start
+  sn run -d --name r1 busybox sleep 100000 >/dev/null
+  sn inspect r1 >/dev/null
+  sn inspect r1 >/dev/null
+  run sn inspect nosuch
+  [ "$status" -ne 0 ]
+  curl -sf --unix-socket "$NODE_SOCK" http://x/v1.41/containers/json >/dev/null
+  local f=$NODE_DIR/m.txt
+  metrics > "$f"
+  promtool_clean "$f"
+  grep -q '^# TYPE subnoded_api_request_duration_seconds histogram$' "$f"
+  local fam=subnoded_api_request_duration_seconds_count
+  [ "$(awk -v k="$fam{route=\"/containers/{id}/json\",method=\"GET\",code=\"200\"}" '$1 == k {print $2}' "$f")" -ge 2 ]
+  grep -q "^$fam{route=\"/containers/{id}/json\",method=\"GET\",code=\"404\"} 1$" "$f"
+  grep -q "^$fam{route=\"/containers/create\",method=\"POST\",code=\"201\"} 1$" "$f"
+  grep -q "^$fam{route=\"/containers/json\",method=\"GET\",code=\"200\"} [1-9]" "$f"
+  # no raw id or name in a route
+  ! grep '^subnoded_api' "$f" | grep -q 'r1\|route="/containers/[0-9a-f]'
+  # the +Inf bucket is the count
+  local inf=$(awk -v k="subnoded_api_request_duration_seconds_bucket{route=\"/containers/{id}/json\",method=\"GET\",code=\"200\",le=\"+Inf\"}" '$1 == k {print $2}' "$f")
+  [ "$inf" -ge 2 ]
 }
 
 @test "health checks: state and last check's duration as metrics" {
