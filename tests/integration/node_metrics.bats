@@ -151,12 +151,20 @@ names_in() { grep "^$2{" "$1" | sed -n 's/.*[{,]name="\([^"]*\)".*/\1/p' | sort;
   seq 128 | xargs -P 16 -I{} "$NODE_BIN/subnode" run -d --name s{} -l chain=c{} busybox sleep 100000 \
     > /dev/null 2> "$NODE_DIR/create.err" &
   local creator=$! n=0 f=$NODE_DIR/m.txt
+  # stats requests at the same time: the runtime's cgroup reader is used
+  # from several of the daemon's threads while mounts change
+  ( while kill -0 "$creator" 2>/dev/null; do
+      curl -s --max-time 10 --unix-socket "$NODE_SOCK" "http://x/containers/s1/stats?stream=0&one-shot=1" >/dev/null
+    done ) &
+  local statser=$!
   mkdir "$NODE_DIR/scrapes"
   while kill -0 "$creator" 2>/dev/null; do
     metrics > "$NODE_DIR/scrapes/$n" || { echo "scrape $n failed"; return 1; }
     n=$((n + 1))
   done
   wait "$creator"
+  wait "$statser"
+  kill -0 "$NODE_PID"
   [ ! -s "$NODE_DIR/create.err" ] || { cat "$NODE_DIR/create.err"; return 1; }
   echo "# $n scrapes during the creates" >&3
   [ "$n" -ge 2 ]
