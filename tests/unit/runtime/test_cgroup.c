@@ -526,6 +526,28 @@ static void v2_fake_stats_read_v2_files(void **state)
 	assert_int_equal(st.io_write_bytes, 20);
 }
 
+static void fake_io_weight_is_asked_of_the_layout(void **state)
+{
+	struct fake *f = *state;
+	struct sn_err e = { 0 };
+	bool yes = true;
+	/* v2: the root's controllers */
+	touch(f->dir, "cgroup.controllers", "cpuset cpu memory pids\n");
+	assert_int_equal(cgroup_io_weight_available(f->dir, CGROUP_V2, &yes, &e), 0);
+	assert_false(yes);
+	touch(f->dir, "cgroup.controllers", "cpuset cpu io memory pids\n");
+	assert_int_equal(cgroup_io_weight_available(f->dir, CGROUP_V2, &yes, &e), 0);
+	assert_true(yes);
+	/* v1: a weight file in the blkio hierarchy (CFQ or BFQ); throttling alone is not one */
+	touch(f->dir, "memory/memory.stat", "");
+	touch(f->dir, "blkio/blkio.throttle.io_service_bytes", "");
+	assert_int_equal(cgroup_io_weight_available(f->dir, CGROUP_V1, &yes, &e), 0);
+	assert_false(yes);
+	touch(f->dir, "blkio/blkio.bfq.weight", "100\n");
+	assert_int_equal(cgroup_io_weight_available(f->dir, CGROUP_V1, &yes, &e), 0);
+	assert_true(yes);
+}
+
 /* ------------------------------------------------------------ paths, json */
 
 static void resolve_path_cases(void **state)
@@ -698,6 +720,7 @@ int main(void)
 		FT(v1_fake_missing_hierarchy_for_set_limit_is_error),
 		FT(v1_fake_stats_read_v1_files),
 		FT(v2_fake_stats_read_v2_files),
+		FT(fake_io_weight_is_asked_of_the_layout),
 		cmocka_unit_test(resolve_path_cases),
 		cmocka_unit_test(json_round_trip_keeps_mode_root_path),
 		FT(detect_mode_of_this_host_and_fake_root),
