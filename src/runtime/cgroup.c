@@ -101,10 +101,10 @@ int cg_writef(const char *dir, const char *file, struct sn_err *err, const char 
 
 int cg_read(const char *dir, const char *file, char **out, struct sn_err *err)
 {
-	_cleanup_free_ char *p = sn_path_join(dir, file);
-	if (!p)
-		return sn_err_set(err, ENOMEM, "read `%s/%s`", dir, file);
-	return sn_read_file(p, CG_READ_MAX, out, NULL, err);
+	int r = cg_read_opt(dir, file, out, err);
+	if (r == 0 && !*out)
+		return sn_err_set(err, ENOENT, "open `%s/%s`", dir, file);
+	return r;
 }
 
 static char *trim(char *s)
@@ -117,12 +117,28 @@ static char *trim(char *s)
 	return s;
 }
 
+/* cgroup files are kernfs seq_files: a read hands out every record that
+ * fits in the buffer, so one that fills less than half of it has given
+ * all there is and the read at EOF can be spared (a scrape of 128
+ * subnodes reads ~1,700 files); a larger file is read again to its end. */
 int cg_read_opt(const char *dir, const char *file, char **out, struct sn_err *err)
 {
 	*out = NULL;
 	_cleanup_free_ char *p = sn_path_join(dir, file);
 	if (!p)
 		return sn_err_set(err, ENOMEM, "read `%s/%s`", dir, file);
+	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : sn_err_sys(err, "open `%s`", p);
+	char buf[8192];
+	ssize_t n;
+	do
+		n = read(fd, buf, sizeof(buf));
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return sn_err_sys(err, "read `%s`", p);
+	if ((size_t)n <= sizeof(buf) / 2)
+		return (*out = strndup(buf, (size_t)n)) ? 0 : sn_err_set(err, ENOMEM, "read `%s`", p);
 	struct sn_err e = { 0 };
 	int r = sn_read_file(p, CG_READ_MAX, out, NULL, &e);
 	if (r == -ENOENT)
