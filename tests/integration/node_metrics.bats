@@ -13,9 +13,10 @@ setup_file() { node_file_setup; }
 teardown_file() { node_file_teardown; }
 setup() {
   command -v promtool >/dev/null || skip "promtool (Debian's prometheus) is not installed"
-  PROM_PID=
+  PROM_PID= TEST_NETNS=
 }
 teardown() {
+  [ -z "$TEST_NETNS" ] || ip netns del "$TEST_NETNS" 2>/dev/null || true
   if [ -n "$PROM_PID" ]; then
     kill "$PROM_PID" 2>/dev/null || true
     wait "$PROM_PID" 2>/dev/null || true
@@ -107,6 +108,42 @@ names_in() { grep "^$2{" "$1" | sed -n 's/.*[{,]name="\([^"]*\)".*/\1/p' | sort;
   ! grep -q '^container_cpu_usage_seconds_total{' "$f"
   grep -q '^subnode_info{.*name="one".*state="exited"' "$f"
   grep -q '^subnode_subnodes{state="exited"} 1$' "$f"
+}
+
+@test "network devices of the subnode's namespace: bytes, packets by interface; lo left out" {
+  node_start
+  sn run -d --name net busybox sleep 100000 >/dev/null
+  local pid v=vm$RANDOM
+  pid=$(sn inspect net | jq -r '.[0].State.Pid')
+  # a veth from a namespace of the test's own into the subnode's: traffic
+  # stays between the two namespaces
+  TEST_NETNS=$(sn_unique mns)
+  ip netns add "$TEST_NETNS"
+  ip link add "${v}a" type veth peer name "${v}b"
+  ip link set "${v}a" netns "$TEST_NETNS"
+  ip link set "${v}b" netns "$pid"
+  ip -n "$TEST_NETNS" addr add 10.251.7.1/30 dev "${v}a"
+  ip -n "$TEST_NETNS" link set "${v}a" up
+  nsenter -t "$pid" -n ip addr add 10.251.7.2/30 dev "${v}b"
+  nsenter -t "$pid" -n ip link set "${v}b" up
+  ip netns exec "$TEST_NETNS" "$BUSYBOX" ping -c 3 -W 2 10.251.7.2 >/dev/null
+  local f=$NODE_DIR/m.txt
+  metrics > "$f"
+  promtool_clean "$f"
+  ! grep -q 'interface="lo"' "$f"
+  local sel="name=\"net\".*interface=\"${v}b\""
+  local rxp=$(grep "^container_network_receive_packets_total{.*$sel" "$f" | awk '{print $NF}')
+  local txp=$(grep "^container_network_transmit_packets_total{.*$sel" "$f" | awk '{print $NF}')
+  local rxb=$(grep "^container_network_receive_bytes_total{.*$sel" "$f" | awk '{print $NF}')
+  [ "$rxp" -ge 3 ]
+  [ "$txp" -ge 3 ]
+  [ "$rxb" -ge $((3 * 84)) ]   # three ICMP echo requests of 84 bytes at least
+  grep -q "^container_network_receive_errors_total{.*$sel.*} 0$" "$f"
+  grep -q "^container_network_transmit_packets_dropped_total{.*$sel" "$f"
+  # the stats API shows the same device, lo too
+  run curl -sf --unix-socket "$NODE_SOCK" "http://x/containers/net/stats?stream=0&one-shot=1"
+  [ "$(jq -r ".networks | has(\"lo\") and has(\"${v}b\")" <<<"$output")" = true ]
+  [ "$(jq ".networks[\"${v}b\"].rx_packets" <<<"$output")" -ge "$rxp" ]
 }
 
 @test "API requests by route template, method and status, as a histogram" {
