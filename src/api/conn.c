@@ -6,6 +6,7 @@
  */
 #include "conn.h"
 #include "base/log.h"
+#include "base/fd.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -63,8 +64,7 @@ void api_block_wait(struct MHD_Connection *c, const struct hub_want *w)
 	int t = w->timeout_ms;
 	if (w->event && (t < 0 || t > 200))
 		t = 200;
-	while (poll(pf, n, t) < 0 && errno == EINTR)
-		;
+	SN_RETRY_EINTR(poll(pf, n, t));
 }
 
 void api_mhd_log(void *cls, const char *fmt, va_list ap)

@@ -33,6 +33,7 @@
  * connection still suspended.
  */
 #include "hub.h"
+#include "base/clock.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -66,13 +67,6 @@ struct hub {
 	bool draining, stop;
 	pthread_t thread;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int hub_conn_fd(struct MHD_Connection *c)
 {
@@ -116,7 +110,7 @@ void hub_wait(struct hub *h, struct MHD_Connection *c, const struct hub_want *w)
 	}
 	r->id = h->next_id++;
 	r->c = c;
-	r->deadline = w->timeout_ms >= 0 ? now_ms() + w->timeout_ms : -1;
+	r->deadline = w->timeout_ms >= 0 ? sn_now_ms() + w->timeout_ms : -1;
 	r->event = w->event;
 	bool ok = true;
 	for (int i = 0; i < HUB_MAX_FDS; i++) {
@@ -157,7 +151,7 @@ static void *hub_main(void *arg)
 			pthread_mutex_unlock(&h->lock);
 			break;
 		}
-		int64_t next = h->trim_at, now = now_ms();
+		int64_t next = h->trim_at, now = sn_now_ms();
 		for (struct reg *r = h->regs; r; r = r->next)
 			if (r->deadline >= 0 && (next < 0 || r->deadline < next))
 				next = r->deadline;
@@ -188,7 +182,7 @@ static void *hub_main(void *arg)
 					break;
 				}
 		}
-		now = now_ms();
+		now = sn_now_ms();
 		bool trim = h->trim_at >= 0 && h->trim_at <= now;
 		if (trim)
 			h->trim_at = -1;
@@ -214,7 +208,7 @@ void hub_trim_later(struct hub *h, int ms)
 {
 	pthread_mutex_lock(&h->lock);
 	bool was = h->trim_at >= 0;
-	h->trim_at = now_ms() + ms;
+	h->trim_at = sn_now_ms() + ms;
 	pthread_mutex_unlock(&h->lock);
 	if (!was) {
 		uint64_t one = 1;   /* a new deadline: let the hub look */

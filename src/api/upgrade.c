@@ -20,6 +20,7 @@
  * left to do.
  */
 #include "upgrade.h"
+#include "base/fd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -198,10 +199,11 @@ void upgrade_run(struct MHD_Connection *c, bool tls, const int *stopping, int so
 		return;
 	}
 	int net = fi->connect_fd;
-	int fl = fcntl(net, F_GETFL);
-	if (fl >= 0 && !(fl & O_NONBLOCK))
-		fcntl(net, F_SETFL, fl | O_NONBLOCK);
-	tls_pump((gnutls_session_t)si->tls_session, net, sp[0], stopping);
+	/* The pump polls both ends; a blocking socket could stall it. If the
+	 * socket cannot be made non-blocking the pump does not run: closing
+	 * sp[0] ends the relay (EPIPE), as when the client goes. */
+	if (sn_fd_set_nonblock(net, true, NULL) == 0)
+		tls_pump((gnutls_session_t)si->tls_session, net, sp[0], stopping);
 	close(sp[0]);   /* a relay still writing gets EPIPE and ends */
 	pthread_join(t, NULL);
 	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);

@@ -29,6 +29,7 @@
  * no thread.
  */
 #include "workers.h"
+#include "base/clock.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -72,9 +73,7 @@ static void *worker_main(void *arg)
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		while (!p->head && !p->stop) {
-			struct timespec dl;
-			clock_gettime(CLOCK_MONOTONIC, &dl);
-			dl.tv_sec += p->idle_s;
+			struct timespec dl = sn_deadline_after((int64_t)p->idle_s * 1000);
 			p->idle++;
 			int r = pthread_cond_timedwait(&p->cond, &p->lock, &dl);
 			p->idle--;

@@ -215,3 +215,30 @@ void sn_close_and_reset(int *fd)
 		*fd = -1;
 	}
 }
+
+/* write or send (flags >= 0) until all is out. */
+static int out_all(int fd, const void *buf, size_t len, int flags)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t w = flags < 0 ? SN_RETRY_EINTR(write(fd, p, len))
+				      : SN_RETRY_EINTR(send(fd, p, len, MSG_NOSIGNAL | flags));
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -EIO;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int sn_write_all(int fd, const void *buf, size_t len)
+{
+	return out_all(fd, buf, len, -1);
+}
+
+int sn_send_all(int sock, const void *buf, size_t len, int flags)
+{
+	return out_all(sock, buf, len, flags);
+}

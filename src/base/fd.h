@@ -9,6 +9,8 @@
  *   sn_fd_set_nonblock   O_NONBLOCK on or off, checked
  *   sn_fd_send / _recv   pass one fd (and a few bytes) over a unix socket
  *   sn_close_and_reset   close(*fd) and set *fd = -1
+ *   sn_write_all         write until all is written
+ *   sn_send_all          the same on a socket, never raising SIGPIPE
  *   SN_RETRY_EINTR       retry a call while it fails with EINTR
  *
  * The close-from helper is async-signal-safe (no allocation, only system
@@ -62,6 +64,12 @@ int sn_fd_send(int sock, int fd, const void *data, size_t len, struct sn_err *er
 /* Receive one message with at most one fd: *fd gets it (O_CLOEXEC) or -1
  * when none came; *got the bytes read into buf (0 at end of stream). */
 int sn_fd_recv(int sock, int *fd, void *buf, size_t size, size_t *got, struct sn_err *err);
+
+/* write(2) until all of buf is written (EINTR retried); 0 or -errno. */
+int sn_write_all(int fd, const void *buf, size_t len);
+/* send(2) with MSG_NOSIGNAL | flags until all is sent; 0 or -errno (a
+ * peer gone is -EPIPE, not a signal). */
+int sn_send_all(int sock, const void *buf, size_t len, int flags);
 
 /* close(*fd) if it is open, then *fd = -1. */
 void sn_close_and_reset(int *fd);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "base/err.h"
+#include "base/fd.h" /* sn_write_all */
 
 /* Read a whole file (NUL-terminated; *len excludes the NUL). max_size 0 =
  * no limit; a larger file fails with EFBIG. */
@@ -26,8 +27,6 @@ int sn_write_file(const char *path, const void *data, size_t len, mode_t mode,
 int sn_write_existing(const char *path, const char *data, struct sn_err *err);
 int sn_write_existing_at(int dirfd, const char *name, const char *data,
 			 struct sn_err *err);
-/* write(2) until all of buf is written (EINTR retried); 0 or -errno. */
-int sn_write_all(int fd, const void *buf, size_t len);
 /* Atomic replace: temp + fsync + rename + fsync(dir). */
 int sn_write_file_atomic(const char *path, const void *data, size_t len,
 			 mode_t mode, struct sn_err *err);

@@ -17,6 +17,7 @@
 #include "node/db.h"
 #include "base/cleanup.h"
 #include "base/fd.h"
+#include "base/frame.h"
 #include "base/fs.h"
 #include "base/json.h"
 
@@ -197,9 +198,7 @@ int node_exec_create(struct node *n, const char *ref, json_t *body, json_t **out
 	if ((r = console_size(body, NULL, NULL, err)) < 0)
 		return r;
 	_cleanup_json_ json_t *row = NULL;
-	pthread_mutex_lock(&n->lock);
-	r = node_db_find(n->db, ref, &row, err);
-	pthread_mutex_unlock(&n->lock);
+	r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	const char *sub = json_string_value(json_object_get(row, "id"));
@@ -566,8 +565,7 @@ void node_exec_finish(struct node *n, const char *id)
 	 * are): waiting for it would hold the daemon's exit. */
 	bool stopping = __atomic_load_n(&n->stopping, __ATOMIC_RELAXED);
 	pid_t w;
-	while ((w = waitpid(pid, &st, stopping ? WNOHANG : 0)) < 0 && errno == EINTR)
-		;
+	w = SN_RETRY_EINTR(waitpid(pid, &st, stopping ? WNOHANG : 0));
 	if (w != pid)
 		return;
 	char pidp[4096];
@@ -619,27 +617,12 @@ int node_exec_inspect(struct node *n, const char *id, json_t **out, struct sn_er
 	return *out ? 0 : sn_err_set(err, ENOMEM, "exec");
 }
 
-static bool write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		c += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 void node_exec_relay(struct node *n, int sock, bool tty, int pty, int in, int out, int errfd,
 		     const char *extra, size_t extra_len)
 {
 	int to_proc = tty ? pty : in;
 	if (extra_len && to_proc >= 0)
-		write_all(to_proc, extra, extra_len);
+		(void)sn_write_all(to_proc, extra, extra_len);
 	bool sock_open = true, gone = false;
 	char buf[16384];
 	/* Ends when the process's output ends, the client goes away (a TTY has
@@ -669,7 +652,7 @@ void node_exec_relay(struct node *n, int sock, bool tty, int pty, int in, int ou
 					close(in);
 					in = to_proc = -1;
 				}
-			} else if (r > 0 && (to_proc < 0 || !write_all(to_proc, buf, (size_t)r))) {
+			} else if (r > 0 && (to_proc < 0 || sn_write_all(to_proc, buf, (size_t)r) < 0)) {
 				if (to_proc >= 0)
 					sock_open = false;
 			}
@@ -692,17 +675,11 @@ void node_exec_relay(struct node *n, int sock, bool tty, int pty, int in, int ou
 				continue;
 			}
 			if (tty) {
-				if (!node_send_all(sock, buf + 8, (size_t)r))
+				if (sn_send_all(sock, buf + 8, (size_t)r, 0) < 0)
 					gone = true;
 			} else {
-				unsigned char *h = (unsigned char *)buf;
-				h[0] = (unsigned char)s;
-				h[1] = h[2] = h[3] = 0;
-				h[4] = (unsigned char)(r >> 24);
-				h[5] = (unsigned char)(r >> 16);
-				h[6] = (unsigned char)(r >> 8);
-				h[7] = (unsigned char)r;
-				if (!node_send_all(sock, buf, (size_t)r + 8))
+				sn_frame_header((unsigned char *)buf, s, (uint32_t)r);
+				if (sn_send_all(sock, buf, (size_t)r + 8, 0) < 0)
 					gone = true;
 			}
 		}

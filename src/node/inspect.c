@@ -106,9 +106,7 @@ static json_t *inspect_row(struct node *n, json_t *row)
 int node_inspect(struct node *n, const char *ref, json_t **out, struct sn_err *err)
 {
 	_cleanup_json_ json_t *row = NULL;
-	pthread_mutex_lock(&n->lock);
-	int r = node_db_find(n->db, ref, &row, err);
-	pthread_mutex_unlock(&n->lock);
+	int r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	*out = inspect_row(n, row);

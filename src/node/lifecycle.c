@@ -54,7 +54,7 @@ static void busy_release(struct node *n, const char *id)
 	pthread_mutex_unlock(&n->lock);
 }
 
-static int find(struct node *n, const char *ref, json_t **row, struct sn_err *err)
+int node_find(struct node *n, const char *ref, json_t **row, struct sn_err *err)
 {
 	pthread_mutex_lock(&n->lock);
 	int r = node_db_find(n->db, ref, row, err);
@@ -343,7 +343,7 @@ static int ensure_rootfs(struct node *n, const char *id, const char *name, struc
 int node_start(struct node *n, const char *ref, struct sn_err *err)
 {
 	_cleanup_json_ json_t *row = NULL;
-	int r = find(n, ref, &row, err);
+	int r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	const char *id = row_id(row), *state = json_string_value(json_object_get(row, "state"));
@@ -427,7 +427,7 @@ int node_stop(struct node *n, const char *ref, const char *signal, int timeout,
 	      struct sn_err *err)
 {
 	_cleanup_json_ json_t *row = NULL;
-	int r = find(n, ref, &row, err);
+	int r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	const char *id = row_id(row);
@@ -461,7 +461,7 @@ int node_stop(struct node *n, const char *ref, const char *signal, int timeout,
 int node_kill(struct node *n, const char *ref, const char *signal, struct sn_err *err)
 {
 	_cleanup_json_ json_t *row = NULL;
-	int r = find(n, ref, &row, err);
+	int r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	int sig = SIGKILL;
@@ -500,7 +500,7 @@ int node_restart(struct node *n, const char *ref, int timeout, struct sn_err *er
 int node_remove(struct node *n, const char *ref, bool force, struct sn_err *err)
 {
 	_cleanup_json_ json_t *row = NULL;
-	int r = find(n, ref, &row, err);
+	int r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	const char *id = row_id(row);
@@ -528,7 +528,7 @@ int node_remove(struct node *n, const char *ref, bool force, struct sn_err *err)
 int node_wait(struct node *n, const char *ref, int timeout_ms, int *code, struct sn_err *err)
 {
 	_cleanup_json_ json_t *row = NULL;
-	int r = find(n, ref, &row, err);
+	int r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	char id[80];
@@ -539,7 +539,7 @@ int node_wait(struct node *n, const char *ref, int timeout_ms, int *code, struct
 			node_sync_status(n, id, &e2);
 			json_decref(row);
 			row = NULL;
-			if ((r = find(n, id, &row, err)) < 0)
+			if ((r = node_find(n, id, &row, err)) < 0)
 				return r;
 			const char *st = json_string_value(json_object_get(row, "state"));
 			/* `created` with desired=running: a start is on its way. */

@@ -108,6 +108,10 @@ int node_destroy(struct node *n, json_t *row, struct sn_err *err);
 /* Spawn a supervisor for row and wait for the first start's outcome. */
 int node_spawn_supervisor(struct node *n, json_t *row, struct sn_err *err);
 
+/* The row of a subnode by id, unique id prefix or name, read under the
+ * node's lock (lifecycle.c). */
+int node_find(struct node *n, const char *ref, json_t **row, struct sn_err *err);
+
 /* ---- inspect.c */
 int node_inspect(struct node *n, const char *ref, json_t **out, struct sn_err *err);
 /* all: include stopped ones. filters: Docker's {"name":[..],"status":[..],
@@ -204,7 +208,6 @@ json_t *node_events_since(struct node *n, int64_t since, int64_t until, uint64_t
 
 /* send(2) with MSG_NOSIGNAL until all of p is sent (EINTR retried); false
  * when the peer is gone. Shared by attach and exec streams. */
-bool node_send_all(int fd, const void *p, size_t n);
 
 /* time helpers */
 int64_t node_now_ns(void);

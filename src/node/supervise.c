@@ -306,8 +306,7 @@ int node_spawn_supervisor(struct node *n, json_t *row, struct sn_err *err)
 	}
 	close(p[1]);
 	int status;
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
+	SN_RETRY_EINTR(waitpid(child, &status, 0));
 	char buf[1024];
 	size_t len = 0;
 	/* The supervisor answers after `runtime create` + `start`: allow a slow

@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -59,8 +60,7 @@
 static void cg_sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	SN_RETRY_EINTR(nanosleep(&ts, &ts));
 }
 
 /* ------------------------------------------------------------ file helpers */
@@ -75,9 +75,7 @@ int cg_write(const char *dir, const char *file, const char *val, struct sn_err *
 		return sn_err_sys(err, "write `%s` to `%s`", val, p);
 	size_t len = strlen(val);
 	ssize_t w;
-	do
-		w = write(fd, val, len);
-	while (w < 0 && errno == EINTR);
+	w = SN_RETRY_EINTR(write(fd, val, len));
 	if (w < 0)
 		return sn_err_sys(err, "write `%s` to `%s`", val, p);
 	if ((size_t)w != len)
@@ -97,6 +95,23 @@ int cg_writef(const char *dir, const char *file, struct sn_err *err, const char 
 		return sn_err_set(err, ENOMEM, "write `%s/%s`", dir, file);
 	}
 	return cg_write(dir, file, val, err);
+}
+
+int cg_write_hugepage_limits(const char *dir, const struct spec_resources *res,
+			     const char *suffix, struct sn_err *err)
+{
+	for (size_t i = 0; i < res->n_hugepage_limits; i++) {
+		const struct spec_hugepage_limit *h = &res->hugepage_limits[i];
+		char file[128];
+		if ((size_t)snprintf(file, sizeof(file), "hugetlb.%s.%s", h->page_size, suffix) >=
+		    sizeof(file))
+			return sn_err_msg(err, EINVAL, "hugepageLimits[%zu].pageSize: `%s` too long", i,
+					  h->page_size);
+		int r = cg_writef(dir, file, err, "%" PRIu64, h->limit);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int cg_read(const char *dir, const char *file, char **out, struct sn_err *err)

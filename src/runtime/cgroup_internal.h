@@ -59,6 +59,10 @@ char *cg_v1_dir(const struct cg_layout *l, const char *ctrl, const char *path);
 /* Write val to dir/file; the error names value and file:
  * "write `max` to `/sys/fs/cgroup/pids/x/pids.max`: Invalid argument". */
 int cg_write(const char *dir, const char *file, const char *val, struct sn_err *err);
+/* linux.resources.hugepageLimits into dir's hugetlb.<size>.<suffix> files
+ * (v1: limit_in_bytes, v2: max). */
+int cg_write_hugepage_limits(const char *dir, const struct spec_resources *res,
+			     const char *suffix, struct sn_err *err);
 int cg_writef(const char *dir, const char *file, struct sn_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Read dir/file into a malloc'ed string (trailing newline kept). */

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/fs.h"
 
 /* The kernel's "no limit" in v1 byte counters is PAGE_COUNTER_MAX pages;
@@ -44,8 +45,7 @@
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	SN_RETRY_EINTR(nanosleep(&ts, &ts));
 }
 
 /* The cgroup directory of controller ctrl, or an error naming what is
@@ -377,16 +377,8 @@ int cg_v1_apply(const struct cgroup *cg, const struct cg_layout *l,
 		_cleanup_free_ char *dir = NULL;
 		if ((r = need_dir(cg, l, "hugetlb", "linux.resources.hugepageLimits", &dir, err)) < 0)
 			return r;
-		for (size_t i = 0; i < res->n_hugepage_limits; i++) {
-			const struct spec_hugepage_limit *h = &res->hugepage_limits[i];
-			_cleanup_free_ char *file = NULL;
-			if (asprintf(&file, "hugetlb.%s.limit_in_bytes", h->page_size) < 0) {
-				file = NULL;
-				return sn_err_set(err, ENOMEM, "hugetlb");
-			}
-			if ((r = cg_writef(dir, file, err, "%" PRIu64, h->limit)) < 0)
-				return r;
-		}
+		if ((r = cg_write_hugepage_limits(dir, res, "limit_in_bytes", err)) < 0)
+			return r;
 	}
 	if (res->net_class_id != SPEC_UNSET) {
 		_cleanup_free_ char *dir = NULL;

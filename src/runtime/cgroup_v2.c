@@ -38,13 +38,13 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/fs.h"
 
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	SN_RETRY_EINTR(nanosleep(&ts, &ts));
 }
 
 uint64_t cg_v2_cpu_weight(uint64_t shares)
@@ -175,6 +175,24 @@ static int enable_in(const char *dir, const char *ctrl, bool required, struct sn
 	return required ? r : 0;
 }
 
+/* Enable, in dir, the controllers wanted (each required or not) and the
+ * extra ones the unified keys name (never required). */
+static int enable_all(const char *dir, const char *const *want, const bool *required, size_t n,
+		      char *const *extra, size_t n_extra, struct sn_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = enable_in(dir, want[i], required[i], err);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < n_extra; i++) {
+		int r = enable_in(dir, extra[i], false, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int cg_v2_enable_controllers(const char *root, const char *path,
 			     const struct spec_resources *res, bool all_stats,
 			     struct sn_err *err)
@@ -208,16 +226,9 @@ int cg_v2_enable_controllers(const char *root, const char *path,
 		size_t len = strcspn(p, "/");
 		if (len == 0 || p[len] == '\0' || !p[len + strspn(p + len, "/")])
 			break;  /* p is the leaf: its parent (dir) was the last one */
-		for (size_t i = 0; i < n; i++) {
-			int r = enable_in(dir, want[i], required[i], err);
-			if (r < 0)
-				return r;
-		}
-		for (size_t i = 0; i < n_extra; i++) {
-			int r = enable_in(dir, extra[i], false, err);
-			if (r < 0)
-				return r;
-		}
+		int r = enable_all(dir, want, required, n, extra, n_extra, err);
+		if (r < 0)
+			return r;
 		char *next;
 		if (asprintf(&next, "%s/%.*s", dir, (int)len, p) < 0)
 			return sn_err_set(err, ENOMEM, "cgroup controllers");
@@ -225,17 +236,7 @@ int cg_v2_enable_controllers(const char *root, const char *path,
 		dir = next;
 		p += len;
 	}
-	for (size_t i = 0; i < n; i++) {
-		int r = enable_in(dir, want[i], required[i], err);
-		if (r < 0)
-			return r;
-	}
-	for (size_t i = 0; i < n_extra; i++) {
-		int r = enable_in(dir, extra[i], false, err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return enable_all(dir, want, required, n, extra, n_extra, err);
 }
 
 /* ------------------------------------------------------------ resources */
@@ -429,16 +430,8 @@ int cg_v2_apply(const char *root, const char *path, const struct spec_resources 
 	}
 	if (cg_res_has_blkio(res) && (r = v2_io(dir, &res->blockio, err)) < 0)
 		return r;
-	for (size_t i = 0; i < res->n_hugepage_limits; i++) {
-		const struct spec_hugepage_limit *h = &res->hugepage_limits[i];
-		_cleanup_free_ char *file = NULL;
-		if (asprintf(&file, "hugetlb.%s.max", h->page_size) < 0) {
-			file = NULL;
-			return sn_err_set(err, ENOMEM, "hugetlb");
-		}
-		if ((r = cg_writef(dir, file, err, "%" PRIu64, h->limit)) < 0)
-			return r;
-	}
+	if ((r = cg_write_hugepage_limits(dir, res, "max", err)) < 0)
+		return r;
 	return cg_v2_apply_unified(dir, res, err);
 }
 

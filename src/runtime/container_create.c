@@ -80,8 +80,7 @@ static void ctx_abort(struct create_ctx *c, pid_t child)
 		kill(c->init_pid, SIGKILL);
 	if (child > 0) {
 		kill(child, SIGKILL);
-		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-			;
+		SN_RETRY_EINTR(waitpid(child, NULL, 0));
 	}
 	if (c->init_pid > 0 && c->init_pid != child)
 		proc_wait_exit(c->init_pid, 0, 2000);
@@ -265,8 +264,7 @@ static int serve_child(struct create_ctx *c, pid_t child, struct sn_err *err)
 		switch (m.type) {
 		case SYNC_INIT_PID:
 			c->init_pid = m.pid;
-			while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-				;
+			SN_RETRY_EINTR(waitpid(child, NULL, 0));
 			break;
 		case SYNC_HOOKS:
 			r = run_parent_hooks(c, err);

@@ -331,8 +331,7 @@ int container_exec(const struct exec_opts *o, int *status, struct sn_err *err)
 		close(master);
 	}
 	int ws = 0;
-	while (waitpid(child, &ws, 0) < 0 && errno == EINTR)
-		;
+	SN_RETRY_EINTR(waitpid(child, &ws, 0));
 	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : 255;
 out:
 	cgroup_join_close(&cj);

@@ -265,9 +265,7 @@ int container_init_main(struct create_ctx *c)
 	/* Blocked here until `start`. */
 	char b;
 	ssize_t n;
-	do
-		n = read(fifo, &b, 1);
-	while (n < 0 && errno == EINTR);
+	n = SN_RETRY_EINTR(read(fifo, &b, 1));
 	if (n != 1) {
 		fprintf(stderr, "subrun: container init: read exec fifo: %s\n", strerror(errno));
 		return 1;

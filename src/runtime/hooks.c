@@ -210,13 +210,10 @@ static int hook_run_one(const struct spec_hook *h, const char *label,
 	/* Did execve happen? EOF = yes; an int = its errno. */
 	int exec_errno = 0;
 	ssize_t n;
-	do
-		n = read(rep_r, &exec_errno, sizeof(exec_errno));
-	while (n < 0 && errno == EINTR);
+	n = SN_RETRY_EINTR(read(rep_r, &exec_errno, sizeof(exec_errno)));
 	if (n == (ssize_t)sizeof(exec_errno)) {
 		int st;
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
+		SN_RETRY_EINTR(waitpid(pid, &st, 0));
 		return sn_err_set(err, exec_errno, "%s: execve", label);
 	}
 
@@ -266,8 +263,7 @@ static int hook_run_one(const struct spec_hook *h, const char *label,
 		if (r < 0 && errno != EINTR) {
 			int e = errno;
 			kill(pid, SIGKILL);
-			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-				;
+			SN_RETRY_EINTR(waitpid(pid, NULL, 0));
 			return sn_err_set(err, e, "%s: poll", label);
 		}
 		if (r > 0) {
@@ -304,8 +300,7 @@ static int hook_run_one(const struct spec_hook *h, const char *label,
 		}
 	}
 	if (!reaped) {
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
+		SN_RETRY_EINTR(waitpid(pid, &status, 0));
 	}
 	/* What the hook wrote before it ended; a grandchild holding the pipes
 	 * gets no more of our time. */
@@ -400,8 +395,7 @@ int hooks_run(const struct spec_hooks *hooks, enum spec_hook_kind kind,
 	sigpending(&pending);
 	if (!was_pending && sigismember(&pending, SIGPIPE) == 1) {
 		struct timespec zero = { 0, 0 };
-		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
-			;
+		SN_RETRY_EINTR(sigtimedwait(&pipe_set, NULL, &zero));
 	}
 	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	return ret;

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "runtime/rootfs.h"
 #include "runtime/rootfs_internal.h"
 
@@ -190,9 +191,7 @@ int rootfs_sysctl(const struct spec *s, struct sn_err *err)
 			return sn_err_sys(err, "linux.sysctl: open `/proc/sys/%s`", rel);
 		size_t len = strlen(kv->value);
 		ssize_t w;
-		do
-			w = write(fd, kv->value, len);
-		while (w < 0 && errno == EINTR);
+		w = SN_RETRY_EINTR(write(fd, kv->value, len));
 		if (w < 0)
 			return sn_err_sys(err, "linux.sysctl: write `%s` to `/proc/sys/%s`", kv->value, rel);
 		if ((size_t)w != len)

@@ -90,9 +90,7 @@ int terminal_connect(const char *path, int *sock, struct sn_err *err)
 	if (s < 0)
 		return sn_err_sys(err, "socket for console socket `%s`", path);
 	int r;
-	do
-		r = connect(s, (struct sockaddr *)&addr, sizeof(addr));
-	while (r < 0 && errno == EINTR);
+	r = SN_RETRY_EINTR(connect(s, (struct sockaddr *)&addr, sizeof(addr)));
 	if (r < 0)
 		return sn_err_sys(err, "connect to console socket `%s`", path);
 	*sock = steal_fd(s);
@@ -163,20 +161,6 @@ int terminal_setup(int sock, bool mount_console_, uint32_t rows, uint32_t cols,
 
 /* ------------------------------------------------------------ relay */
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 static void copy_winsize(int from, int to)
 {
 	struct winsize ws;
@@ -213,7 +197,7 @@ static int relay_loop(int master, bool tty, int sfd, struct sn_err *err)
 				return 0;
 			if (n < 0)
 				return sn_err_sys(err, "read the pty master");
-			int r = write_all(STDOUT_FILENO, buf, (size_t)n);
+			int r = sn_write_all(STDOUT_FILENO, buf, (size_t)n);
 			if (r < 0)
 				return sn_err_set(err, -r, "write pty output to stdout");
 		}
@@ -230,11 +214,11 @@ static int relay_loop(int master, bool tty, int sfd, struct sn_err *err)
 					char eof = 4;
 					if (tcgetattr(master, &t) == 0)
 						eof = (char)t.c_cc[VEOF];
-					(void)write_all(master, &eof, 1);
+					(void)sn_write_all(master, &eof, 1);
 				}
 				continue;
 			}
-			int r = write_all(master, buf, (size_t)n);
+			int r = sn_write_all(master, buf, (size_t)n);
 			if (r < 0 && r != -EIO)
 				return sn_err_set(err, -r, "write input to the pty master");
 		}

@@ -21,6 +21,7 @@
  * was.
  */
 #include "api_internal.h"
+#include "base/fd.h"
 #include "node/imagejob.h"
 #include "base/cleanup.h"
 #include "base/json.h"
@@ -252,7 +253,10 @@ static enum MHD_Result h_load_upload(struct api *a, struct MHD_Connection *c, st
 		free(ld);
 		return api_send_err(c, r, &e);
 	}
-	fcntl(ld->in, F_SETFL, fcntl(ld->in, F_GETFL) | O_NONBLOCK);
+	if ((r = sn_fd_set_nonblock(ld->in, true, &e)) < 0) {
+		load_free(ld);
+		return api_send_err(c, r, &e);
+	}
 	rq->ctx = ld;
 	rq->ctx_free = load_free;
 	rq->upload = load_upload;

@@ -6,6 +6,7 @@
  * at the next node event or after 200 ms — or when the client hangs up.
  */
 #include "api_internal.h"
+#include "base/clock.h"
 #include "node/logs.h"
 #include "base/cleanup.h"
 #include "base/json.h"
@@ -16,13 +17,6 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <time.h>
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- logs */
 
@@ -239,7 +233,7 @@ static ssize_t stats_reader(void *cls, uint64_t pos, char *buf, size_t max)
 			return got;
 		if (api_client_gone(s->c))
 			return MHD_CONTENT_READER_END_WITH_ERROR;
-		int64_t now = mono_ms();
+		int64_t now = sn_now_ms();
 		if (now < s->next_ms) {
 			struct hub_want w = api_want();
 			w.timeout_ms = (int)(s->next_ms - now);
@@ -303,7 +297,7 @@ enum MHD_Result api_stats(struct api *a, struct MHD_Connection *c, struct req *r
 		return api_wait(a, c, rq, &w, stats_second);
 	}
 	api_pending_line(&s->pending, &s->plen, j);
-	s->next_ms = mono_ms() + 1000;
+	s->next_ms = sn_now_ms() + 1000;
 	return api_send_stream(c, "application/json", 4096, stats_reader, s, stats_free);
 }
 
