@@ -11,7 +11,6 @@
  */
 #include "node/metrics.h"
 #include "node/node.h"
-#include "node/db.h"
 #include "base/cleanup.h"
 
 #include <errno.h>
@@ -84,9 +83,7 @@ static json_t *stats_json(const struct node_sample *s)
 int node_stats(struct node *n, const char *ref, json_t **out, struct sn_err *err)
 {
 	_cleanup_json_ json_t *row = NULL;
-	pthread_mutex_lock(&n->lock);
-	int r = node_db_find(n->db, ref, &row, err);
-	pthread_mutex_unlock(&n->lock);
+	int r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	struct node_sample s;

@@ -146,10 +146,7 @@ int cg_read_opt(const char *dir, const char *file, char **out, struct sn_err *er
 	if (fd < 0)
 		return errno == ENOENT ? 0 : sn_err_sys(err, "open `%s`", p);
 	char buf[8192];
-	ssize_t n;
-	do
-		n = read(fd, buf, sizeof(buf));
-	while (n < 0 && errno == EINTR);
+	ssize_t n = SN_RETRY_EINTR(read(fd, buf, sizeof(buf)));
 	if (n < 0)
 		return sn_err_sys(err, "read `%s`", p);
 	if ((size_t)n <= sizeof(buf) / 2)
