@@ -13,6 +13,8 @@
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t sn_now_ms(void);
+/* Microseconds of CLOCK_MONOTONIC (request latencies). */
+int64_t sn_now_us(void);
 
 /* The CLOCK_MONOTONIC time ms milliseconds from now, normalised. */
 struct timespec sn_deadline_after(int64_t ms);

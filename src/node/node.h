@@ -30,6 +30,7 @@
 
 #define NODE_VERSION "0.1.0"
 #define NODE_API_VERSION "1.41"
+#define NODE_CGROUP_ROOT "/sys/fs/cgroup"   /* the runtimes' default; subnodes under cfg.cgroup_parent */
 
 struct node_db;
 struct image_store;
@@ -63,6 +64,7 @@ struct node {
 	int64_t started_at;
 	char *crash_at;               /* fault injection: see node_crashpoint */
 	int stopping;                 /* set (atomically) when the daemon stops: relays end */
+	int cgroup_mode;              /* the host's enum cgroup_mode (slices.c) */
 };
 
 /* Fault injection for the crash tests: when $SUBNODED_CRASH_AT names this
@@ -141,6 +143,9 @@ char *node_subnode_dir(struct node *n, const char *id, const char *file);
 int node_slices_init(struct node *n, struct sn_err *err);
 /* OCI linux.resources for this many units. */
 json_t *node_slices_resources(struct node *n, unsigned units);
+/* The CPU part of it: shares, CFS quota and period (µs). */
+void node_slices_cpu(const struct node *n, unsigned units, uint64_t *shares, uint64_t *quota,
+		     uint64_t *period);
 /* ENOSPC with "medium needs 4 units; 2 of 128 free ..." when it does not fit;
  * call with the node lock held. */
 int node_slices_admit(struct node *n, const char *size, unsigned units, struct sn_err *err);

@@ -116,10 +116,10 @@ int cg_write_hugepage_limits(const char *dir, const struct spec_resources *res,
 
 int cg_read(const char *dir, const char *file, char **out, struct sn_err *err)
 {
-	_cleanup_free_ char *p = sn_path_join(dir, file);
-	if (!p)
-		return sn_err_set(err, ENOMEM, "read `%s/%s`", dir, file);
-	return sn_read_file(p, CG_READ_MAX, out, NULL, err);
+	int r = cg_read_opt(dir, file, out, err);
+	if (r == 0 && !*out)
+		return sn_err_set(err, ENOENT, "open `%s/%s`", dir, file);
+	return r;
 }
 
 static char *trim(char *s)
@@ -132,12 +132,37 @@ static char *trim(char *s)
 	return s;
 }
 
-int cg_read_u64(const char *dir, const char *file, uint64_t *out, struct sn_err *err)
+/* cgroup files are kernfs seq_files: a read hands out every record that
+ * fits in the buffer, so one that fills less than half of it has given
+ * all there is and the read at EOF can be spared (a scrape of 128
+ * subnodes reads ~1,700 files); a larger file is read again to its end. */
+int cg_read_opt(const char *dir, const char *file, char **out, struct sn_err *err)
 {
-	_cleanup_free_ char *buf = NULL;
-	int r = cg_read(dir, file, &buf, err);
+	*out = NULL;
+	_cleanup_free_ char *p = sn_path_join(dir, file);
+	if (!p)
+		return sn_err_set(err, ENOMEM, "read `%s/%s`", dir, file);
+	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : sn_err_sys(err, "open `%s`", p);
+	char buf[8192];
+	ssize_t n = SN_RETRY_EINTR(read(fd, buf, sizeof(buf)));
+	if (n < 0)
+		return sn_err_sys(err, "read `%s`", p);
+	if ((size_t)n <= sizeof(buf) / 2)
+		return (*out = strndup(buf, (size_t)n)) ? 0 : sn_err_set(err, ENOMEM, "read `%s`", p);
+	struct sn_err e = { 0 };
+	int r = sn_read_file(p, CG_READ_MAX, out, NULL, &e);
+	if (r == -ENOENT)
+		return 0;
 	if (r < 0)
-		return r;
+		*err = e;
+	return r;
+}
+
+static int parse_u64(const char *dir, const char *file, char *buf, uint64_t *out,
+		     struct sn_err *err)
+{
 	char *s = trim(buf);
 	if (strcmp(s, "max") == 0) {
 		*out = UINT64_MAX;
@@ -155,6 +180,24 @@ int cg_read_u64(const char *dir, const char *file, uint64_t *out, struct sn_err 
 	}
 	*out = v;
 	return 0;
+}
+
+int cg_read_u64(const char *dir, const char *file, uint64_t *out, struct sn_err *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	int r = cg_read(dir, file, &buf, err);
+	if (r < 0)
+		return r;
+	return parse_u64(dir, file, buf, out, err);
+}
+
+int cg_read_u64_opt(const char *dir, const char *file, uint64_t *out, struct sn_err *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	int r = cg_read_opt(dir, file, &buf, err);
+	if (r < 0 || !buf)
+		return r;
+	return parse_u64(dir, file, buf, out, err);
 }
 
 bool cg_kv_u64(const char *text, const char *key, uint64_t *out)
@@ -929,5 +972,11 @@ int cgroup_stats(const struct cgroup *cg, struct cgroup_stats *st, struct sn_err
 	cg_layout_free(&l);
 	if (r < 0)
 		return sn_err_wrap(err, "stats of cgroup `%s`", cg->path);
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0, cap = 0;
+	r = cg_collect_pids(main_dir, &pids, &n, &cap, err);
+	if (r < 0)
+		return sn_err_wrap(err, "stats of cgroup `%s`", cg->path);
+	st->processes = n;
 	return 0;
 }

@@ -69,6 +69,11 @@ int cg_writef(const char *dir, const char *file, struct sn_err *err, const char 
 int cg_read(const char *dir, const char *file, char **out, struct sn_err *err);
 /* Read a single number; "max" gives UINT64_MAX. -ENOENT when missing. */
 int cg_read_u64(const char *dir, const char *file, uint64_t *out, struct sn_err *err);
+/* The same for files that may be missing (stats: a controller not there):
+ * *out is left alone (cg_read_opt: set to NULL) and 0 returned. One open,
+ * no access() first: statistics of 128 cgroups are read every scrape. */
+int cg_read_opt(const char *dir, const char *file, char **out, struct sn_err *err);
+int cg_read_u64_opt(const char *dir, const char *file, uint64_t *out, struct sn_err *err);
 /* In "key value\n" files (memory.stat, cpu.stat): the value of key. */
 bool cg_kv_u64(const char *text, const char *key, uint64_t *out);
 /* mkdir -p base+path, one level at a time; *first_new gets the shallowest

@@ -464,30 +464,17 @@ static int stat_file(const struct cgroup *cg, const struct cg_layout *l, const c
 	_cleanup_free_ char *dir = cg_v1_dir(l, ctrl, cg->path);
 	if (!dir)
 		return errno == ENOMEM ? sn_err_set(err, ENOMEM, "stats") : -ENOENT;
-	_cleanup_free_ char *p = sn_path_join(dir, file);
-	if (!p)
-		return sn_err_set(err, ENOMEM, "stats");
-	if (access(p, F_OK) < 0 && errno == ENOENT)
-		return -ENOENT;
-	return sn_read_file(p, 4u << 20, out, NULL, err);
+	int r = cg_read_opt(dir, file, out, err);
+	return r < 0 ? r : *out ? 0 : -ENOENT;
 }
 
 static int stat_u64(const struct cgroup *cg, const struct cg_layout *l, const char *ctrl,
 		    const char *file, uint64_t *out, struct sn_err *err)
 {
-	_cleanup_free_ char *s = NULL;
-	int r = stat_file(cg, l, ctrl, file, &s, err);
-	if (r < 0)
-		return r == -ENOENT ? 0 : r;
-	unsigned long long v;
-	char *e;
-	errno = 0;
-	v = strtoull(s, &e, 10);
-	if (strncmp(s, "max", 3) == 0)
-		*out = UINT64_MAX;
-	else if (errno == 0 && e != s)
-		*out = v;
-	return 0;
+	_cleanup_free_ char *dir = cg_v1_dir(l, ctrl, cg->path);
+	if (!dir)
+		return errno == ENOMEM ? sn_err_set(err, ENOMEM, "stats") : 0;
+	return cg_read_u64_opt(dir, file, out, err);
 }
 
 /* blkio "maj:min Read N" lines, summed. */
@@ -548,6 +535,8 @@ int cg_v1_stats(const struct cgroup *cg, const struct cg_layout *l,
 			cg_kv_u64(ms, "cache", &st->memory_cache);
 		if (!cg_kv_u64(ms, "total_rss", &st->memory_rss))
 			cg_kv_u64(ms, "rss", &st->memory_rss);
+		if (!cg_kv_u64(ms, "total_inactive_file", &st->memory_inactive_file))
+			cg_kv_u64(ms, "inactive_file", &st->memory_inactive_file);
 	}
 	_cleanup_free_ char *oom = NULL;
 	if ((r = stat_file(cg, l, "memory", "memory.oom_control", &oom, err)) < 0 && r != -ENOENT)

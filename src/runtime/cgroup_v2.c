@@ -472,36 +472,14 @@ int cg_v2_freeze(const char *dir, bool frozen, struct sn_err *err)
 
 /* ------------------------------------------------------------ stats */
 
-static int opt_read(const char *dir, const char *file, char **out, struct sn_err *err)
-{
-	_cleanup_free_ char *p = sn_path_join(dir, file);
-	if (!p)
-		return sn_err_set(err, ENOMEM, "stats");
-	if (access(p, F_OK) < 0 && errno == ENOENT) {
-		*out = NULL;
-		return 0;
-	}
-	return sn_read_file(p, 4u << 20, out, NULL, err);
-}
-
-static int opt_u64(const char *dir, const char *file, uint64_t *out, struct sn_err *err)
-{
-	_cleanup_free_ char *p = sn_path_join(dir, file);
-	if (!p)
-		return sn_err_set(err, ENOMEM, "stats");
-	if (access(p, F_OK) < 0 && errno == ENOENT)
-		return 0;
-	return cg_read_u64(dir, file, out, err);
-}
-
 int cg_v2_stats(const char *dir, struct cgroup_stats *st, struct sn_err *err)
 {
 	int r;
 	_cleanup_free_ char *cpu = NULL, *mem = NULL, *ev = NULL, *io = NULL;
-	if ((r = opt_read(dir, "cpu.stat", &cpu, err)) < 0 ||
-	    (r = opt_read(dir, "memory.stat", &mem, err)) < 0 ||
-	    (r = opt_read(dir, "memory.events", &ev, err)) < 0 ||
-	    (r = opt_read(dir, "io.stat", &io, err)) < 0)
+	if ((r = cg_read_opt(dir, "cpu.stat", &cpu, err)) < 0 ||
+	    (r = cg_read_opt(dir, "memory.stat", &mem, err)) < 0 ||
+	    (r = cg_read_opt(dir, "memory.events", &ev, err)) < 0 ||
+	    (r = cg_read_opt(dir, "io.stat", &io, err)) < 0)
 		return r;
 	uint64_t v;
 	if (cpu) {
@@ -518,15 +496,16 @@ int cg_v2_stats(const char *dir, struct cgroup_stats *st, struct sn_err *err)
 	if (mem) {
 		cg_kv_u64(mem, "file", &st->memory_cache);
 		cg_kv_u64(mem, "anon", &st->memory_rss);
+		cg_kv_u64(mem, "inactive_file", &st->memory_inactive_file);
 	}
 	if (ev) {
 		cg_kv_u64(ev, "max", &st->memory_failcnt);
 		cg_kv_u64(ev, "oom_kill", &st->oom_kills);
 	}
-	if ((r = opt_u64(dir, "memory.current", &st->memory_usage, err)) < 0 ||
-	    (r = opt_u64(dir, "memory.max", &st->memory_limit, err)) < 0 ||
-	    (r = opt_u64(dir, "pids.current", &st->pids_current, err)) < 0 ||
-	    (r = opt_u64(dir, "pids.max", &st->pids_limit, err)) < 0)
+	if ((r = cg_read_u64_opt(dir, "memory.current", &st->memory_usage, err)) < 0 ||
+	    (r = cg_read_u64_opt(dir, "memory.max", &st->memory_limit, err)) < 0 ||
+	    (r = cg_read_u64_opt(dir, "pids.current", &st->pids_current, err)) < 0 ||
+	    (r = cg_read_u64_opt(dir, "pids.max", &st->pids_limit, err)) < 0)
 		return r;
 	for (const char *line = io; line && *line;) {
 		const char *rb = strstr(line, "rbytes="), *wb = strstr(line, "wbytes=");

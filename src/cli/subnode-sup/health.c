@@ -45,6 +45,7 @@ static unsigned failing;
 static char output[256];
 static long long start_deadline_ms;
 static bool restart_pending;
+static long long check_started_ms, last_check_ms = -1;
 
 static void arm(unsigned ms)
 {
@@ -202,6 +203,7 @@ static void spawn_check(void)
 	close(p[1]);
 	out_fd = p[0];
 	sn_fd_set_nonblock(out_fd, true, NULL); /* not fatal: reads are poll-driven */
+	check_started_ms = sn_now_ms();
 	arm(ho.timeout_ms);
 }
 
@@ -235,6 +237,7 @@ static void take_output(void)
 static bool result(bool ok)
 {
 	check_pid = 0;
+	last_check_ms = sn_now_ms() - check_started_ms;
 	bool changed;
 	if (ok) {
 		failing = 0;
@@ -283,6 +286,7 @@ bool health_on_child(pid_t pid, int st, bool *changed)
 }
 
 const char *health_status(void) { return status; }
+long long health_last_check_ms(void) { return last_check_ms; }
 unsigned health_failing(void) { return failing; }
 const char *health_output(void) { return output; }
 

@@ -124,10 +124,10 @@ static void write_status(void)
 	int n = snprintf(body, sizeof(body),
 			 "state=%s\npid=%d\nexit_code=%d\nrestart_count=%u\nstarted_at=%lld\n"
 			 "finished_at=%lld\nsup_pid=%d\noom=%d\nerror=%s\nhealth=%s\nhealth_failing=%u\n"
-			 "health_output=%s\n",
+			 "health_output=%s\nhealth_check_ms=%lld\n",
 			 st.state, (int)st.pid, st.exit_code, st.restarts, st.started_at,
 			 st.finished_at, (int)getpid(), st.oom, st.error, health_status(), health_failing(),
-			 health_output());
+			 health_output(), health_last_check_ms());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
@@ -723,6 +723,8 @@ int main(int argc, char **argv)
 				if (health_on_child(w, status, &hchanged)) {
 					if (hchanged)
 						publish();
+					else
+						write_status();   /* the check's duration, for metrics */
 					if (health_take_restart() && st.pid > 0) {
 						o.force_restart = true;
 						kill_container(SIGKILL);

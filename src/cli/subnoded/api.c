@@ -45,11 +45,13 @@
 #include "node/logs.h"
 #include "base/cleanup.h"
 #include "base/json.h"
+#include "base/clock.h"
 #include "base/log.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,6 +278,8 @@ static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char
 	}
 	if (get && strcmp(url, "/events") == 0)
 		return api_events(a, c);
+	if (get && strcmp(url, "/metrics") == 0)
+		return api_metrics(a, c, rq);
 	if (get && strcmp(url, "/containers/json") == 0) {
 		_cleanup_json_ json_t *filters = NULL;
 		if ((r = api_parse_filters(c, &filters, &e)) < 0)
@@ -330,6 +334,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			return MHD_NO;
 		rq->a = a;
 		rq->http = h;
+		rq->t0_us = sn_now_us();
+		api_route_name(url, rq->route, sizeof(rq->route));
+		snprintf(rq->method, sizeof(rq->method), "%s", method);
 		*con_cls = rq;
 		if (api_bearer_ok(c, h->token) && is_upload(c, url, method)) {
 			rq->routed = true;
@@ -367,6 +374,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct req *rq = *con_cls;
 	if (!rq)
 		return;
+	api_request_done(rq->a, c, rq);
 	hub_trim_later(rq->a->hub, 1000);
 	if (rq->ctx_free)
 		rq->ctx_free(rq->ctx);
@@ -419,8 +427,8 @@ int api_start(struct node *n, const struct api_listener *l, size_t nl, struct ap
 	api_reply_header("Api-Version", NODE_API_VERSION);
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
-	int r = hub_start(node_events_fd(n), &a->hub);
-	if (r < 0) {
+	int r = api_reqstats_new(&a->reqstats);
+	if (r < 0 || (r = hub_start(node_events_fd(n), &a->hub)) < 0) {
 		sn_err_set(err, -r, "api: start the hub");
 		api_stop(a);
 		return r;
@@ -462,6 +470,7 @@ void api_stop(struct api *a)
 	workers_free(a->workers);
 	workers_free(a->slow);
 	hub_free(a->hub);
+	api_reqstats_free(a->reqstats);
 	pthread_cond_destroy(&a->cond);
 	pthread_mutex_destroy(&a->lock);
 	free(a);

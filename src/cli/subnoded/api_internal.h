@@ -10,6 +10,7 @@
 #include "api/reply.h"
 #include "api/request.h"
 #include "api/workers.h"
+#include "api/reqstats.h"
 #include "base/err.h"
 
 #include <jansson.h>
@@ -40,6 +41,7 @@ struct api {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	unsigned relays;      /* upgraded streams (exec, attach) still relaying */
+	struct api_reqstats *reqstats;  /* requests by route and status (/metrics) */
 };
 
 struct req;
@@ -51,6 +53,9 @@ typedef void (*api_work_fn)(struct api *a, struct req *rq);
 
 /* One request, from its headers to its completion. */
 struct req {
+	int64_t t0_us;        /* when its headers came (latency, /metrics) */
+	char route[48];       /* its route's template (api_route_name) */
+	char method[8];
 	struct api *a;
 	struct api_http *http;  /* the listener it came in on */
 	struct api_body body; /* the JSON body (<= API_BODY_MAX) */
@@ -126,5 +131,13 @@ enum MHD_Result api_exec_create(struct api *a, struct MHD_Connection *c, struct 
 enum MHD_Result api_attach(struct api *a, struct MHD_Connection *c, struct req *rq, const char *id);
 /* Wait for the relays of upgraded streams to end (at shutdown). */
 void api_relays_wait(struct api *a);
+
+/* ---- api_metrics.c: GET /metrics (Prometheus) */
+enum MHD_Result api_metrics(struct api *a, struct MHD_Connection *c, struct req *rq);
+/* The route template of url ("/containers/{id}/json"; "other" when none):
+ * a bounded label for the request histogram. */
+void api_route_name(const char *url, char *out, size_t size);
+/* A request ended: into the histogram. */
+void api_request_done(struct api *a, struct MHD_Connection *c, struct req *rq);
 
 #endif

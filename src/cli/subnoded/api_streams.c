@@ -217,7 +217,8 @@ static json_t *stats_sample(struct stats_stream *s, struct sn_err *e)
 	json_t *cur = NULL;
 	if (node_stats(s->a->n, s->id, &cur, e) < 0)
 		return NULL;
-	json_object_set(cur, "precpu_stats", s->prev ? json_object_get(s->prev, "cpu_stats") : json_object());
+	json_object_set_new(cur, "precpu_stats",
+			    s->prev ? json_incref(json_object_get(s->prev, "cpu_stats")) : json_object());
 	json_decref(s->prev);
 	s->prev = json_incref(cur);
 	return cur;
