@@ -178,6 +178,9 @@ static int exec_child(const struct exec_opts *o, const struct spec *s, const str
 	_cleanup_free_ char *exe = NULL;
 	if ((r = proc_find_executable(p->args[0], p->env, &exe, err)) < 0)
 		return r;
+	_cleanup_(proc_env_home_freep) char **env_home = NULL;
+	if ((r = proc_env_add_home(p->env, p->user.uid, &env_home, err)) < 0)
+		return r;
 	const struct spec_seccomp *sc = s->linux_.seccomp;
 	if ((r = confine_reset_signals(err)) < 0 ||
 	    (r = confine_rlimits(p->rlimits, p->n_rlimits, err)) < 0)
@@ -199,7 +202,8 @@ static int exec_child(const struct exec_opts *o, const struct spec *s, const str
 	unsigned keep = 3 + (unsigned)o->preserve_fds;
 	syscall(SYS_close_range, keep, ~0U, CLOSE_RANGE_CLOEXEC);
 	fcntl(sync_sock, F_SETFD, FD_CLOEXEC);
-	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
+	char *const *envp = env_home ? env_home : p->env;
+	execve(exe, p->args, envp ? envp : (char *[]){ NULL });
 	return sn_err_sys(err, "exec `%s`", exe);
 }
 
@@ -226,6 +230,11 @@ int container_exec(const struct exec_opts *o, int *status, struct sn_err *err)
 		return st->config ? r : sn_err_msg(err, EINVAL, "container `%s` has no saved config", o->id);
 	if ((r = build_process(o, st->config, &p, err)) < 0)
 		return r;
+	if (p->has_caps) {
+		char what[128];
+		snprintf(what, sizeof(what), "exec in container `%s`: process.capabilities", o->id);
+		caps_warn_ambient_skipped(&p->caps, what);
+	}
 	if (p->terminal && o->detach && !o->console_socket)
 		return sn_err_msg(err, EINVAL, "exec: --tty with --detach needs --console-socket");
 

@@ -246,6 +246,11 @@ int container_init_main(struct create_ctx *c)
 	_cleanup_free_ char *exe = NULL;
 	if ((r = proc_find_executable(p->args[0], p->env, &exe, &err)) < 0)
 		return fail(c, &err);
+	/* HOME from the container's /etc/passwd, while we can read it */
+	_cleanup_(proc_env_home_freep) char **env_home = NULL;
+	if ((r = proc_env_add_home(p->env, p->user.uid, &env_home, &err)) < 0)
+		return fail(c, &err);
+	char *const *envp = env_home ? env_home : p->env;
 
 	/* confinement: see confine.h for why this order */
 	const struct spec_seccomp *sc = s->linux_.seccomp;
@@ -308,7 +313,7 @@ int container_init_main(struct create_ctx *c)
 		fprintf(stderr, "subrun: %s\n", err.msg);
 		return 1;
 	}
-	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
+	execve(exe, p->args, envp ? envp : (char *[]){ NULL });
 	fprintf(stderr, "subrun: exec `%s`: %s\n", exe, strerror(errno));
 	return 127;
 }
