@@ -170,8 +170,9 @@ static int exec_child(const struct exec_opts *o, const struct spec *s, const str
 			if (setns(fds[i], t) < 0)
 				return sn_err_sys(err, "join %s namespace", spec_namespace_name(t));
 		}
-	if (p->terminal && (r = terminal_setup(console_sock, false, p->console_height,
-					       p->console_width, err)) < 0)
+	if (p->terminal ? (r = terminal_setup(console_sock, false, p->console_height,
+					      p->console_width, err)) < 0
+			: (r = terminal_new_session(err)) < 0)
 		return r;
 	if (console_sock >= 0)
 		close(console_sock);

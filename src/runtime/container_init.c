@@ -235,6 +235,8 @@ int container_init_main(struct create_ctx *c)
 			return fail(c, &err);
 		close(c->console_sock);
 		c->console_sock = -1;
+	} else if ((r = terminal_new_session(&err)) < 0) {
+		return fail(c, &err);
 	}
 	if (new_mnt && (r = rootfs_finalize(&rc, &err)) < 0)
 		return fail(c, &err);

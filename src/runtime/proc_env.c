@@ -28,6 +28,8 @@
 
 #define PASSWD_MAX_SIZE (4u << 20)
 
+/* Lines as in passwd(5); a line starting with '#' is a comment (as the
+ * parser runc uses treats it). */
 int proc_passwd_home(const char *passwd, uid_t uid, char *home, size_t len)
 {
 	for (const char *line = passwd; line && *line;) {
@@ -39,7 +41,7 @@ int proc_passwd_home(const char *passwd, uid_t uid, char *home, size_t len)
 		for (const char *c = line; c < end && nf < 7; c++)
 			if (*c == ':')
 				f[nf++] = c + 1;
-		if (nf == 7 && f[2][0] >= '0' && f[2][0] <= '9') {
+		if (nf == 7 && line[0] != '#' && f[2][0] >= '0' && f[2][0] <= '9') {
 			char *ue;
 			errno = 0;
 			unsigned long u = strtoul(f[2], &ue, 10);
@@ -99,7 +101,8 @@ int proc_env_add_home(char *const *env, uid_t uid, char ***out, struct sn_err *e
 	char **e = calloc(n + 2, sizeof(*e));
 	if (!e)
 		return sn_err_set(err, ENOMEM, "environment with HOME");
-	memcpy(e, env, n * sizeof(*e));
+	if (n)
+		memcpy(e, env, n * sizeof(*e));
 	size_t hl = strlen(home);
 	if (!(e[n] = malloc(hl + 6))) {
 		free(e);

@@ -663,6 +663,8 @@ int spec_parse(json_t *doc, const char *what, struct spec **out, struct sn_err *
 		r = sn_err_msg(err, EINVAL, "linux.timeOffsets: needs a time namespace");
 		goto fail;
 	}
+	if ((r = spec_check_sysctls(s, err)) < 0)
+		goto fail;
 	*out = s;
 	return 0;
 fail:

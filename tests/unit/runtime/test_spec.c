@@ -151,6 +151,47 @@ static void refuses_hostname_without_uts_namespace(void **state)
 	expect_refused(d, "hostname: needs a new uts namespace");
 }
 
+/* base_doc with sysctl {key: "1"} and without the namespace of type
+ * drop (NULL: all kept). */
+static json_t *doc_with_sysctl(const char *key, const char *drop)
+{
+	json_t *d = base_doc();
+	json_t *lx = json_object_get(d, "linux");
+	json_t *ns = json_object_get(lx, "namespaces");
+	for (size_t i = 0; drop && i < json_array_size(ns); i++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(ns, i), "type")), drop) == 0)
+			json_array_remove(ns, i--);
+	json_object_set_new(lx, "sysctl", json_pack("{s:s}", key, "1"));
+	return d;
+}
+
+static void sysctls_only_in_a_namespace_of_the_containers_own(void **state)
+{
+	json_t *d;
+	expect_refused(doc_with_sysctl("net.ipv4.ip_forward", "network"),
+		       "linux.sysctl.net.ipv4.ip_forward: needs a network namespace");
+	expect_refused(doc_with_sysctl("kernel.shmmax", "ipc"),
+		       "linux.sysctl.kernel.shmmax: needs an ipc namespace");
+	expect_refused(doc_with_sysctl("fs.mqueue.msg_max", "ipc"), "needs an ipc namespace");
+	d = doc_with_sysctl("kernel.domainname", "uts");
+	json_object_del(d, "hostname");
+	expect_refused(d, "needs a uts namespace");
+	expect_refused(doc_with_sysctl("kernel.panic", NULL),
+		       "linux.sysctl.kernel.panic: not a namespaced sysctl");
+	expect_refused(doc_with_sysctl("vm.swappiness", NULL), "not a namespaced sysctl");
+	expect_refused(doc_with_sysctl("kernel.hostname", NULL), "conflicts with the `hostname` field");
+	/* joining the runtime's own network namespace is joining the host's */
+	d = doc_with_sysctl("net.ipv4.ip_forward", "network");
+	json_array_append_new(json_object_get(json_object_get(d, "linux"), "namespaces"),
+			      json_pack("{s:s, s:s}", "type", "network", "path", "/proc/self/ns/net"));
+	expect_refused(d, "needs a network namespace");
+
+	static const char *const ok[] = { "net.ipv4.ip_forward", "kernel.shmmax", "kernel.sem",
+					  "fs.mqueue.msg_max", "kernel.domainname" };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		spec_free(parse_ok(doc_with_sysctl(ok[i], NULL)));
+}
+
 static void refuses_user_namespace_without_mappings(void **state)
 {
 	json_t *d = base_doc();
@@ -283,6 +324,7 @@ int main(void)
 		cmocka_unit_test(seccomp_profile_parses_and_bad_action_is_refused),
 		cmocka_unit_test(resources_parse_and_bad_device_rule_is_refused),
 		cmocka_unit_test(invalid_json_names_file_line_column),
+		cmocka_unit_test(sysctls_only_in_a_namespace_of_the_containers_own),
 	};
 	return cmocka_run_group_tests_name("spec", tests, NULL, NULL);
 }
