@@ -22,7 +22,7 @@
  *    `runc spec` writes exactly such a config (ambient without any
  *    inheritable set), so we skip it too: caps_ambient_skipped() names
  *    them, the parent warns in its log before the process is made
- *    (caps_warn_ambient_skipped), and confine_caps leaves them out.
+ *    (caps_warn_skipped), and confine_caps leaves them out.
  */
 #include "runtime/confine.h"
 
@@ -158,8 +158,11 @@ uint64_t caps_ambient_skipped(const struct spec_caps *caps)
 	return caps->ambient & ~(prm & inh);
 }
 
-void caps_warn_ambient_skipped(const struct spec_caps *caps, const char *what)
+void caps_warn_skipped(const struct spec_caps *caps, const char *what)
 {
+	if (caps->unknown)
+		sn_warn("%s: unknown capabilities %s left out, as runc and crun do", what,
+			caps->unknown);
 	uint64_t skip = caps_ambient_skipped(caps);
 	if (!skip)
 		return;

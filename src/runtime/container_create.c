@@ -178,7 +178,7 @@ static int prepare(const struct container_opts *o, bool foreground, struct creat
 	if (c->spec->process->has_caps) {
 		char what[128];
 		snprintf(what, sizeof(what), "container `%s`: process.capabilities", o->id);
-		caps_warn_ambient_skipped(&c->spec->process->caps, what);
+		caps_warn_skipped(&c->spec->process->caps, what);
 	}
 	_cleanup_free_ char *rp = c->spec->root_path[0] == '/' ? strdup(c->spec->root_path)
 							       : sn_path_join(c->bundle, c->spec->root_path);

@@ -234,7 +234,7 @@ int container_exec(const struct exec_opts *o, int *status, struct sn_err *err)
 	if (p->has_caps) {
 		char what[128];
 		snprintf(what, sizeof(what), "exec in container `%s`: process.capabilities", o->id);
-		caps_warn_ambient_skipped(&p->caps, what);
+		caps_warn_skipped(&p->caps, what);
 	}
 	if (p->terminal && o->detach && !o->console_socket)
 		return sn_err_msg(err, EINVAL, "exec: --tty with --detach needs --console-socket");

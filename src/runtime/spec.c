@@ -126,6 +126,24 @@ static const struct mount_opt mount_opts[] = {
 #endif
 };
 
+/* Recursive forms (runc and crun take them; mount_setattr with
+ * AT_RECURSIVE applies them to every mount of an rbind): set / clear are
+ * MOUNT_ATTR_* bits; the atime ones clear the whole atime field first. */
+static const struct mount_opt recursive_opts[] = {
+	{ "rro", MOUNT_ATTR_RDONLY, 0 },          { "rrw", 0, MOUNT_ATTR_RDONLY },
+	{ "rnosuid", MOUNT_ATTR_NOSUID, 0 },      { "rsuid", 0, MOUNT_ATTR_NOSUID },
+	{ "rnodev", MOUNT_ATTR_NODEV, 0 },        { "rdev", 0, MOUNT_ATTR_NODEV },
+	{ "rnoexec", MOUNT_ATTR_NOEXEC, 0 },      { "rexec", 0, MOUNT_ATTR_NOEXEC },
+	{ "rnodiratime", MOUNT_ATTR_NODIRATIME, 0 }, { "rdiratime", 0, MOUNT_ATTR_NODIRATIME },
+	{ "rnosymfollow", MOUNT_ATTR_NOSYMFOLLOW, 0 }, { "rsymfollow", 0, MOUNT_ATTR_NOSYMFOLLOW },
+	{ "rrelatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME },
+	{ "rnorelatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME },
+	{ "ratime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME },
+	{ "rnoatime", MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME },
+	{ "rstrictatime", MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME },
+	{ "rnostrictatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME },
+};
+
 static const struct mount_opt propagation_opts[] = {
 	{ "shared", MS_SHARED, 0 },          { "rshared", MS_SHARED | MS_REC, 0 },
 	{ "slave", MS_SLAVE, 0 },            { "rslave", MS_SLAVE | MS_REC, 0 },
@@ -151,6 +169,17 @@ static int parse_mount_options(struct spec_mount *m, const char *path, struct sn
 		for (size_t k = 0; !known && k < SN_ARRAY_SIZE(propagation_opts); k++)
 			if (strcmp(o, propagation_opts[k].name) == 0) {
 				m->propagation = propagation_opts[k].set;
+				known = true;
+			}
+		for (size_t k = 0; !known && k < SN_ARRAY_SIZE(recursive_opts); k++)
+			if (strcmp(o, recursive_opts[k].name) == 0) {
+				const struct mount_opt *ro = &recursive_opts[k];
+				bool atime = ro->clear == MOUNT_ATTR__ATIME;
+				m->rec_attr_clr |= (unsigned)ro->clear;
+				m->rec_attr_set &= ~(unsigned)(atime ? MOUNT_ATTR__ATIME : ro->clear);
+				m->rec_attr_set |= (unsigned)ro->set;
+				if (!atime)
+					m->rec_attr_clr &= ~(unsigned)ro->set;
 				known = true;
 			}
 		if (!known && strcmp(o, "tmpcopyup") == 0) {
@@ -246,8 +275,25 @@ static int parse_mounts(json_t *root, struct spec *s, struct sn_err *err)
 
 /* ------------------------------------------------------------ process */
 
+/* Add name to the comma-separated list *unknown (once). */
+static int note_unknown_cap(char **unknown, const char *name)
+{
+	if (*unknown) {
+		size_t n = strlen(name);
+		for (const char *p = *unknown; (p = strstr(p, name)); p += n)
+			if ((p == *unknown || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+				return 0;
+	}
+	char *joined;
+	if (asprintf(&joined, "%s%s%s", *unknown ? *unknown : "", *unknown ? "," : "", name) < 0)
+		return -ENOMEM;
+	free(*unknown);
+	*unknown = joined;
+	return 0;
+}
+
 static int parse_caps_set(json_t *c, const char *path, const char *key, uint64_t *out,
-			  bool *present, struct sn_err *err)
+			  bool *present, char **unknown, struct sn_err *err)
 {
 	char p[256], pi[300];
 	json_t *a;
@@ -262,8 +308,13 @@ static int parse_caps_set(json_t *c, const char *path, const char *key, uint64_t
 			return sn_err_msg(err, EINVAL, "%s: must be a string", pi);
 		const char *name = json_string_value(e);
 		cap_value_t v;
-		if (strncasecmp(name, "CAP_", 4) != 0 || cap_from_name(name, &v) < 0 || v < 0 || v > 63)
-			return sn_err_msg(err, EINVAL, "%s: unknown capability \"%s\"", pi, name);
+		if (strncasecmp(name, "CAP_", 4) != 0 || cap_from_name(name, &v) < 0 || v < 0 || v > 63) {
+			/* runc and crun leave it out with a warning (a profile
+			 * written for a newer kernel must still run) */
+			if (note_unknown_cap(unknown, name) < 0)
+				return sn_err_set(err, ENOMEM, "%s", pi);
+			continue;
+		}
 		*out |= 1ULL << v;
 	}
 	return 1;
@@ -430,15 +481,15 @@ int spec_parse_process(json_t *proc, const char *path, struct spec_process **out
 		p->has_caps = true;
 		struct spec_caps *c = &p->caps;
 		if ((r = parse_caps_set(o, "process.capabilities", "bounding", &c->bounding,
-					&c->has_bounding, err)) < 0 ||
+					&c->has_bounding, &c->unknown, err)) < 0 ||
 		    (r = parse_caps_set(o, "process.capabilities", "effective", &c->effective,
-					&c->has_effective, err)) < 0 ||
+					&c->has_effective, &c->unknown, err)) < 0 ||
 		    (r = parse_caps_set(o, "process.capabilities", "inheritable", &c->inheritable,
-					&c->has_inheritable, err)) < 0 ||
+					&c->has_inheritable, &c->unknown, err)) < 0 ||
 		    (r = parse_caps_set(o, "process.capabilities", "permitted", &c->permitted,
-					&c->has_permitted, err)) < 0 ||
+					&c->has_permitted, &c->unknown, err)) < 0 ||
 		    (r = parse_caps_set(o, "process.capabilities", "ambient", &c->ambient,
-					&c->has_ambient, err)) < 0)
+					&c->has_ambient, &c->unknown, err)) < 0)
 			goto fail;
 	}
 	if ((r = parse_rlimits(proc, p, err)) < 0)
@@ -469,6 +520,7 @@ void spec_process_free(struct spec_process *p)
 	sn_strv_free(p->args);
 	sn_strv_free(p->env);
 	free(p->cwd);
+	free(p->caps.unknown);
 	for (size_t i = 0; i < p->n_rlimits; i++)
 		free(p->rlimits[i].name);
 	free(p->rlimits);

@@ -44,6 +44,9 @@ struct spec_mount {
 	bool tmpcopyup;          /* "tmpcopyup" extension */
 	struct spec_id_map *uid_mappings, *gid_mappings; /* idmapped mounts */
 	size_t n_uid_mappings, n_gid_mappings;
+	/* recursive options ("rro", "rnosuid", ...): MOUNT_ATTR_* for
+	 * mount_setattr(AT_RECURSIVE) on the whole tree of the mount */
+	unsigned int rec_attr_set, rec_attr_clr;
 };
 
 /* ---------------------------------------------------------------- process */
@@ -57,6 +60,9 @@ struct spec_caps {
 	/* bit n = capability n; "present" says whether the set was given */
 	uint64_t bounding, effective, inheritable, permitted, ambient;
 	bool has_bounding, has_effective, has_inheritable, has_permitted, has_ambient;
+	/* names neither this runtime nor libcap knows, comma-separated (or
+	 * NULL): left out of the sets with a warning, as runc and crun do */
+	char *unknown;
 };
 
 struct spec_user {

@@ -51,6 +51,10 @@ teardown() {
     rmdir "$LOCKED_SRC"
   fi
   [ -z "${ALT_ROOT:-}" ] || rm -rf "$ALT_ROOT"
+  if [ -n "${RBIND_SRC:-}" ]; then
+    umount "$RBIND_SRC/sub" 2>/dev/null || true
+    rm -rf "$RBIND_SRC"
+  fi
   subrun_teardown
 }
 
@@ -390,4 +394,27 @@ EOF2
   [ "$status" -ne 0 ]
   [[ "$stderr" == *"cpu.rt_runtime_us"* ]]
   [ -z "$(find /sys/fs/cgroup -maxdepth 3 -name "$ID-*")" ]
+}
+
+@test "an unknown capability name is left out with a warning, as with runc and crun" {
+  plain_bundle sh -c 'grep CapEff /proc/self/status'
+  edit_config "$B" '.process.capabilities.bounding += ["CAP_NOT_YET_INVENTED"]
+      | .process.capabilities.effective += ["CAP_NOT_YET_INVENTED"]'
+  set_rts
+  run_each - "$(printf 'CapEff:\t0000000020000420')"
+  [[ "$STDERR_subrun" == *"level=warning"*"unknown capabilities CAP_NOT_YET_INVENTED left out"* ]]
+}
+
+@test "recursive mount options (rro, rnosuid) reach every mount of an rbind, as with runc and crun" {
+  local src
+  src=$(mktemp -d /tmp/sn-rbind.XXXXXX)
+  RBIND_SRC=$src
+  mkdir "$src/sub"
+  mount -t tmpfs -o size=1m tmpfs "$src/sub"
+  plain_bundle sh -c 'grep -E " /mnt(/sub)? " /proc/self/mountinfo | cut -d" " -f5,6; touch /mnt/sub/x 2>&1 | grep -c Read-only'
+  edit_config "$B" '.mounts += [{"destination": "/mnt", "type": "bind", "source": $s, "options": ["rbind", "rro", "rnosuid"]}]' \
+    --arg s "$src"
+  set_rts
+  run_each - "$(printf '/mnt ro,nosuid,relatime\n/mnt/sub ro,nosuid,relatime\n1')"
+  [ ! -e "$src/sub/x" ]
 }
