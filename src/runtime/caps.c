@@ -161,7 +161,7 @@ uint64_t caps_ambient_skipped(const struct spec_caps *caps)
 void caps_warn_skipped(const struct spec_caps *caps, const char *what)
 {
 	if (caps->unknown)
-		sn_warn("%s: unknown capabilities %s left out, as runc and crun do", what,
+		sn_warn("%s: process.capabilities: unknown capabilities %s left out, as runc and crun do", what,
 			caps->unknown);
 	uint64_t skip = caps_ambient_skipped(caps);
 	if (!skip)
@@ -178,7 +178,7 @@ void caps_warn_skipped(const struct spec_caps *caps, const char *what)
 			break;
 		off += (size_t)w;
 	}
-	sn_warn("%s: ambient %s not in both the permitted and inheritable sets: not raised, "
+	sn_warn("%s: process.capabilities: ambient %s not in both the permitted and inheritable sets: not raised, "
 		"as runc and crun do", what, list);
 }
 

@@ -35,6 +35,11 @@ int confine_process(const struct spec_process *p, const struct spec_seccomp *sc,
  * rt_sigaction). */
 int confine_reset_signals(struct sn_err *err);
 
+/* subrun applies no LSM profile or label: say so in the log (what names
+ * the container) when the process asks for one, so that nobody believes a
+ * container confined that is not. docs/SUBRUN.md has the reasons. */
+void confine_warn_lsm(const struct spec_process *p, const char *what);
+
 /* Pieces, for tests and for callers that need a different order. */
 int confine_rlimits(const struct spec_rlimit *r, size_t n, struct sn_err *err);
 int confine_oom_score_adj(int64_t adj, struct sn_err *err);

@@ -231,11 +231,11 @@ int container_exec(const struct exec_opts *o, int *status, struct sn_err *err)
 		return st->config ? r : sn_err_msg(err, EINVAL, "container `%s` has no saved config", o->id);
 	if ((r = build_process(o, st->config, &p, err)) < 0)
 		return r;
-	if (p->has_caps) {
-		char what[128];
-		snprintf(what, sizeof(what), "exec in container `%s`: process.capabilities", o->id);
+	char what[128];
+	snprintf(what, sizeof(what), "exec in container `%s`", o->id);
+	if (p->has_caps)
 		caps_warn_skipped(&p->caps, what);
-	}
+	confine_warn_lsm(p, what);
 	if (p->terminal && o->detach && !o->console_socket)
 		return sn_err_msg(err, EINVAL, "exec: --tty with --detach needs --console-socket");
 
