@@ -434,3 +434,31 @@ EOF2
     note "$r: exit $status, ${stderr:0:160}"
   done
 }
+
+@test "kill --all of a stopped container reaches what it left in its cgroup and succeeds, as with runc and crun" {
+  # no pid namespace: the init's child outlives it, in the container's cgroup
+  plain_bundle sh -c 'sleep 1000 </dev/null >/dev/null 2>&1 & echo $!'
+  edit_config "$B" '.linux.namespaces |= map(select(.type != "pid"))'
+  local r left i
+  set_rts
+  for r in $RTS; do
+    rt_b $r run -d "$ID-$r" >/dev/null
+    for i in $(seq 100); do
+      [ "$(rt $r state "$ID-$r" 2>/dev/null | jq -r .status)" = stopped ] && break
+      sleep 0.1
+    done
+    [ "$(rt $r state "$ID-$r" | jq -r .status)" = stopped ]
+    run rt $r kill "$ID-$r" KILL
+    echo "$r kill: $status $output"
+    [ "$status" -ne 0 ]
+    left=$(find /sys/fs/cgroup/pids /sys/fs/cgroup/unified /sys/fs/cgroup -maxdepth 4 -type d -name "$ID-$r" 2>/dev/null | head -n 1)
+    [ -n "$left" ]
+    [ -n "$(cat "$left/cgroup.procs")" ]
+    run rt $r kill --all "$ID-$r" KILL
+    echo "$r kill --all: $status $output"
+    [ "$status" -eq 0 ]
+    for i in $(seq 100); do [ -z "$(cat "$left/cgroup.procs" 2>/dev/null)" ] && break; sleep 0.1; done
+    [ -z "$(cat "$left/cgroup.procs" 2>/dev/null)" ]
+    rt $r delete --force "$ID-$r"
+  done
+}
