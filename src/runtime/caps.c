@@ -160,9 +160,6 @@ uint64_t caps_ambient_skipped(const struct spec_caps *caps)
 
 void caps_warn_skipped(const struct spec_caps *caps, const char *what)
 {
-	if (caps->unknown)
-		sn_warn("%s: process.capabilities: unknown capabilities %s left out, as runc and crun do", what,
-			caps->unknown);
 	uint64_t skip = caps_ambient_skipped(caps);
 	if (!skip)
 		return;

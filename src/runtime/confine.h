@@ -59,8 +59,7 @@ int seccomp_notify_send(const char *listener_path, int notify_fd,
 /* Ambient capabilities the kernel will not raise (not in both permitted
  * and inheritable): confine_caps skips them, as runc and crun do. The
  * parent calls caps_warn_skipped before it makes the process: one warning
- * in its log (prefixed with what) for those, and one for capability names
- * the spec parser did not know and left out (caps->unknown). */
+ * in its log (prefixed with what) naming them. */
 uint64_t caps_ambient_skipped(const struct spec_caps *caps);
 void caps_warn_skipped(const struct spec_caps *caps, const char *what);
 /* Capability name <-> number ("CAP_SYS_ADMIN"); -1 if unknown. */

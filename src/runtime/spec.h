@@ -60,9 +60,6 @@ struct spec_caps {
 	/* bit n = capability n; "present" says whether the set was given */
 	uint64_t bounding, effective, inheritable, permitted, ambient;
 	bool has_bounding, has_effective, has_inheritable, has_permitted, has_ambient;
-	/* names neither this runtime nor libcap knows, comma-separated (or
-	 * NULL): left out of the sets with a warning, as runc and crun do */
-	char *unknown;
 };
 
 struct spec_user {
