@@ -10,7 +10,8 @@
  *      cgroup);
  *   3. (staged, new pid ns) fork so that the init is pid 1;
  *   4. hostname, rootfs, create-time hooks, pivot_root, masked/read-only
- *      paths, sysctl, terminal;
+ *      paths, sysctl, terminal (or, without one, a session of its own,
+ *      as runc gives every container process);
  *   5. rlimits, no_new_privs, capabilities, identity, seccomp;
  *   6. tell the parent "created" and block on the exec fifo until `start`;
  *   7. startContainer hooks, close every fd we do not hand on, execve (its
