@@ -116,6 +116,11 @@ int cg_v1_create(const struct cgroup *cg, const struct cg_layout *l, char **made
 		 size_t *n_made, struct sn_err *err);
 int cg_v1_apply(const struct cgroup *cg, const struct cg_layout *l,
 		const struct spec_resources *res, struct sn_err *err);
+/* Give subrun's default parent the realtime budget a child under it
+ * asks for (cgroup_v1_rt.c): 0 done, 1 when the parent is not the cause
+ * or not ours to change, <0 an error (err set). */
+int cg_v1_rt_make_room(const struct cgroup *cg, const char *dir, int64_t runtime,
+		       int64_t period, struct sn_err *err);
 int cg_v1_freeze(const struct cgroup *cg, const struct cg_layout *l, bool frozen,
 		 struct sn_err *err);
 int cg_v1_is_frozen(const struct cgroup *cg, const struct cg_layout *l, bool *frozen,

@@ -16,7 +16,9 @@
  *    and memory+swap are written in the order that keeps this true (runc's
  *    order): memsw first when it grows beyond the current limit.
  *  - cpu: cfs period before quota, rt period before runtime; on EINVAL
- *    (a quota that does not fit the old period) the other order is tried.
+ *    (a quota that does not fit the old period) the other order is tried;
+ *    a realtime budget the default parent subrun/ lacks is given to it
+ *    first (cgroup_v1_rt.c).
  *  - devices: rules are written to devices.allow / devices.deny one per
  *    write, in order, so the kernel's last-match semantics equal OCI's.
  *  - freezer: FROZEN is written again until freezer.state reads FROZEN
@@ -241,8 +243,21 @@ static int v1_cpu(const struct cgroup *cg, const struct cg_layout *l,
 		return r;
 	if (c->burst != SPEC_UNSET && (r = w_i64(dir, "cpu.cfs_burst_us", c->burst, err)) < 0)
 		return r;
-	if ((r = write_pair(dir, "cpu.rt_period_us", c->realtime_period, "cpu.rt_runtime_us",
-			    c->realtime_runtime, err)) < 0)
+	r = write_pair(dir, "cpu.rt_period_us", c->realtime_period, "cpu.rt_runtime_us",
+		       c->realtime_runtime, err);
+	if (r == -EINVAL) {
+		/* subrun's default parent may have no realtime budget yet */
+		struct sn_err first = *err;
+		int m = cg_v1_rt_make_room(cg, dir, c->realtime_runtime, c->realtime_period, err);
+		if (m == 0)
+			r = write_pair(dir, "cpu.rt_period_us", c->realtime_period,
+				       "cpu.rt_runtime_us", c->realtime_runtime, err);
+		else if (m == 1)
+			*err = first;
+		else
+			r = m;
+	}
+	if (r < 0)
 		return r;
 	if (c->idle != SPEC_UNSET && (r = w_i64(dir, "cpu.idle", c->idle, err)) < 0)
 		return r;

@@ -175,6 +175,12 @@ static int prepare(const struct container_opts *o, bool foreground, struct creat
 	if (!c->spec->process)
 		return sn_err_msg(err, EINVAL, "%s/config.json: process: required to create a container",
 				  c->bundle);
+	/* what runc and crun also let through, said in the log */
+	char what[128];
+	snprintf(what, sizeof(what), "container `%s`", o->id);
+	if (c->spec->process->has_caps)
+		caps_warn_skipped(&c->spec->process->caps, what);
+	confine_warn_lsm(c->spec->process, what);
 	_cleanup_free_ char *rp = c->spec->root_path[0] == '/' ? strdup(c->spec->root_path)
 							       : sn_path_join(c->bundle, c->spec->root_path);
 	if (!rp || !realpath(rp, buf))

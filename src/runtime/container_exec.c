@@ -170,13 +170,17 @@ static int exec_child(const struct exec_opts *o, const struct spec *s, const str
 			if (setns(fds[i], t) < 0)
 				return sn_err_sys(err, "join %s namespace", spec_namespace_name(t));
 		}
-	if (p->terminal && (r = terminal_setup(console_sock, false, p->console_height,
-					       p->console_width, err)) < 0)
+	if (p->terminal ? (r = terminal_setup(console_sock, false, p->console_height,
+					      p->console_width, err)) < 0
+			: (r = terminal_new_session(err)) < 0)
 		return r;
 	if (console_sock >= 0)
 		close(console_sock);
 	_cleanup_free_ char *exe = NULL;
 	if ((r = proc_find_executable(p->args[0], p->env, &exe, err)) < 0)
+		return r;
+	_cleanup_(proc_env_home_freep) char **env_home = NULL;
+	if ((r = proc_env_add_home(p->env, p->user.uid, &env_home, err)) < 0)
 		return r;
 	const struct spec_seccomp *sc = s->linux_.seccomp;
 	if ((r = confine_reset_signals(err)) < 0 ||
@@ -202,6 +206,10 @@ static int exec_child(const struct exec_opts *o, const struct spec *s, const str
 	if (fcntl(sync_sock, F_SETFD, FD_CLOEXEC) < 0)
 		return sn_err_sys(err, "mark the sync socket close-on-exec");
 	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
+	syscall(SYS_close_range, keep, ~0U, CLOSE_RANGE_CLOEXEC);
+	fcntl(sync_sock, F_SETFD, FD_CLOEXEC);
+	char *const *envp = env_home ? env_home : p->env;
+	execve(exe, p->args, envp ? envp : (char *[]){ NULL });
 	return sn_err_sys(err, "exec `%s`", exe);
 }
 
@@ -228,6 +236,11 @@ int container_exec(const struct exec_opts *o, int *status, struct sn_err *err)
 		return st->config ? r : sn_err_msg(err, EINVAL, "container `%s` has no saved config", o->id);
 	if ((r = build_process(o, st->config, &p, err)) < 0)
 		return r;
+	char what[128];
+	snprintf(what, sizeof(what), "exec in container `%s`", o->id);
+	if (p->has_caps)
+		caps_warn_skipped(&p->caps, what);
+	confine_warn_lsm(p, what);
 	if (p->terminal && o->detach && !o->console_socket)
 		return sn_err_msg(err, EINVAL, "exec: --tty with --detach needs --console-socket");
 

@@ -10,7 +10,8 @@
  *      cgroup);
  *   3. (staged, new pid ns) fork so that the init is pid 1;
  *   4. hostname, rootfs, create-time hooks, pivot_root, masked/read-only
- *      paths, sysctl, terminal;
+ *      paths, sysctl, terminal (or, without one, a session of its own,
+ *      as runc gives every container process);
  *   5. rlimits, no_new_privs, capabilities, identity, seccomp;
  *   6. tell the parent "created" and block on the exec fifo until `start`;
  *   7. startContainer hooks, close every fd we do not hand on, execve (its
@@ -216,6 +217,8 @@ int container_init_main(struct create_ctx *c)
 			return fail(c, &err);
 		close(c->console_sock);
 		c->console_sock = -1;
+	} else if ((r = terminal_new_session(&err)) < 0) {
+		return fail(c, &err);
 	}
 	if (new_mnt && (r = rootfs_finalize(&rc, &err)) < 0)
 		return fail(c, &err);
@@ -227,6 +230,11 @@ int container_init_main(struct create_ctx *c)
 	_cleanup_free_ char *exe = NULL;
 	if ((r = proc_find_executable(p->args[0], p->env, &exe, &err)) < 0)
 		return fail(c, &err);
+	/* HOME from the container's /etc/passwd, while we can read it */
+	_cleanup_(proc_env_home_freep) char **env_home = NULL;
+	if ((r = proc_env_add_home(p->env, p->user.uid, &env_home, &err)) < 0)
+		return fail(c, &err);
+	char *const *envp = env_home ? env_home : p->env;
 
 	/* confinement: see confine.h for why this order */
 	const struct spec_seccomp *sc = s->linux_.seccomp;
@@ -287,7 +295,7 @@ int container_init_main(struct create_ctx *c)
 		fprintf(stderr, "subrun: %s\n", err.msg);
 		return 1;
 	}
-	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
+	execve(exe, p->args, envp ? envp : (char *[]){ NULL });
 	fprintf(stderr, "subrun: exec `%s`: %s\n", exe, strerror(errno));
 	return 127;
 }

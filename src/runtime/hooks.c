@@ -1,7 +1,11 @@
 /* hooks.c — running OCI hooks (prestart, createRuntime, createContainer,
  * startContainer, poststart, poststop).
  *
- * One hook = fork + execve(path, args or [path], env or empty), with:
+ * One hook = fork + execve(path, args or [path], env), with:
+ *  - env: the hook's own when the config gives one (`[]` is an empty
+ *    environment); without an `env` key the hook inherits ours, as runc
+ *    and crun do (the spec leaves it open, and hooks such as the NVIDIA
+ *    one expect PATH and their variables from the caller's environment);
  *  - stdin: a pipe carrying the container state JSON. Hooks may exit
  *    without reading it, so SIGPIPE is blocked in the calling thread while
  *    the hook runs (EPIPE is then just "the hook did not want it"), and a
@@ -192,9 +196,8 @@ static int hook_run_one(const struct spec_hook *h, const char *label,
 
 	/* argv / envp before fork: the child may not allocate. */
 	char *argv_path[2] = { h->path, NULL };
-	char *envp_none[1] = { NULL };
 	char *const *argv = (h->args && h->n_args) ? h->args : argv_path;
-	char *const *envp = h->env ? h->env : envp_none;
+	char *const *envp = h->env ? h->env : environ;
 
 	pid_t pid = fork();
 	if (pid < 0)

@@ -51,6 +51,19 @@ static unsigned long initial_propagation(unsigned long spec)
 	return MS_REC | MS_PRIVATE;   /* default, and first step of shared/unbindable */
 }
 
+/* The rootfs path names the topmost mount on it: open that one. The path
+ * is ours (the bundle's), and the mount just made on it is on the rootfs
+ * itself, so this reaches nothing outside it. */
+static int reopen_root(const char *rootfs, int *root_fd, struct sn_err *err)
+{
+	int fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return sn_err_sys(err, "open rootfs `%s` after a mount on `/`", rootfs);
+	close(*root_fd);
+	*root_fd = fd;
+	return 0;
+}
+
 int rootfs_prepare(const struct rootfs_ctx *ctx, struct sn_err *err)
 {
 	if (!ctx->rootfs || ctx->rootfs[0] != '/')
@@ -77,6 +90,11 @@ int rootfs_prepare(const struct rootfs_ctx *ctx, struct sn_err *err)
 		if (r < 0)
 			return sn_err_wrap(err, "mounts[%zu]", i);
 		dev_fresh = dev_fresh || mounts_is_fresh_dev(&s->mounts[i]);
+		/* A mount on "/" covers the rootfs (runc allows it): the later
+		 * mounts and the pivot go onto the new top, not under it. */
+		if (strcmp(s->mounts[i].destination, "/") == 0 &&
+		    (r = reopen_root(ctx->rootfs, &root_fd, err)) < 0)
+			return sn_err_wrap(err, "mounts[%zu]", i);
 	}
 	return devices_setup(ctx, root_fd, dev_fresh, err);
 }

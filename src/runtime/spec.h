@@ -44,6 +44,9 @@ struct spec_mount {
 	bool tmpcopyup;          /* "tmpcopyup" extension */
 	struct spec_id_map *uid_mappings, *gid_mappings; /* idmapped mounts */
 	size_t n_uid_mappings, n_gid_mappings;
+	/* recursive options ("rro", "rnosuid", ...): MOUNT_ATTR_* for
+	 * mount_setattr(AT_RECURSIVE) on the whole tree of the mount */
+	unsigned int rec_attr_set, rec_attr_clr;
 };
 
 /* ---------------------------------------------------------------- process */

@@ -147,8 +147,8 @@ int terminal_setup(int sock, bool mount_console_, uint32_t rows, uint32_t cols,
 	r = terminal_send_fd(sock, master, name, err);
 	if (r < 0)
 		return r;
-	if (setsid() < 0 && getsid(0) != getpid())
-		return sn_err_sys(err, "setsid");
+	if ((r = terminal_new_session(err)) < 0)
+		return r;
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)
 		return sn_err_sys(err, "make `%s` the controlling terminal", name);
 	for (int i = 0; i <= 2; i++)
@@ -156,6 +156,13 @@ int terminal_setup(int sock, bool mount_console_, uint32_t rows, uint32_t cols,
 			return sn_err_sys(err, "dup2 `%s` to fd %d", name, i);
 	if (slave <= 2)
 		slave = -1;  /* it is one of our stdio fds now: keep it open */
+	return 0;
+}
+
+int terminal_new_session(struct sn_err *err)
+{
+	if (setsid() < 0 && getsid(0) != getpid())
+		return sn_err_sys(err, "setsid");
 	return 0;
 }
 
