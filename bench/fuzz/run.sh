@@ -63,6 +63,13 @@ summary() {
     "$t" "$s" "${runs:-?}" "$eps" "${cov:-?}" "${ft:-?}" "${corp:-?}"
 }
 
+# The targets' scratch dirs (tests/fuzz/fuzz.h) go under one dir of this
+# run, on a tmpfs when there is one, removed at the end even when a target
+# died on a finding (an abort skips the targets' own cleanup).
+shm=/dev/shm; [ -d "$shm" ] || shm=${TMPDIR:-/tmp}
+export TMPDIR=$(mktemp -d "$shm/sn-fuzz-run-XXXXXX")
+trap 'rm -rf "$TMPDIR"' EXIT
+
 # Leaks count as findings (the integration tests' environment turns them off).
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -86,13 +93,13 @@ for t in "${targets[@]}"; do
   merge)
     # Hand-made seeds (named, not a 40-hex hash) stay as they are; found
     # inputs are added where they bring new coverage, smallest first, until
-    # the target's found inputs reach $FUZZ_CORPUS_KB (default 100) KiB.
+    # the target's found inputs reach $FUZZ_CORPUS_KB (default 50) KiB.
     rm -rf merged pool && mkdir merged pool
     find "$committed" "$found" -maxdepth 1 -type f -regextype egrep -regex '.*/[0-9a-f]{40}' \
       -exec cp -t pool {} + 2>/dev/null || true
     find "$committed" -maxdepth 1 -type f -regextype egrep ! -regex '.*/[0-9a-f]{40}' -exec cp -t merged {} +
     if "$bin" -merge=1 -artifact_prefix="$art" merged pool >merge.log 2>&1; then
-      budget=$(( ${FUZZ_CORPUS_KB:-100} * 1024 )) used=0
+      budget=$(( ${FUZZ_CORPUS_KB:-50} * 1024 )) used=0
       while read -r size f; do
         used=$((used + size))
         [ $used -le $budget ] || rm -f "merged/$f"

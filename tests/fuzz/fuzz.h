@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "base/err.h"
 #include "base/fs.h"
 
@@ -77,6 +78,53 @@ static inline size_t fuzz_split(const uint8_t *data, size_t size, char **parts, 
 		parts[i] = b + size; /* the terminating NUL: "" */
 	*block = b;
 	return got;
+}
+
+/* Mutation for targets whose input is a tar: libFuzzer's own mutations,
+ * then the checksum of every ustar header (any 512-byte block with the
+ * magic, nested tars included) recomputed, so that a changed name, mode,
+ * type or link target reaches our code instead of stopping at libarchive's
+ * checksum test. A gzip input is left as mutated. Call it from
+ * LLVMFuzzerCustomMutator. */
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+
+static inline size_t fuzz_tar_mutate(uint8_t *data, size_t size, size_t max_size)
+{
+	size = LLVMFuzzerMutate(data, size, max_size);
+	if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b)
+		return size;
+	for (size_t off = 0; off + 512 <= size; off += 512) {
+		uint8_t *b = data + off;
+		if (memcmp(b + 257, "ustar", 5) != 0)
+			continue;
+		memset(b + 148, ' ', 8);
+		unsigned sum = 0;
+		for (int i = 0; i < 512; i++)
+			sum += b[i];
+		char field[8];
+		snprintf(field, sizeof(field), "%06o", sum & 0777777);
+		memcpy(b + 148, field, 7);
+	}
+	return size;
+}
+
+/* Define the target's LLVMFuzzerCustomMutator as fuzz_tar_mutate. */
+#define FUZZ_TAR_MUTATOR                                                                  \
+	size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,        \
+				       unsigned int seed)                                  \
+	{                                                                                  \
+		return fuzz_tar_mutate(data, size, max_size);                              \
+	}
+
+/* Make the memfd fd hold exactly the input, read from its start (parsers
+ * that read a stream). Aborts on failure. */
+static inline void fuzz_memfd_load(int fd, const uint8_t *data, size_t size)
+{
+	if (ftruncate(fd, 0) < 0 || (size && pwrite(fd, data, size, 0) != (ssize_t)size) ||
+	    lseek(fd, 0, SEEK_SET) < 0) {
+		perror("fuzz: memfd");
+		abort();
+	}
 }
 
 /* A scratch directory under $TMPDIR (or /dev/shm, a tmpfs: files rewritten

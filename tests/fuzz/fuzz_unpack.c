@@ -14,6 +14,9 @@
  * cwd all resolve inside the jail, where the check sees them as entries
  * next to scratch/. The jail's size bounds a decompression bomb.
  *
+ * Mutations keep tar header checksums right (fuzz_tar_mutate), so that
+ * mutated names, types and link targets reach unpack.c.
+ *
  * libFuzzer writes a crash found inside the chroot to -artifact_prefix,
  * resolved from the jail's root; when the prefix is a relative directory
  * (bench/fuzz/run.sh gives ../../artifacts/unpack/), the real directory is
@@ -192,10 +195,7 @@ static void reset_scratch(void)
 
 static void unpack(const uint8_t *data, size_t size, enum image_unpack_mode mode)
 {
-	SYS(ftruncate(layer_fd, 0), "ftruncate");
-	if (size)
-		SYS(pwrite(layer_fd, data, size, 0) == (ssize_t)size ? 0 : -1, "pwrite");
-	SYS(lseek(layer_fd, 0, SEEK_SET), "lseek");
+	fuzz_memfd_load(layer_fd, data, size);
 	int dest;
 	SYS(dest = openat(jail_fd, "scratch", O_RDONLY | O_DIRECTORY | O_CLOEXEC), "open scratch");
 	struct sn_err err = { 0 };
@@ -207,6 +207,9 @@ static void unpack(const uint8_t *data, size_t size, enum image_unpack_mode mode
 	check_jail();
 	reset_scratch();
 }
+
+/* Tar inputs: mutations keep header checksums right (fuzz.h). */
+FUZZ_TAR_MUTATOR
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -33,3 +33,4 @@ replay() {
 @test "fuzz corpus of manifests, configs and indexes replays clean" { replay manifest; }
 @test "fuzz corpus of layer unpack replays clean, nothing outside the target" { replay unpack; }
 @test "fuzz corpus of WWW-Authenticate challenges replays clean" { replay auth; }
+@test "fuzz corpus of image archives (docker save, OCI archive) replays clean, store left as it was" { replay archive; }
