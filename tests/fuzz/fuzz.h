@@ -8,6 +8,16 @@
  * negative errno with a message (what the API answers with 400 and
  * {"message": ...}), a success fills its output. A broken contract aborts,
  * so libFuzzer keeps the input as a crash like any other.
+ *
+ * Working with them:
+ *   make fuzz; bash bench/fuzz/run.sh 600 spec    fuzz one target 10 min
+ *   build-fuzz/fuzz/fuzz_spec CRASH-FILE           replay one input
+ *   SN_FUZZ_VERBOSE=1 build-fuzz/fuzz/fuzz_spec F  say what each parser
+ *                                                  answered (seed checks)
+ * A new target is a new tests/fuzz/fuzz_<name>.c (the Makefile finds it),
+ * hand-made seeds in tests/fuzz/corpus/<name>/ and a line in
+ * tests/integration/fuzz_replay.bats; a crash it finds becomes a cmocka
+ * test in tests/unit/<layer>/ beside the fix, and its input a corpus file.
  */
 #ifndef SN_TESTS_FUZZ_H
 #define SN_TESTS_FUZZ_H
