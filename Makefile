@@ -6,6 +6,8 @@
 #                   (bats); ends with "N passed, M failed"
 #   make bench      benchmarks in bench/ (figures go to docs/BENCHMARKS.md)
 #   make conformance  OCI runtime-tools suite, subrun and runc side by side
+#   make fuzz       libFuzzer targets (clang) into build-fuzz/fuzz/;
+#                   make fuzz-replay runs them over their corpus once
 #
 # Layout: one folder per layer under src/ (base runtime image api node manager
 # cli). Every .c in src/<layer>/ goes into build/lib/libsn_<layer>.a; every
@@ -25,6 +27,8 @@ CFLAGS_WARN := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 CFLAGS_BASE := $(CFLAGS_WARN) -Isrc $(PKG_CFLAGS)
 ifeq ($(SANITIZE),1)
 OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SANITIZE),fuzz)
+OPT = $(FUZZ_OPT)
 else
 OPT := -O2
 endif
@@ -149,6 +153,27 @@ demo: deps all
 	bash scripts/demo.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
+
+# ---- fuzzing (libFuzzer, clang): tests/fuzz/fuzz_*.c, one target each,
+# linked against the layers built again with clang into build-fuzz/.
+# `make fuzz` builds them; `make fuzz-replay` runs each over its committed
+# corpus (tests/fuzz/corpus/<target>/) once, which is what CI does;
+# bench/fuzz/run.sh fuzzes for a given time (docs/BENCHMARKS.md, Fuzzing).
+FUZZ_CC  ?= clang
+FUZZ_OPT := -O1 -g -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined -Wno-unknown-warning-option
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBS_ALL) $(PKG_LIBS) -lpthread
+.PHONY: fuzz fuzz-bins fuzz-replay
+fuzz-bins: $(FUZZ_BINS)
+fuzz:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "$(FUZZ_CC) not found: install clang (scripts/deps.sh build)" >&2; exit 1; }
+	$(MAKE) BUILD=build-fuzz SANITIZE=fuzz CC=$(FUZZ_CC) fuzz-bins
+fuzz-replay: fuzz
+	bash bench/fuzz/run.sh replay
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -14,6 +14,8 @@ BUILD_PKGS=(
   musl-tools musl-dev
 )
 # (musl: subnode-sup is linked statically against it, see the Makefile)
+BUILD_PKGS+=(clang libclang-rt-14-dev)
+# (clang + its libFuzzer runtime: `make fuzz`, tests/fuzz/)
 TEST_PKGS=(
   bats jq curl iproute2 nftables procps psmisc util-linux
   busybox-static runc crun podman skopeo umoci docker-registry

@@ -59,7 +59,8 @@ struct unpack_ctx {
 	struct sn_err *err;
 	bool root;          /* running as root: chown, mknod whiteouts */
 	json_t *created;    /* FLAT: paths this layer made (kept by opaque) */
-	const char *entry;  /* current entry name, for messages */
+	char entry[PATH_MAX]; /* current entry name, for messages: a copy, since
+			       * libarchive frees its own at the next header */
 };
 
 static int entry_fail(struct unpack_ctx *c, int errnum, const char *why)
@@ -390,7 +391,7 @@ static int do_whiteout(struct unpack_ctx *c, char *norm, int pfd, const char *ba
 {
 	if (strcmp(base, WH_OPAQUE) == 0) {
 		char dirpath[PATH_MAX];
-		snprintf(dirpath, sizeof(dirpath), "%.*s", (int)(base - norm ? base - norm - 1 : 0), norm);
+		snprintf(dirpath, sizeof(dirpath), "%.*s", (int)(base != norm ? base - norm - 1 : 0), norm);
 		if (c->mode == IMAGE_UNPACK_OVERLAY) {
 			if (fsetxattr(pfd, "trusted.overlay.opaque", "y", 1, 0) < 0)
 				return entry_sys(c, "set opaque xattr");
@@ -420,7 +421,7 @@ static int do_whiteout(struct unpack_ctx *c, char *norm, int pfd, const char *ba
 static int do_entry(struct unpack_ctx *c, struct archive *a, struct archive_entry *e)
 {
 	const char *path = archive_entry_pathname(e);
-	c->entry = path ? path : "";
+	snprintf(c->entry, sizeof(c->entry), "%s", path ? path : "");
 	if (!path)
 		return entry_fail(c, EINVAL, "entry without a name");
 	char norm[PATH_MAX];
@@ -506,7 +507,7 @@ int image_unpack_layer_fd(int fd, int dest_fd, enum image_unpack_mode mode, cons
 	struct archive *inner __attribute__((cleanup(archive_freep))) = archive_read_new();
 	_cleanup_json_ json_t *created = mode == IMAGE_UNPACK_FLAT ? json_object() : NULL;
 	struct unpack_ctx c = { .rootfd = dest_fd, .mode = mode, .what = what, .err = err,
-				.root = geteuid() == 0, .created = created, .entry = "" };
+				.root = geteuid() == 0, .created = created };
 	if (!outer || !inner) {
 		r = sn_err_set(err, ENOMEM, "%s", what);
 		goto out;
