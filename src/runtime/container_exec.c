@@ -205,9 +205,6 @@ static int exec_child(const struct exec_opts *o, const struct spec *s, const str
 		return r;
 	if (fcntl(sync_sock, F_SETFD, FD_CLOEXEC) < 0)
 		return sn_err_sys(err, "mark the sync socket close-on-exec");
-	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
-	syscall(SYS_close_range, keep, ~0U, CLOSE_RANGE_CLOEXEC);
-	fcntl(sync_sock, F_SETFD, FD_CLOEXEC);
 	char *const *envp = env_home ? env_home : p->env;
 	execve(exe, p->args, envp ? envp : (char *[]){ NULL });
 	return sn_err_sys(err, "exec `%s`", exe);
