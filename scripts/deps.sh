@@ -19,7 +19,9 @@ TEST_PKGS=(
   busybox-static runc crun podman skopeo umoci docker-registry
   python3 apache2-utils hyperfine golang-go golang-github-opencontainers-runtime-tools-dev
   golang-github-google-uuid-dev uidmap fuse-overlayfs
+  e2fsprogs
 )
+# (e2fsprogs: mkfs.ext4 makes each volume's file system, docs/NODE.md "Volumes")
 
 what=${1:-all}
 case "$what" in

@@ -236,6 +236,18 @@ int image_layers_prepare(struct image_store *s, const struct image *img,
  * *missing (may be NULL) gets the diff_id of the first one missing. */
 bool image_layers_ready(struct image_store *s, const struct image *img, const char **missing);
 
+/* ---- volume streams (volstream.c): a tar of a tree + a trailer with
+ * its sha256 and length (the format is described there and in
+ * docs/API.md). */
+/* Write dir as a stream to out_fd (constant memory). */
+int image_volume_export(const char *dir, int out_fd, struct sn_err *err);
+/* Unpack a stream read from in_fd into the existing directory dest, with
+ * the layers' safe-unpack rules; EINVAL when it is truncated or its hash
+ * does not match (dest then holds whatever was unpacked: the caller
+ * removes it). digest: "sha256:<hex>" of the tar. */
+int image_volume_import(int in_fd, const char *dest, char digest[IMAGE_DIGEST_SIZE],
+			struct sn_err *err);
+
 /* ---- snapshots (snapshot.c) */
 /* Mount an overlay of img's layers at mountpoint with a private upper/work
  * under snapshots/<id>. id: [A-Za-z0-9_.-]{1,128}. The layers must have

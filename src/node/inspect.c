@@ -97,9 +97,15 @@ static json_t *inspect_row(struct node *n, json_t *row)
 	size_t i;
 	json_t *b;
 	json_array_foreach(json_object_get(cfg, "Binds"), i, b)
-		json_array_append_new(mounts, json_pack("{s:s, s:O, s:O, s:b}", "Type", "bind",
+	{
+		json_t *m = json_pack("{s:s, s:O, s:O, s:b}", "Type",
+			json_string_value(json_object_get(b, "Type")) ?: "bind",
 			"Source", json_object_get(b, "Source"), "Destination", json_object_get(b, "Destination"),
-			"RW", !json_is_true(json_object_get(b, "ReadOnly"))));
+			"RW", !json_is_true(json_object_get(b, "ReadOnly")));
+		if (m && json_object_get(b, "Name"))
+			json_object_set(m, "Name", json_object_get(b, "Name"));
+		json_array_append_new(mounts, m);
+	}
 	return o;
 }
 

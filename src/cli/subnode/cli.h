@@ -38,6 +38,7 @@ int cmd_image(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_volume(int argc, char **argv);
 /* An upgraded raw session (exec start, attach); see cmd_exec.c. */
 int cli_session(const char *path, const char *body, bool tty, bool in, const char *resize_path);
 
