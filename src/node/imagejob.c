@@ -166,6 +166,12 @@ int node_image_job_start(struct node *n, const struct node_image_job_opts *o,
 		return r;
 	}
 	fcntl(po[0], F_SETFL, fcntl(po[0], F_GETFL) | O_NONBLOCK);
+	if (o->kind == NODE_IMAGE_VOLUME_EXPORT || o->kind == NODE_IMAGE_VOLUME_IMPORT) {
+		/* A volume's bytes pass through this pipe: 1 MiB (the default
+		 * pipe-max-size) instead of 64 KiB means 16 times fewer waits in
+		 * the hub. Best effort: a smaller pipe only costs speed. */
+		fcntl(o->kind == NODE_IMAGE_VOLUME_EXPORT ? po[0] : pi[1], F_SETPIPE_SZ, 1 << 20);
+	}
 	j->kind = o->kind;
 	j->pid = pid;
 	j->out = po[0];

@@ -18,10 +18,18 @@
  * LO_FLAGS_AUTOCLEAR, so it goes away with the last mount (or with the
  * daemon, if it dies between the two): nothing to track.
  *
+ * mkfs runs once per size: its image is kept as a template
+ * (.tmpl-SIZE.img) and a new volume of that size is a copy of the
+ * template's few written extents (SEEK_DATA/SEEK_HOLE + copy_file_range:
+ * ~1 MiB in the kernel, no process to start), so 128 subnodes of one size
+ * cost one mkfs. Copies share the file system UUID, which ext4 does not
+ * mind (each is its own loop device and superblock).
+ *
  *   ROOT/volumes/NAME.img   the image (sparse; its blocks are the data)
  *   ROOT/volumes/NAME/      its mount point: nodev, nosuid; what
  *                           subnodes bind
  *   .import-NAME.img, .import-NAME/   an import being unpacked
+ *   .tmpl-SIZE.img          a fresh file system of SIZE bytes to copy
  */
 #include "node/volume.h"
 #include "base/cleanup.h"
@@ -142,6 +150,72 @@ int node_volfs_mount(struct node_volumes *v, const char *prefix, const char *nam
 	return r;
 }
 
+/* Copy the written extents of src into dst (both size bytes; dst is new
+ * and sparse). */
+static int copy_extents(int src, int dst, uint64_t size, const char *what, struct sn_err *err)
+{
+	off_t off = 0;
+	while ((uint64_t)off < size) {
+		off_t data = lseek(src, off, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break;   /* only a hole is left */
+		if (data < 0)
+			return sn_err_sys(err, "%s: SEEK_DATA", what);
+		off_t hole = lseek(src, data, SEEK_HOLE);
+		if (hole < 0)
+			return sn_err_sys(err, "%s: SEEK_HOLE", what);
+		loff_t in = data, out = data;
+		while (in < hole) {
+			ssize_t n = copy_file_range(src, &in, dst, &out, (size_t)(hole - in), 0);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return n < 0 ? sn_err_sys(err, "%s: copy_file_range", what)
+					     : sn_err_msg(err, EIO, "%s: the template ended early", what);
+		}
+		off = hole;
+	}
+	return 0;
+}
+
+/* The template of this size, made once (under the lock: creates of one
+ * size wait for the first). */
+static int template_fd(struct node_volumes *v, uint64_t size, int *out, struct sn_err *err)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "%llu", (unsigned long long)size);
+	_cleanup_free_ char *tmpl = node_volfs_path(v, TEMPLATE_PREFIX, name, ".img");
+	_cleanup_free_ char *tmp = node_volfs_path(v, TEMPLATE_PREFIX, name, ".img.tmp");
+	if (!tmpl || !tmp)
+		return sn_err_set(err, ENOMEM, "volume template");
+	pthread_mutex_lock(&v->template_lock);
+	int r = 0, fd = open(tmpl, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* made under a temporary name: a crash leaves no half template */
+		int t = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (t < 0)
+			r = sn_err_sys(err, "create `%s`", tmp);
+		else if (ftruncate(t, (off_t)size) < 0)
+			r = sn_err_sys(err, "size `%s` to %llu bytes", tmp, (unsigned long long)size);
+		if (t >= 0)
+			close(t);
+		if (r == 0)
+			r = run_mkfs(tmp, err);
+		if (r == 0 && rename(tmp, tmpl) < 0)
+			r = sn_err_sys(err, "rename `%s`", tmp);
+		if (r < 0)
+			unlink(tmp);
+		else if ((fd = open(tmpl, O_RDONLY | O_CLOEXEC)) < 0)
+			r = sn_err_sys(err, "open `%s`", tmpl);
+	} else if (fd < 0) {
+		r = sn_err_sys(err, "open `%s`", tmpl);
+	}
+	pthread_mutex_unlock(&v->template_lock);
+	if (r == 0)
+		*out = fd;
+	return r;
+}
+
 int node_volfs_make(struct node_volumes *v, const char *prefix, const char *name, uint64_t size,
 		    struct sn_err *err)
 {
@@ -151,13 +225,16 @@ int node_volfs_make(struct node_volumes *v, const char *prefix, const char *name
 	_cleanup_free_ char *img = node_volfs_path(v, prefix, name, ".img");
 	if (!img)
 		return sn_err_set(err, ENOMEM, "volume %s", name);
+	_cleanup_close_ int tfd = -1;
+	if ((r = template_fd(v, size, &tfd, err)) < 0)
+		return sn_err_wrap(err, "volume %s", name);
 	_cleanup_close_ int fd = open(img, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return sn_err_sys(err, "volume %s: create `%s`", name, img);
 	if (ftruncate(fd, (off_t)size) < 0)
 		return sn_err_sys(err, "volume %s: size `%s` to %llu bytes", name, img,
 				  (unsigned long long)size);
-	if ((r = run_mkfs(img, err)) < 0)
+	if ((r = copy_extents(tfd, fd, size, img, err)) < 0)
 		return sn_err_wrap(err, "volume %s", name);
 	return node_volfs_mount(v, prefix, name, err);
 }
@@ -181,19 +258,28 @@ int node_volfs_unmake(struct node_volumes *v, const char *prefix, const char *na
 	return 0;
 }
 
-/* The staging import becomes the volume: its image renamed (atomic), then
- * mounted where the volume lives. */
+/* The staging import becomes the volume: its mount moved to the volume's
+ * place (no umount, so no writeback of the whole tree on the way; the
+ * loop device keeps the open file across the rename), its image renamed
+ * (atomic: this is the commit). Where the mount cannot be moved (a shared
+ * parent mount refuses MS_MOVE), it is unmounted and node_volfs_mount
+ * mounts the renamed image afterwards. */
 int node_volfs_promote(struct node_volumes *v, const char *prefix, const char *name,
 		       struct sn_err *err)
 {
 	_cleanup_free_ char *simg = node_volfs_path(v, prefix, name, ".img");
 	_cleanup_free_ char *sdir = node_volfs_path(v, prefix, name, "");
 	_cleanup_free_ char *img = node_volfs_path(v, "", name, ".img");
-	if (!simg || !sdir || !img)
+	_cleanup_free_ char *dir = node_volfs_path(v, "", name, "");
+	if (!simg || !sdir || !img || !dir)
 		return sn_err_set(err, ENOMEM, "volume %s", name);
-	while (sn_is_mount_point(sdir))
-		if (umount2(sdir, MNT_DETACH) < 0)
-			return sn_err_sys(err, "volume %s: umount `%s`", name, sdir);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return sn_err_sys(err, "volume %s: mkdir `%s`", name, dir);
+	if (!sn_is_mount_point(dir) && mount(sdir, dir, NULL, MS_MOVE, NULL) < 0) {
+		while (sn_is_mount_point(sdir))
+			if (umount2(sdir, MNT_DETACH) < 0)
+				return sn_err_sys(err, "volume %s: umount `%s`", name, sdir);
+	}
 	if (rename(simg, img) < 0)
 		return sn_err_sys(err, "volume %s: rename `%s`", name, simg);
 	if (rmdir(sdir) < 0 && errno != ENOENT)

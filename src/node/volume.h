@@ -18,8 +18,11 @@
 
 struct node_db;
 
+#define TEMPLATE_PREFIX ".tmpl-"
+
 struct node_volumes {
 	char *dir;                  /* ROOT/volumes */
+	pthread_mutex_t template_lock;  /* making a size's template (volfs.c) */
 	uint64_t capacity;          /* bytes: the node's disk after the reserve */
 	json_t *busy;               /* {name: "export"}, under the node lock */
 };
@@ -82,7 +85,8 @@ int node_volfs_mount(struct node_volumes *v, const char *prefix, const char *nam
 /* Unmounted and removed; nothing there is fine. */
 int node_volfs_unmake(struct node_volumes *v, const char *prefix, const char *name,
 		      struct sn_err *err);
-/* The staging image renamed to the volume's (atomic), unmounted first. */
+/* The staging file system becomes the volume's: mount moved, image
+ * renamed (atomic). */
 int node_volfs_promote(struct node_volumes *v, const char *prefix, const char *name,
 		       struct sn_err *err);
 /* Bytes used in the volume's file system (statfs). */

@@ -569,6 +569,12 @@ static void sweep_orphans(struct node *n)
 	while (d && (de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
+		if (strncmp(de->d_name, TEMPLATE_PREFIX, strlen(TEMPLATE_PREFIX)) == 0) {
+			size_t tl = strlen(de->d_name);
+			if (tl > 4 && strcmp(de->d_name + tl - 4, ".tmp") == 0 && unlinkat(dirfd(d), de->d_name, 0) < 0)
+				sn_warn("repair: remove `%s`: %s", de->d_name, strerror(errno));
+			continue;   /* templates are kept; a half-made one (.tmp) goes */
+		}
 		char nm[256];
 		snprintf(nm, sizeof(nm), "%s", de->d_name);
 		size_t l = strlen(nm);
@@ -592,6 +598,7 @@ int node_volumes_open(struct node *n, struct sn_err *err)
 	if (!v)
 		return sn_err_set(err, ENOMEM, "volumes");
 	n->volumes = v;
+	pthread_mutex_init(&v->template_lock, NULL);
 	v->dir = sn_path_join(n->cfg.root, "volumes");
 	v->busy = json_object();
 	v->capacity = n->slices.disk;
@@ -619,6 +626,7 @@ void node_volumes_close(struct node *n)
 		return;
 	free(v->dir);
 	json_decref(v->busy);
+	pthread_mutex_destroy(&v->template_lock);
 	free(v);
 	n->volumes = NULL;
 }

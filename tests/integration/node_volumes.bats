@@ -53,7 +53,8 @@ node_volume_leftovers() {
     for _ in $(seq 50); do losetup "$d" 2>/dev/null | grep -q "$NODE_DIR" || break; sleep 0.1; done
     losetup "$d" 2>/dev/null | grep -q "$NODE_DIR" && echo "loop $d"
   done
-  ls -A "$NODE_ROOT/volumes" 2>/dev/null | sed 's/^/file /'
+  # (.tmpl-SIZE.img: a fresh file system per size, copied for new volumes)
+  ls -A "$NODE_ROOT/volumes" 2>/dev/null | grep -v '^\.tmpl-[0-9]*\.img$' | sed 's/^/file /'
 }
 
 nothing_left() {
@@ -378,7 +379,7 @@ crash_daemon() {
     run sn volume inspect dst
     [ "$status" -eq 1 ] || { echo "$step: $output"; return 1; }
     [ "$(sn volume ls -q)" = src ]
-    [ "$(ls -A "$NODE_ROOT/volumes")" = "$(printf 'src\nsrc.img')" ]
+    [ "$(ls -A "$NODE_ROOT/volumes" | grep -v '^\.tmpl-')" = "$(printf 'src\nsrc.img')" ]
   done
   crash_daemon volume-import-renamed sn volume import --size 32M -i "$NODE_DIR/s.tar" dst
   [ "$(sn volume inspect dst | jq -r '.[0].State')" = ready ]

@@ -100,10 +100,16 @@ struct vexport {
 static ssize_t export_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct vexport *x = cls;
+	size_t got = 0;
 	for (;;) {
-		ssize_t n = read(node_image_job_fd(x->job), buf, max);
-		if (n > 0)
-			return n;
+		ssize_t n = read(node_image_job_fd(x->job), buf + got, max - got);
+		if (n > 0) {
+			got += (size_t)n;
+			if (got < max)
+				continue;   /* fill the block: fewer, larger chunks */
+		}
+		if (got)
+			return (ssize_t)got;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
