@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <jansson.h>
 #include "base/err.h"
 
@@ -224,6 +225,12 @@ enum image_unpack_mode {
  * writes through symlinks, hardlinks outside, device nodes. */
 int image_unpack_layer_fd(int fd, int dest_fd, enum image_unpack_mode mode,
 			  const char *diffid, const char *what, struct sn_err *err);
+/* The same from a reader: fn sets *buf to its next piece of the stream
+ * (valid until the next call) and returns its length, 0 at the end, or
+ * -errno. */
+typedef ssize_t (*image_read_fn)(void *arg, const void **buf);
+int image_unpack_layer_read(image_read_fn fn, void *arg, int dest_fd, enum image_unpack_mode mode,
+			    const char *diffid, const char *what, struct sn_err *err);
 /* Flat unpack of a whole image into dest (created; must be empty). On
  * failure dest is removed if this call created it. */
 int image_unpack(struct image_store *s, const char *ref, const char *dest,

@@ -20,9 +20,9 @@
  *
  * Import reuses the image layer's safe unpack (unpack.c: no absolute
  * paths, no `..`, nothing through a symlink, hardlinks kept inside, no
- * device nodes) on a pipe: a thread reads the input, holds back the last
- * 512 bytes (the trailer can only be told from the tar at the end),
- * hashes and forwards the rest. A stream that is cut short (no trailer,
+ * device nodes), reading through a callback that holds back the last 512
+ * bytes of the input (the trailer can only be told from the tar at the
+ * end) and hashes the rest as it hands it on. A stream that is cut short (no trailer,
  * or a length that does not match), or whose hash does not match, is
  * refused; the caller unpacks into a staging directory and removes it.
  * Note: the unpack is the layers' flat mode, so a file named `.wh.X` in
@@ -32,8 +32,6 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,15 +53,40 @@ struct out_ctx {
 	struct sn_sha256 *h;
 	uint64_t bytes;
 	int err;          /* errno of a failed write */
+	char *buf;        /* OUT_BUF bytes: the pipe gets large writes, so its
+			   * reader (the daemon) wakes once per OUT_BUF, not
+			   * per 10 KiB tar record */
+	size_t len;
 };
+
+#define OUT_BUF (512u << 10)
+
+static int out_flush(struct out_ctx *o)
+{
+	if (o->len && sn_write_all(o->fd, o->buf, o->len) < 0) {
+		o->err = errno ? errno : EIO;
+		return -1;
+	}
+	o->len = 0;
+	return 0;
+}
 
 static la_ssize_t out_write(struct archive *a, void *cd, const void *buf, size_t n)
 {
 	struct out_ctx *o = cd;
-	if (sn_sha256_update(o->h, buf, n, &(struct sn_err){ 0 }) < 0 || sn_write_all(o->fd, buf, n) < 0) {
-		o->err = errno ? errno : EIO;
-		archive_set_error(a, o->err, "write the stream: %s", strerror(o->err));
+	if (sn_sha256_update(o->h, buf, n, &(struct sn_err){ 0 }) < 0) {
+		archive_set_error(a, EIO, "sha256 update failed");
 		return -1;
+	}
+	for (size_t done = 0; done < n;) {
+		size_t k = n - done < OUT_BUF - o->len ? n - done : OUT_BUF - o->len;
+		memcpy(o->buf + o->len, (const char *)buf + done, k);
+		o->len += k;
+		done += k;
+		if (o->len == OUT_BUF && out_flush(o) < 0) {
+			archive_set_error(a, o->err, "write the stream: %s", strerror(o->err));
+			return -1;
+		}
 	}
 	o->bytes += n;
 	return (la_ssize_t)n;
@@ -137,10 +160,11 @@ int image_volume_export(const char *dir, int out_fd, struct sn_err *err)
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *buf = malloc(CHUNK);
+	_cleanup_free_ char *obuf = o.buf = malloc(OUT_BUF);
 	struct archive *disk __attribute__((cleanup(read_freep))) = archive_read_disk_new();
 	struct archive *w __attribute__((cleanup(write_freep))) = archive_write_new();
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (!buf || !disk || !w) {
+	if (!buf || !obuf || !disk || !w) {
 		r = sn_err_set(err, ENOMEM, "export `%s`", dir);
 		goto out;
 	}
@@ -170,7 +194,7 @@ int image_volume_export(const char *dir, int out_fd, struct sn_err *err)
 	char trailer[TRAILER_SIZE] = { 0 };
 	snprintf(trailer, sizeof(trailer), TRAILER_MAGIC "sha256:%s\nbytes %llu\n", hex,
 		 (unsigned long long)o.bytes);
-	if (sn_write_all(out_fd, trailer, sizeof(trailer)) < 0)
+	if (out_flush(&o) < 0 || sn_write_all(out_fd, trailer, sizeof(trailer)) < 0)
 		r = sn_err_sys(err, "export `%s`: write the trailer", dir);
 out:
 	sn_sha256_free(o.h);
@@ -179,58 +203,52 @@ out:
 
 /* ---- import */
 
+/* The reader the unpack pulls from: the input less its last 512 bytes,
+ * hashed as they go; what is held back at the end is the trailer. */
 struct feed {
-	int in, out;              /* the input, the pipe to the unpacker */
+	int in;
 	struct sn_sha256 *h;
-	uint64_t bytes;           /* forwarded (the tar) */
+	uint64_t bytes;           /* handed on (the tar) */
+	char *buf;                /* CHUNK + TRAILER_SIZE */
+	size_t held;              /* bytes at buf's start kept back */
+	size_t handed;            /* bytes handed out by the last call */
 	char trailer[TRAILER_SIZE];
-	size_t held;              /* bytes in trailer at the end */
 	int err;                  /* errno of a failed read */
 	bool eof;
 };
 
-static void *feed_run(void *arg)
+static ssize_t feed_read(void *arg, const void **out)
 {
 	struct feed *f = arg;
-	char *buf = malloc(CHUNK + TRAILER_SIZE);
-	size_t held = 0;   /* bytes at the start of buf kept back */
-	bool sink = false; /* the unpacker stopped: read on, forward nothing */
-	if (!buf) {
-		f->err = ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(f->in, buf + held, CHUNK);
+	/* what was kept back moves to the front (the last piece handed out
+	 * is no longer in use: the unpack asks for the next one) */
+	memmove(f->buf, f->buf + f->handed, f->held);
+	f->handed = 0;
+	while (!f->eof) {
+		ssize_t n = read(f->in, f->buf + f->held, CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			f->err = errno;
-			break;
+			return -f->err;
 		}
 		if (n == 0) {
 			f->eof = true;
 			break;
 		}
-		size_t total = held + (size_t)n;
-		if (total > TRAILER_SIZE) {
-			size_t fwd = total - TRAILER_SIZE;
-			sn_sha256_update(f->h, buf, fwd, &(struct sn_err){ 0 });
-			f->bytes += fwd;
-			if (!sink && sn_write_all(f->out, buf, fwd) < 0)
-				sink = true;
-			memmove(buf, buf + fwd, TRAILER_SIZE);
-			held = TRAILER_SIZE;
-		} else {
-			held = total;
+		f->held += (size_t)n;
+		if (f->held > TRAILER_SIZE) {
+			size_t give = f->held - TRAILER_SIZE;
+			sn_sha256_update(f->h, f->buf, give, &(struct sn_err){ 0 });
+			f->bytes += give;
+			f->held = TRAILER_SIZE;
+			f->handed = give;
+			*out = f->buf;
+			return (ssize_t)give;
 		}
 	}
-	memcpy(f->trailer, buf, held);
-	f->held = held;
-out:
-	free(buf);
-	close(f->out);   /* the unpacker sees the end of the tar stream */
-	f->out = -1;
-	return NULL;
+	memcpy(f->trailer, f->buf, f->held);
+	return 0;
 }
 
 static int check_trailer(struct feed *f, const char *hex, struct sn_err *err)
@@ -266,24 +284,19 @@ int image_volume_import(int in_fd, const char *dest, char digest[IMAGE_DIGEST_SI
 	_cleanup_close_ int dfd = open(dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return sn_err_sys(err, "volume import: open `%s`", dest);
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return sn_err_sys(err, "volume import: pipe");
-	signal(SIGPIPE, SIG_IGN);   /* an unpacker that stops early: EPIPE, not death */
-	struct feed f = { .in = in_fd, .out = p[1] };
+	_cleanup_free_ char *buf = malloc(CHUNK + TRAILER_SIZE);
+	if (!buf)
+		return sn_err_set(err, ENOMEM, "volume import");
+	struct feed f = { .in = in_fd, .buf = buf };
 	int r = sn_sha256_new(&f.h, err);
-	pthread_t t;
-	if (r == 0 && (r = -pthread_create(&t, NULL, feed_run, &f)) < 0)
-		sn_err_set(err, -r, "volume import: thread");
-	if (r < 0) {
-		close(p[0]);
-		close(p[1]);
-		sn_sha256_free(f.h);
+	if (r < 0)
 		return r;
-	}
-	r = image_unpack_layer_fd(p[0], dfd, IMAGE_UNPACK_FLAT, NULL, "volume stream", err);
-	close(p[0]);   /* the feeder, if still writing, gets EPIPE and reads on to the end */
-	pthread_join(t, NULL);
+	r = image_unpack_layer_read(feed_read, &f, dfd, IMAGE_UNPACK_FLAT, NULL, "volume stream", err);
+	/* An unpack that stopped early (a bad entry): read on to the end, so
+	 * the trailer says whether the stream itself was bad. */
+	const void *p;
+	while (!f.eof && !f.err && feed_read(&f, &p) > 0)
+		;
 	char hex[SN_SHA256_HEX_LEN + 1];
 	struct sn_err e2 = { 0 };
 	int rt = sn_sha256_final_hex(f.h, hex, &e2);

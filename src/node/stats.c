@@ -11,6 +11,7 @@
  */
 #include "node/node.h"
 #include "node/db.h"
+#include "node/volume.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 
@@ -149,5 +150,7 @@ int node_stats(struct node *n, const char *ref, json_t **out, struct sn_err *err
 		"stats", "cache", (json_int_t)cache,
 		"pids_stats", "current", (json_int_t)pcur, "limit", (json_int_t)(have_plim ? plim : 0),
 		"networks", networks(pid), "units", json_integer_value(json_object_get(row, "units")));
+	if (*out)
+		json_object_set_new(*out, "volumes", node_volumes_stats(n, json_object_get(row, "config")));
 	return *out ? 0 : sn_err_set(err, ENOMEM, "stats");
 }

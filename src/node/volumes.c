@@ -265,6 +265,22 @@ int node_volume_usage(struct node *n, const char *name, uint64_t *used, uint64_t
 	return node_volfs_usage(n->volumes, name, used, err);
 }
 
+json_t *node_volumes_stats(struct node *n, json_t *cfg)
+{
+	json_t *o = json_object();
+	size_t i;
+	json_t *b;
+	json_array_foreach(json_object_get(cfg, "Binds"), i, b) {
+		const char *name = json_string_value(json_object_get(b, "Name"));
+		uint64_t used = 0, limit = 0;
+		struct sn_err e = { 0 };
+		if (name && o && node_volume_usage(n, name, &used, &limit, &e) == 0)
+			json_object_set_new(o, name, json_pack("{s:I, s:I}", "usage", (json_int_t)used,
+							      "limit", (json_int_t)limit));
+	}
+	return o;
+}
+
 /* Under the node lock: is it ready, not busy, used by nobody? */
 static int removable_locked(struct node *n, const char *name, json_t **row, struct sn_err *err)
 {

@@ -172,6 +172,10 @@ fill_tree() { # DIR: a small tree with a file of every kind a volume holds
   [ "$(sn volume inspect other | jq '.[0].SizeBytes')" = $((32 * 1024 * 1024)) ]
   used=$(sn volume inspect full | jq '.[0].UsageData.Size')
   [ "$used" -ge "$written" ]
+  # and in the subnode's stats
+  st=$(api GET '/containers/a/stats?stream=0&one-shot=1' | head -n -1)
+  [ "$(jq .volumes.full.limit <<<"$st")" = $((32 * 1024 * 1024)) ]
+  [ "$(jq .volumes.full.usage <<<"$st")" -ge "$written" ]
   # the node's own file system did not fill up: a file outside still grows
   head -c 1048576 /dev/zero > "$NODE_DIR/outside"
 }
