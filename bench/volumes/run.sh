@@ -2,7 +2,7 @@
 # bench/volumes/run.sh — volumes: (1) export → import of a volume between
 # two daemons on this machine vs `tar c | tar x` of the same tree through a
 # pipe into the same kind of file system, with the peak RSS of both daemons
-# during the transfer, for two sizes (it must not grow with the volume);
+# during the transfer (VmHWM), for two sizes (it must not grow with the volume);
 # (2) 128 subnodes, each with its own volume made by its create, from
 # nothing to all running. Results go to docs/BENCHMARKS.md under
 # "## Volumes" (the section is replaced) unless --no-write.
@@ -55,12 +55,10 @@ sa() { SUBNODE_HOST=unix://$W/a.sock "$BIN/subnode" "$@"; }
 sb() { SUBNODE_HOST=unix://$W/b.sock "$BIN/subnode" "$@"; }
 now() { date +%s.%N; }
 kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-# peak RSS of PID while FILE exists, sampled every 20 ms, printed at the end
-sample_rss() {
-  local pid=$1 flag=$2 max=0 v
-  while [ -e "$flag" ]; do v=$(kib "$pid"); [ "$v" -gt "$max" ] && max=$v; sleep 0.02; done
-  echo "$max"
-}
+# Peak RSS over a span, without a sampler competing for the CPU: the
+# kernel's high-water mark (VmHWM), reset first (clear_refs 5).
+hwm_reset() { echo 5 > "/proc/$1/clear_refs"; }
+hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 
 daemon a
 daemon b
@@ -85,16 +83,11 @@ transfer() { # MiB: writes "secs tar_secs rss_a rss_b" to $W/result
   t0=$(now)
   tar -C "$W/a/volumes/src$mib" -c . | tar -C "$W/b/volumes/peer$mib" -x
   t1=$(now)
-  touch "$W/sampling"
-  sample_rss "$PID_a" "$W/sampling" > "$W/rss_a" &
-  local s1=$!
-  sample_rss "$PID_b" "$W/sampling" > "$W/rss_b" &
-  local s2=$!
+  hwm_reset "$PID_a"; hwm_reset "$PID_b"
   t2=$(now)
   sa volume export "src$mib" | sb volume import --size "$vs" "dst$mib" >/dev/null
   t3=$(now)
-  rm -f "$W/sampling"
-  wait "$s1" "$s2"
+  hwm "$PID_a" > "$W/rss_a"; hwm "$PID_b" > "$W/rss_b"
   cmp -s <(cd "$W/a/volumes/src$mib" && find . -type f -print0 | sort -z | xargs -0 sha256sum) \
          <(cd "$W/b/volumes/dst$mib" && find . -type f -print0 | sort -z | xargs -0 sha256sum) \
     || { echo "the imported tree differs" >&2; exit 1; }
@@ -149,23 +142,24 @@ same tree into an empty volume of the same size (the same kind of file system: e
 device), in the same run, page cache warm for both. Tree: 8 large random files (7/8 of it) and
 16 KiB random files for the rest. The imported tree is compared file by file (sha256).
 
-| volume | ours (export → import, incl. mkfs) | tar c \\| tar x | ours / tar (throughput) | peak RSS daemon A / B during it (KiB) |
+| volume | ours (export → import, incl. making dst) | tar c \\| tar x | ours / tar (throughput) | peak RSS daemon A / B during it (KiB) |
 |---|---|---|---|---|
-| 128 MiB | $s_small s ($(mbs 128 "$s_small") MiB/s) | $t_small s ($(mbs 128 "$t_small") MiB/s) | $(printf '%.2f' "$(echo "$t_small / $s_small" | bc -l)") | $ra_small / $rb_small |
-| $SIZE MiB | $s_big s ($(mbs "$SIZE" "$s_big") MiB/s) | $t_big s ($(mbs "$SIZE" "$t_big") MiB/s) | $ratio | $ra_big / $rb_big |
+| 128 MiB | $(printf '%.2f' "$s_small") s ($(mbs 128 "$s_small") MiB/s) | $(printf '%.2f' "$t_small") s ($(mbs 128 "$t_small") MiB/s) | $(printf '%.2f' "$(echo "$t_small / $s_small" | bc -l)") | $ra_small / $rb_small |
+| $SIZE MiB | $(printf '%.2f' "$s_big") s ($(mbs "$SIZE" "$s_big") MiB/s) | $(printf '%.2f' "$t_big") s ($(mbs "$SIZE" "$t_big") MiB/s) | $ratio | $ra_big / $rb_big |
 
 Targets: ≥ 0.8 × tar; the daemons' RSS must not grow with the volume (idle before: $rss_a0 / $rss_b0
-KiB). The bytes pass through the daemons in pipe-sized pieces (64 KiB pipes, 256 KiB response
-blocks); the tar work (libarchive, sha256) runs in subnode-image.
+KiB). The bytes pass through the daemons in pipe-sized pieces (1 MiB pipes, 256 KiB response
+blocks); the tar work (libarchive, sha256) runs in subnode-image. Peak RSS is the kernel's
+high-water mark (VmHWM), reset just before the transfer.
 
 $N subnodes, each \`subnode run -d -v vI:/data busybox sleep\` making its own volume (the
-subnode's share of the disk: $(( unit / 1048576 )) MiB, a sparse ext4 image, mkfs, loop device,
-mount), $P clients in parallel: **$running running with $vols volumes in $start s**; the same
+subnode's share of the disk: $(( unit / 1048576 )) MiB, a sparse ext4 image copied from the size's
+template, a loop device, a mount), $P clients in parallel: **$running running with $vols volumes in $start s**; the same
 $N without volumes, just before in the same run: $base s (target ≤ 3 s on 2 cores). Load
 average when it started: $load. Daemon RSS with them: $rss_128 KiB.
 
-The machine is shared with other engineers' builds and tests: times move by tens of percent
-between runs.
+The machine is shared with other engineers' builds and tests (load average at the start of
+the 128: $load): read the ratios, measured back to back in one run, rather than the seconds.
 
 Exact commands (\`bash bench/volumes/run.sh\`):
 

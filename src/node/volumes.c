@@ -109,13 +109,12 @@ static int unmake(struct node *n, const char *name, struct sn_err *err)
 	return r < 0 ? r : node_volfs_unmake(n->volumes, "", name, err);
 }
 
-static json_t *users_locked(struct node *n, const char *name)
+/* The names of the subnodes (rows of the subnodes table) that name it. */
+static json_t *users_in(json_t *rows, const char *name)
 {
 	json_t *users = json_array();
-	_cleanup_json_ json_t *rows = NULL;
-	struct sn_err e = { 0 };
-	if (!users || node_db_list(n->db, &rows, &e) < 0)
-		return users;
+	if (!users)
+		return NULL;
 	size_t i, k;
 	json_t *row, *b;
 	json_array_foreach(rows, i, row)
@@ -127,6 +126,15 @@ static json_t *users_locked(struct node *n, const char *name)
 			}
 		}
 	return users;
+}
+
+static json_t *users_locked(struct node *n, const char *name)
+{
+	_cleanup_json_ json_t *rows = NULL;
+	struct sn_err e = { 0 };
+	if (node_db_list(n->db, &rows, &e) < 0)
+		return json_array();
+	return users_in(rows, name);
 }
 
 static json_t *volume_json(struct node *n, json_t *row, json_t *users)
@@ -227,16 +235,18 @@ int node_volume_inspect(struct node *n, const char *name, json_t **out, struct s
 
 int node_volume_list(struct node *n, json_t **out, struct sn_err *err)
 {
-	_cleanup_json_ json_t *rows = NULL;
+	_cleanup_json_ json_t *rows = NULL, *subnodes = NULL;
 	_cleanup_json_ json_t *users = json_array();
 	pthread_mutex_lock(&n->lock);
 	int r = node_voldb_list(n->db, &rows, err);
+	if (r == 0)
+		r = node_db_list(n->db, &subnodes, err);
+	pthread_mutex_unlock(&n->lock);
 	size_t i;
 	json_t *row;
-	if (r == 0 && users)
+	if (r == 0 && users)   /* one read of the subnodes for all volumes */
 		json_array_foreach(rows, i, row)
-			json_array_append_new(users, users_locked(n, json_string_value(json_object_get(row, "name"))));
-	pthread_mutex_unlock(&n->lock);
+			json_array_append_new(users, users_in(subnodes, json_string_value(json_object_get(row, "name"))));
 	if (r < 0)
 		return r;
 	json_t *vols = json_array();
@@ -348,6 +358,9 @@ int node_volumes_bind(struct node *n, json_t *cfg, json_t *made, struct sn_err *
 				json_array_append_new(made, json_string(name));
 		} else if (r < 0) {
 			*err = e2;
+		} else if (strcmp(json_string_value(json_object_get(row, "state")), "ready") != 0) {
+			r = sn_err_msg(err, EBUSY, "volume %s is busy (%s); try again", name,
+				       json_string_value(json_object_get(row, "state")));
 		} else {
 			r = node_volfs_mount(n->volumes, "", name, err);
 		}
