@@ -6,6 +6,7 @@
  * only it knows while it runs (the pid). Both are read on each call.
  */
 #include "node/node.h"
+#include "node/volume.h"
 #include "node/db.h"
 #include "base/cleanup.h"
 #include "image/image.h"
@@ -305,5 +306,7 @@ int node_info(struct node *n, json_t **out, struct sn_err *err)
 		"ReserveDisk", (json_int_t)n->cfg.reserve_disk, "IOWeight", s->io_weight,
 		"Sizes", sizes, "Fits", fits, "PidsPerUnit", (json_int_t)n->cfg.pids_per_unit,
 		"SupervisorPath", n->sup_path, "StartedAt", started);
+	if (*out)
+		json_object_set_new(*out, "Volumes", node_volumes_info(n));
 	return *out ? 0 : sn_err_set(err, ENOMEM, "info");
 }

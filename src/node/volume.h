@@ -45,6 +45,9 @@ int node_volume_remove(struct node *n, const char *name, struct sn_err *err);
  * (container_fs_usage_bytes). */
 int node_volume_usage(struct node *n, const char *name, uint64_t *used, uint64_t *limit,
 		      struct sn_err *err);
+/* For node info: {"Count", "Bytes" (their sizes), "Free" (disk left for
+ * volumes)}. */
+json_t *node_volumes_info(struct node *n);
 /* For a subnode's stats: {NAME: {"usage": bytes, "limit": bytes}} of the
  * volumes its create config (cfg) names. */
 json_t *node_volumes_stats(struct node *n, json_t *cfg);

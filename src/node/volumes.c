@@ -275,6 +275,19 @@ int node_volume_usage(struct node *n, const char *name, uint64_t *used, uint64_t
 	return node_volfs_usage(n->volumes, name, used, err);
 }
 
+json_t *node_volumes_info(struct node *n)
+{
+	uint64_t used = 0;
+	unsigned count = 0;
+	struct sn_err e = { 0 };
+	pthread_mutex_lock(&n->lock);
+	node_voldb_bytes(n->db, &used, &count, &e);
+	pthread_mutex_unlock(&n->lock);
+	uint64_t cap = n->volumes->capacity;
+	return json_pack("{s:I, s:I, s:I}", "Count", (json_int_t)count, "Bytes", (json_int_t)used,
+			 "Free", (json_int_t)(used < cap ? cap - used : 0));
+}
+
 json_t *node_volumes_stats(struct node *n, json_t *cfg)
 {
 	json_t *o = json_object();

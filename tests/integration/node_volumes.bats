@@ -150,6 +150,7 @@ fill_tree() { # DIR: a small tree with a file of every kind a volume holds
   [ "$status" -eq 1 ]
   [[ "$output" == *"not enough disk on this node: volume b needs 160.0 MiB, 96.0 MiB of 256.0 MiB free"* ]]
   sn volume create b --size 96M
+  [ "$(sn node info --json | jq -c '.Volumes')" = '{"Count":2,"Bytes":268435456,"Free":0}' ]
   run sn volume create c --size 1M
   [ "$status" -eq 1 ]
   sn volume rm a b
