@@ -22,7 +22,9 @@ TEST_PKGS=(
   python3 apache2-utils hyperfine golang-go golang-github-opencontainers-runtime-tools-dev
   golang-github-google-uuid-dev uidmap fuse-overlayfs
   prometheus
+  e2fsprogs
 )
+# (e2fsprogs: mkfs.ext4 makes each volume's file system, docs/NODE.md "Volumes")
 
 what=${1:-all}
 case "$what" in

@@ -287,3 +287,15 @@ bool sn_is_mount_point(const char *path)
 	free(parent);
 	return r;
 }
+
+void sn_human_bytes(uint64_t b, char *buf, size_t n)
+{
+	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double x = (double)b;
+	unsigned i = 0;
+	while (x >= 1024 && i + 1 < sizeof(u) / sizeof(u[0])) {
+		x /= 1024;
+		i++;
+	}
+	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", x, u[i]);
+}

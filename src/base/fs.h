@@ -9,6 +9,7 @@
 #define SN_BASE_FS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include "base/err.h"
@@ -50,5 +51,7 @@ char *sn_path_join(const char *a, const char *b);
 int sn_parse_u64(const char *s, unsigned long long *out);
 /* Parse a signed decimal, whole string. */
 int sn_parse_i64(const char *s, long long *out);
+/* "1.5 GiB", "512 B": bytes for people (binary units). */
+void sn_human_bytes(uint64_t b, char *buf, size_t n);
 
 #endif

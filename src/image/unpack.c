@@ -494,8 +494,41 @@ static la_ssize_t inner_read(struct archive *ia, void *cd, const void **buf)
 
 static void archive_freep(struct archive **a) { if (*a) archive_read_free(*a); }
 
+struct cb_src {
+	image_read_fn fn;
+	void *arg;
+};
+
+static la_ssize_t cb_read(struct archive *a, void *cd, const void **buf)
+{
+	struct cb_src *src = cd;
+	ssize_t n = src->fn(src->arg, buf);
+	if (n < 0) {
+		archive_set_error(a, (int)-n, "read: %s", strerror((int)-n));
+		return -1;
+	}
+	return n;
+}
+
+static int unpack_layer(int fd, struct cb_src *src, int dest_fd, enum image_unpack_mode mode,
+			const char *diffid, const char *what, struct sn_err *err);
+
 int image_unpack_layer_fd(int fd, int dest_fd, enum image_unpack_mode mode, const char *diffid,
 			  const char *what, struct sn_err *err)
+{
+	return unpack_layer(fd, NULL, dest_fd, mode, diffid, what, err);
+}
+
+int image_unpack_layer_read(image_read_fn fn, void *arg, int dest_fd, enum image_unpack_mode mode,
+			    const char *diffid, const char *what, struct sn_err *err)
+{
+	struct cb_src src = { .fn = fn, .arg = arg };
+	return unpack_layer(-1, &src, dest_fd, mode, diffid, what, err);
+}
+
+/* From fd, or (fd < 0) from src's reads. */
+static int unpack_layer(int fd, struct cb_src *src, int dest_fd, enum image_unpack_mode mode,
+			const char *diffid, const char *what, struct sn_err *err)
 {
 	_cleanup_free_ struct outer *o = calloc(1, sizeof(*o));
 	if (!o)
@@ -515,7 +548,8 @@ int image_unpack_layer_fd(int fd, int dest_fd, enum image_unpack_mode mode, cons
 	o->a = outer;
 	archive_read_support_filter_all(outer);
 	archive_read_support_format_raw(outer);
-	if (archive_read_open_fd(outer, fd, 1 << 17) != ARCHIVE_OK) {
+	if ((src ? archive_read_open(outer, src, NULL, cb_read, NULL)
+		 : archive_read_open_fd(outer, fd, 1 << 17)) != ARCHIVE_OK) {
 		r = sn_err_msg(err, EINVAL, "%s: %s", what, archive_error_string(outer));
 		goto out;
 	}

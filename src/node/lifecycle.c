@@ -15,6 +15,7 @@
  */
 #include "node/node.h"
 #include "node/db.h"
+#include "node/volume.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/json.h"
@@ -249,6 +250,9 @@ int node_destroy(struct node *n, json_t *row, struct sn_err *err)
 	return r;
 }
 
+static int create_subnode(struct node *n, const char *name, json_t *cfg, bool start, json_t **out,
+			  struct sn_err *err);
+
 int node_create(struct node *n, const char *name, json_t *body, bool start, json_t **out,
 		struct sn_err *err)
 {
@@ -256,6 +260,26 @@ int node_create(struct node *n, const char *name, json_t *body, bool start, json
 	int r = node_validate_create(n, name, body, &cfg, err);
 	if (r < 0)
 		return r;
+	/* Volumes it names are made first (and removed again if it fails). */
+	_cleanup_json_ json_t *made = json_array();
+	if (!made)
+		return sn_err_set(err, ENOMEM, "create");
+	if ((r = node_volumes_bind(n, cfg, made, err)) < 0) {
+		node_volumes_unmake(n, made);
+		return r;
+	}
+	r = create_subnode(n, name, cfg, start, out, err);
+	if (r < 0 && r != -ECANCELED)
+		node_volumes_unmake(n, made);
+	return r == -ECANCELED ? -err->code : r;
+}
+
+/* After the volumes: -ECANCELED when it failed after it was created (a
+ * start that failed: the subnode, and its volumes, stay). */
+static int create_subnode(struct node *n, const char *name, json_t *cfg, bool start, json_t **out,
+			  struct sn_err *err)
+{
+	int r;
 	unsigned char rnd[32];
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return sn_err_sys(err, "getrandom");
@@ -285,6 +309,8 @@ int node_create(struct node *n, const char *name, json_t *body, bool start, json
 	} else {
 		r = node_slices_admit(n, size, units, err);
 		if (r == 0)
+			r = node_volumes_check_locked(n, cfg, err);
+		if (r == 0)
 			r = node_db_insert(n->db, row, err);
 	}
 	pthread_mutex_unlock(&n->lock);
@@ -311,7 +337,7 @@ int node_create(struct node *n, const char *name, json_t *body, bool start, json
 	}
 	event(n, row, "create", NULL);
 	if (start && (r = node_start(n, id, err)) < 0)
-		return r;   /* the subnode stays, created, like `docker run` */
+		return -ECANCELED;   /* the subnode stays, created, like `docker run` */
 	*out = json_pack("{s:s, s:s, s:[]}", "Id", id, "Name", name, "Warnings");
 	return *out ? 0 : sn_err_set(err, ENOMEM, "create");
 }

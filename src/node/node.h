@@ -65,6 +65,7 @@ struct node {
 	char *crash_at;               /* fault injection: see node_crashpoint */
 	int stopping;                 /* set (atomically) when the daemon stops: relays end */
 	int cgroup_mode;              /* the host's enum cgroup_mode (slices.c) */
+	struct node_volumes *volumes; /* volume.h */
 };
 
 /* Fault injection for the crash tests: when $SUBNODED_CRASH_AT names this

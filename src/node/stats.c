@@ -11,6 +11,8 @@
  */
 #include "node/metrics.h"
 #include "node/node.h"
+#include "node/db.h"
+#include "node/volume.h"
 #include "base/cleanup.h"
 
 #include <errno.h>
@@ -90,6 +92,8 @@ int node_stats(struct node *n, const char *ref, json_t **out, struct sn_err *err
 	if ((r = node_sample_read(n, row, &s, err)) < 0)
 		return r;
 	*out = stats_json(&s);
+	if (*out)
+		json_object_set_new(*out, "volumes", node_volumes_stats(n, json_object_get(row, "config")));
 	node_sample_free(&s);
 	return *out ? 0 : sn_err_set(err, ENOMEM, "stats");
 }

@@ -76,7 +76,8 @@ teardown() { node_teardown; }
   run api POST /containers/create -d '{"Image":"busybox","HostConfig":{"RestartPolicy":{"Name":"sometimes"}}}'
   [ "${lines[1]}" = 400 ]
   [[ "${lines[0]}" == *'sometimes'* ]]
-  run api POST /containers/create -d '{"Image":"busybox","HostConfig":{"Binds":["relative:/x"]}}'
+  # (a bare name is a volume, as in Docker; a relative path is neither)
+  run api POST /containers/create -d '{"Image":"busybox","HostConfig":{"Binds":["rel/ative:/x"]}}'
   [ "${lines[1]}" = 400 ]
   run api POST /containers/create -d '{not json'
   [ "${lines[1]}" = 400 ]

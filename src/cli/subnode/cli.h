@@ -44,6 +44,7 @@ int cli_manager_init(const char *url, const char *token);
 void cli_manager_free(void);
 int cmd_manager_node(int argc, char **argv);
 int cmd_chain(int argc, char **argv);
+int cmd_volume(int argc, char **argv);
 /* An upgraded raw session (exec start, attach); see cmd_exec.c. */
 int cli_session(const char *path, const char *body, bool tty, bool in, const char *resize_path);
 

@@ -105,6 +105,10 @@ static void usage(FILE *f)
 		"  image pull REF [--insecure]   image import PATH [--name REF]\n"
 		"  image load [-i FILE] [--name REF]   (the archive is uploaded; stdin without -i)\n"
 		"  image ls [-q] [--json]         image rm [-f] REF...\n"
+		"volumes:\n"
+		"  volume create NAME [--size S] [--label K=V]   volume ls [-q] [--json]\n"
+		"  volume inspect NAME...   volume rm NAME...\n"
+		"  volume export [--pause] [-o FILE] NAME   volume import [--size S] [-i FILE] NAME\n"
 		"node:\n"
 		"  node info [--json]\n"
 		"manager (-M URL or $SUBNODE_MANAGER, --token or $SUBNODE_TOKEN):\n"
@@ -112,7 +116,7 @@ static void usage(FILE *f)
 		"  chain create NAME --image REF [--size S] [--members N] [-e K=V] [-- CMD...]\n"
 		"  chain ls [--json]   chain inspect NAME [--json]   chain rm NAME\n\n"
 		"run/create options: --name N, --size S, -e K=V, --restart no|on-failure[:N]|always|unless-stopped,\n"
-		"  -v /host:/ctr[:ro], -l K=V, --entrypoint E, -w DIR, -u USER, --hostname H,\n"
+		"  -v /host:/ctr[:ro] | -v VOLUME:/ctr[:ro][,size=S], -l K=V, --entrypoint E, -w DIR, -u USER, --hostname H,\n"
 		"  --stop-signal S, --stop-timeout N, --health-cmd C | --health-http [HOST:]PORT[/PATH] |\n"
 		"  --health-tcp [HOST:]PORT, --health-interval D, --health-timeout D, --health-retries N,\n"
 		"  --health-start-period D, --health-on-unhealthy none|restart, --json\n"
@@ -174,6 +178,7 @@ int main(int argc, char **argv)
 	else if (strcmp(cmd, "wait") == 0) rc = cmd_wait(sub_argc, sub);
 	else if (strcmp(cmd, "events") == 0) rc = cmd_events(sub_argc, sub);
 	else if (strcmp(cmd, "image") == 0 || strcmp(cmd, "images") == 0) rc = cmd_image(sub_argc, sub);
+	else if (strcmp(cmd, "volume") == 0 || strcmp(cmd, "volumes") == 0) rc = cmd_volume(sub_argc, sub);
 	else if (strcmp(cmd, "node") == 0 || strcmp(cmd, "info") == 0) rc = cmd_node(sub_argc, sub);
 	else if (strcmp(cmd, "stats") == 0) rc = cmd_stats(sub_argc, sub);
 	else if (strcmp(cmd, "exec") == 0) rc = cmd_exec(sub_argc, sub);

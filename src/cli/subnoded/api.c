@@ -291,6 +291,8 @@ static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char
 		return api_images(a, c, rq, url, method);
 	if (strncmp(url, "/exec/", 6) == 0)
 		return api_exec(a, c, rq, url, method);
+	if (strcmp(url, "/volumes") == 0 || strncmp(url, "/volumes/", 9) == 0)
+		return api_volumes(a, c, rq, url, method);
 	if (strcmp(url, "/containers/create") == 0) {
 		if (strcmp(method, "POST") != 0)
 			return api_send_error(c, 405, "method not allowed");
@@ -318,6 +320,9 @@ static bool is_upload(struct MHD_Connection *c, const char *url, const char *met
 		const char *slash = strchr(url + 1, '/');
 		url = slash ? slash : "/";
 	}
+	size_t ul = strlen(url);
+	if (strncmp(url, "/volumes/", 9) == 0 && ul > 16 && strcmp(url + ul - 7, "/import") == 0)
+		return true;   /* a volume import streams its body too */
 	return strcmp(url, "/images/load") == 0 && !api_arg(c, "path");
 }
 

@@ -123,6 +123,22 @@ enum MHD_Result api_wait_exit(struct api *a, struct MHD_Connection *c, struct re
 enum MHD_Result api_images(struct api *a, struct MHD_Connection *c, struct req *rq, const char *url,
 			   const char *method);
 
+/* Stream the request body into the image tool's stdin (an image load, a
+ * volume import; see api_images.c): reply runs once the body is in and
+ * the tool has written its last line (it calls node_image_job_finish on
+ * api_upload_job(rq)); done(done_arg) runs when the request is freed,
+ * after the tool is gone (killed if it still ran: a client that left). */
+struct node_image_job_opts;
+enum MHD_Result api_upload_start(struct api *a, struct MHD_Connection *c, struct req *rq,
+				 const struct node_image_job_opts *o, api_cont_fn reply,
+				 void (*done)(void *arg), void *done_arg);
+struct node_image_job *api_upload_job(struct req *rq);
+void *api_upload_arg(struct req *rq);   /* done_arg */
+
+/* ---- api_volumes.c */
+enum MHD_Result api_volumes(struct api *a, struct MHD_Connection *c, struct req *rq, const char *url,
+			    const char *method);
+
 /* ---- api_exec.c: exec and attach */
 enum MHD_Result api_exec(struct api *a, struct MHD_Connection *c, struct req *rq, const char *url,
 			 const char *method);
