@@ -146,10 +146,12 @@ echo 'root:x:0:0:root:/root:/bin/sh' > "$r/etc/passwd"; echo 'root:x:0:' > "$r/e
 cat > "$r/bin/chain-node" <<'NODE'
 #!/bin/sh
 # A toy validator: knows its index and peers from the manager's config
-# (SUBNODE_* env, /etc/subnode/peers.json) and produces a block a second.
+# (SUBNODE_* env, /etc/subnode/peers.json) and produces a block a second,
+# its height kept in its data volume (/data): a member moved to another
+# node resumes from the data copied there.
 mkdir -p /data
-echo "member $SUBNODE_INDEX of $SUBNODE_MEMBERS on $(hostname); peers: $SUBNODE_PEERS"
-h=0
+h=$(cat /data/height 2>/dev/null || echo 0)
+echo "member $SUBNODE_INDEX of $SUBNODE_MEMBERS on $(hostname) at height $h; peers: $SUBNODE_PEERS"
 while :; do
   h=$((h + 1)); echo "$h" > /data/height
   echo "member $SUBNODE_INDEX block $h at $(date +%T)"
@@ -175,7 +177,12 @@ echo "manager at $MGR_URL (admin token in $DEMO/manager/admin.token, join token 
 say "starting $NODES node daemons, each joining the manager (operator op1..op$NODES)"
 for i in $(seq 1 $NODES); do
   "$BIN/subnode-image" --root "$DEMO/node-$i/images" import "$DEMO/layout" --name "$IMAGE" >/dev/null
-  "$BIN/subnoded" --root "$DEMO/node-$i" --socket "$DEMO/node-$i.sock" \
+  # a TCP API on 127.0.0.i with a token (0600): where other nodes fetch a
+  # moved member's data from, under a grant the manager hands out
+  port=$(python3 -c 'import socket,sys; s=socket.socket(); s.bind((sys.argv[1],0)); print(s.getsockname()[1])' "127.0.0.$i")
+  (umask 077; head -c 24 /dev/urandom | base64 > "$DEMO/node-$i.token")
+  printf 'tcp = 127.0.0.%s:%s\ntoken_file = %s\n' "$i" "$port" "$DEMO/node-$i.token" > "$DEMO/node-$i.conf"
+  "$BIN/subnoded" --config "$DEMO/node-$i.conf" --root "$DEMO/node-$i" --socket "$DEMO/node-$i.sock" \
     --cgroup-parent "/subnode-demo-${DEMO##*.}-$i" --log "$DEMO/node-$i.log" \
     --manager "$MGR_URL" --join-token-file "$DEMO/manager/join.token" \
     --advertise "127.0.0.$i" --node-name "node-$i" --operator "op$i" --port-base 30000 \
@@ -232,6 +239,14 @@ for t in $(seq 300); do [ "$(seat1)" = "node-$spare running" ] && break; sleep 0
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ "$(seat1)" = "node-$spare running" ] || fail "seat 1 did not move to node-$spare within 30 s"
 echo "seat 1: $(seat1) — ${ms} ms after the kill (grace period 3 s)"
+echo "its data came along (copied from a live member's volume) and it goes on from there:"
+for t in $(seq 50); do
+  out=$(nsn "$spare" logs "$(member_id "$spare" 1)" | head -2)
+  [ -z "$out" ] || break
+  sleep 0.1
+done
+echo "$out" | sed "s/^/node-$spare: /"
+grep -h "data from member" "$DEMO/node-$spare.log" | sed 's/.*msg="\(.*\)"$/  \1/'
 msn node ls
 msn chain inspect demo
 "$BIN/subnode-manager" verify --root "$DEMO/manager"

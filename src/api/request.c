@@ -48,21 +48,29 @@ int api_arg_json_object(struct MHD_Connection *c, const char *k, json_t **out, s
 	return 0;
 }
 
+const char *api_bearer(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	return v && strncasecmp(v, "Bearer ", 7) == 0 ? v + 7 : NULL;
+}
+
+bool api_token_eq(const char *given, const char *want)
+{
+	size_t n = strlen(want);
+	if (strlen(given) != n)
+		return false;
+	unsigned char d = 0;   /* constant time over the token's bytes */
+	for (size_t i = 0; i < n; i++)
+		d |= (unsigned char)(given[i] ^ want[i]);
+	return d == 0;
+}
+
 bool api_bearer_ok(struct MHD_Connection *c, const char *token)
 {
 	if (!token)
 		return true;
-	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-	if (!v || strncasecmp(v, "Bearer ", 7) != 0)
-		return false;
-	const char *t = v + 7;
-	size_t n = strlen(token);
-	if (strlen(t) != n)
-		return false;
-	unsigned char d = 0;   /* constant time */
-	for (size_t i = 0; i < n; i++)
-		d |= (unsigned char)(t[i] ^ token[i]);
-	return d == 0;
+	const char *t = api_bearer(c);
+	return t && api_token_eq(t, token);
 }
 
 enum MHD_Result api_send_unauthorized(struct MHD_Connection *c)

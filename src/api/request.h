@@ -23,6 +23,10 @@ int api_arg_json_object(struct MHD_Connection *c, const char *k, json_t **out, s
 /* Does c carry "Authorization: Bearer <token>"? Compared in constant time;
  * token NULL: nothing needed. */
 bool api_bearer_ok(struct MHD_Connection *c, const char *token);
+/* The request's bearer token (after "Bearer "), or NULL. */
+const char *api_bearer(struct MHD_Connection *c);
+/* given == want, in time that depends on want's length only. */
+bool api_token_eq(const char *given, const char *want);
 /* 401 with WWW-Authenticate: Bearer. */
 enum MHD_Result api_send_unauthorized(struct MHD_Connection *c);
 

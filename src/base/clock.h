@@ -1,4 +1,4 @@
-/* clock.h — the monotonic clock, read one way everywhere.
+/* clock.h — the clocks, each read one way everywhere.
  *
  * Deadlines, timeouts and durations use CLOCK_MONOTONIC (never the wall
  * clock, which jumps); condition variables that wait for a deadline are
@@ -15,6 +15,10 @@
 int64_t sn_now_ms(void);
 /* Microseconds of CLOCK_MONOTONIC (request latencies). */
 int64_t sn_now_us(void);
+
+/* Milliseconds since the epoch (CLOCK_REALTIME): for times other hosts
+ * read (expiries, records), never for a duration. */
+int64_t sn_wall_ms(void);
 
 /* The CLOCK_MONOTONIC time ms milliseconds from now, normalised. */
 struct timespec sn_deadline_after(int64_t ms);

@@ -11,6 +11,65 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+
+/* The data volume of a chain's member: `<chain>-<index>-data`. */
+static const char *volume_of(json_t *chain, json_t *seat)
+{
+	static __thread char v[200];
+	snprintf(v, sizeof(v), "%s-%lld-data", jstr(chain, "name"), (long long)jint(seat, "index"));
+	return v;
+}
+
+/* Can node `name` serve a copy of its member's data? Up, with a TCP API. */
+static json_t *source_node(struct snap *s, const char *name)
+{
+	json_t *n = *name ? json_object_get(s->nodes, name) : NULL;
+	if (!n || jint(n, "api_port") <= 0)
+		return NULL;
+	const char *st = jstr(n, "state");
+	return strcmp(st, "active") == 0 || strcmp(st, "maintenance") == 0 ||
+	       strcmp(st, "leaving") == 0 ? n : NULL;
+}
+
+/* A moved seat's data (its seat's `transfer`, step_place_seats): the seat
+ * being filled lists every other member as a source, each with the move's
+ * token; each source member gets a grant for its own volume with that
+ * token. The link does the copy (src/cli/subnode-link/transfer.c). */
+static int transfers_of(struct snap *s, json_t *chain, json_t *seat, json_t *a)
+{
+	json_t *mine = json_object_get(seat, "transfer");
+	json_t *sources = json_array(), *grants = json_array();
+	if (!sources || !grants)
+		goto nomem;
+	json_t *p;
+	size_t i;
+	json_array_foreach(json_object_get(chain, "seats"), i, p) {
+		if (p == seat)
+			continue;
+		json_t *pt = json_object_get(p, "transfer");
+		json_t *me = source_node(s, jstr(seat, "node"));
+		if (pt && me && json_array_append_new(grants, json_pack("{ss ss sI}",
+				"volume", volume_of(chain, seat), "token", jstr(pt, "token"),
+				"expires", (json_int_t)jint(pt, "expires"))))
+			goto nomem;
+		json_t *pn = source_node(s, jstr(p, "node"));
+		if (mine && pn && json_array_append_new(sources, json_pack("{sI ss ss sI ss ss}",
+				"index", (json_int_t)jint(p, "index"), "node", jstr(p, "node"),
+				"address", jstr(pn, "address"), "api_port", (json_int_t)jint(pn, "api_port"),
+				"volume", volume_of(chain, p), "token", jstr(mine, "token"))))
+			goto nomem;
+	}
+	if (mine && json_object_set_new(a, "transfer_expires", json_integer(jint(mine, "expires"))))
+		goto nomem;
+	if (json_object_set_new(a, "sources", sources) || json_object_set_new(a, "grants", grants))
+		return -ENOMEM;
+	return 0;
+nomem:
+	json_decref(sources);
+	json_decref(grants);
+	return -ENOMEM;
+}
 
 /* The assignment of one member: what its node must run (manager.h). */
 static json_t *assign_of(struct snap *s, json_t *chain, json_t *seat)
@@ -39,11 +98,18 @@ static json_t *assign_of(struct snap *s, json_t *chain, json_t *seat)
 			      "peers", peers, "ports", "first",
 			      (json_int_t)(jint(node, "port_base") + slot * MGR_PORTS_PER_SLOT),
 			      "count", (json_int_t)MGR_PORTS_PER_SLOT);
+	if (a && json_object_set_new(a, "volume", json_string(volume_of(chain, seat))))
+		goto nomem;
+	if (a && transfers_of(s, chain, seat, a))
+		goto nomem;
 	if (a && json_object_get(chain, "cmd"))
 		json_object_set(a, "cmd", json_object_get(chain, "cmd"));
 	if (a && json_object_get(chain, "health"))
 		json_object_set(a, "health", json_object_get(chain, "health"));
 	return a;
+nomem:
+	json_decref(a);
+	return NULL;
 }
 
 int step_chain_write(struct snap *s, struct mgr_batch *b, json_t *chain, const char *gone_node,
@@ -69,6 +135,23 @@ int step_chain_write(struct snap *s, struct mgr_batch *b, json_t *chain, const c
 		r = mgr_batch_delete(b, key, err);
 	}
 	return r;
+}
+
+/* A seat placed anew on a chain that has data (any cause but its create)
+ * gets a transfer: a token for copying a live member's data, valid for
+ * MGR_TRANSFER_TTL_MS. A seat placed at create has none. */
+static int seat_transfer(json_t *seat, bool moved, int64_t now_ms)
+{
+	if (!moved)
+		return json_object_del(seat, "transfer"), 0;
+	unsigned char raw[32];
+	char hex[65];
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return -EIO;
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	return json_object_set_new(seat, "transfer", json_pack("{ss sI}", "token", hex, "expires",
+				   (json_int_t)(now_ms + MGR_TRANSFER_TTL_MS)));
 }
 
 int step_place_seats(struct mgr *m, struct snap *s, struct mgr_batch *b, json_t *chain,
@@ -127,7 +210,8 @@ int step_place_seats(struct mgr *m, struct snap *s, struct mgr_batch *b, json_t 
 		seat = json_array_get(seatv, seats[j]);
 		if (json_object_set_new(seat, "node", json_string(node)) ||
 		    json_object_set_new(seat, "slot", json_integer(slot)) ||
-		    json_object_set_new(seat, "since", json_integer(b->time_ms)))
+		    json_object_set_new(seat, "since", json_integer(b->time_ms)) ||
+		    seat_transfer(seat, strcmp(cause, "create") != 0, b->time_ms))
 			return sn_err_set(err, ENOMEM, "chain `%s`", jstr(chain, "name"));
 		snap_add_used(s, node, jint(chain, "units"));
 	}
@@ -328,6 +412,10 @@ static json_t *chain_view(struct mgr *m, struct snap *s, const char *cname, json
 		const char *state = !*node ? "vacant" : rep ? jstr(rep, "state") : "assigned";
 		placed += *node != 0;
 		running += strcmp(state, "running") == 0;
+		json_t *tr = json_object_get(seat, "transfer");   /* never its token */
+		if (tr)
+			json_object_set_new(seat, "transfer", json_pack("{sI}", "expires",
+					    (json_int_t)jint(tr, "expires")));
 		json_object_set_new(seat, "state", json_string(state));
 		json_object_set_new(seat, "health", json_string(rep ? jstr(rep, "health") : ""));
 		json_object_set_new(seat, "address", json_string(n ? jstr(n, "address") : ""));

@@ -2,6 +2,7 @@
  * chain at the first start), the registry snapshot every step works on,
  * epochs, the state-change step and the metrics (manager.h). */
 #include "manager/manager_internal.h"
+#include "base/clock.h"
 #include "base/cleanup.h"
 #include "base/json.h"
 
@@ -26,9 +27,7 @@ void mgr_config_defaults(struct mgr_config *c)
 
 int64_t mgr_now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return sn_wall_ms();
 }
 
 const char *jstr(json_t *o, const char *key)

@@ -36,6 +36,8 @@
 
 #define MGR_MAX_SIZES 16
 #define MGR_PORTS_PER_SLOT 64
+/* How long a moved member's data may be copied from the others (chains.c). */
+#define MGR_TRANSFER_TTL_MS (10 * 60 * 1000)
 
 struct mgr_size {
 	char name[32];

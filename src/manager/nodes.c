@@ -18,7 +18,7 @@
 static int validate_join(json_t *req, struct sn_err *err)
 {
 	static const char *const keys[] = { "name", "address", "operator", "units", "port_base",
-					    NULL };
+					    "api_port", NULL };
 	if (!json_is_object(req))
 		return sn_err_msg(err, EINVAL, "join: the body must be a JSON object");
 	int r = sn_json_only_keys(req, "", keys, err);
@@ -41,6 +41,9 @@ static int validate_join(json_t *req, struct sn_err *err)
 		return -EINVAL;
 	if (units < 1 || units > 128)
 		return sn_err_msg(err, EINVAL, "units: must be 1 to 128 (got %lld)", (long long)units);
+	json_t *api = json_object_get(req, "api_port");
+	if (api && (!json_is_integer(api) || json_integer_value(api) < 1 || json_integer_value(api) > 65535))
+		return sn_err_msg(err, EINVAL, "api_port: must be a port, 1 to 65535");
 	if (port_base < 1024 || port_base + units * MGR_PORTS_PER_SLOT > 65536)
 		return sn_err_msg(err, EINVAL, "port_base: must be at least 1024 and leave %lld ports"
 				  " below 65536 (got %lld)", (long long)(units * MGR_PORTS_PER_SLOT),
@@ -79,6 +82,8 @@ int mgr_node_join(struct mgr *m, json_t *req, json_t **reply, struct sn_err *err
 			      (json_int_t)jint(req, "port_base"), "state", "joining", "since",
 			      (json_int_t)0, "joined", (json_int_t)mgr_now_ms(), "credential_sha256",
 			      hash, "history");
+		if (n)   /* its TCP API, where other nodes copy its members' data (0: none) */
+			json_object_set_new(n, "api_port", json_integer(jint(req, "api_port")));
 		if (n && old)  /* the history of the earlier membership stays */
 			json_array_extend(json_object_get(n, "history"), json_object_get(old, "history"));
 		if (!n || json_object_set_new(s.nodes, name, n))

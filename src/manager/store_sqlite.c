@@ -52,13 +52,6 @@ static const char schema[] =
 	" PRIMARY KEY (rev, key));"
 	"INSERT OR IGNORE INTO meta VALUES ('rev', 0), ('compact', 0);";
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int fail(struct sqlite_store *s, int rc, const char *what, struct sn_err *err)
 {
 	int e = rc == SQLITE_BUSY ? EBUSY : rc == SQLITE_NOMEM ? ENOMEM :
@@ -224,7 +217,7 @@ static int sweep_leases(struct sqlite_store *s, struct sn_err *err)
 	int r = prepare(s, "SELECT id FROM leases WHERE expires_ms <= ? LIMIT 64", &q, err);
 	if (r)
 		return r;
-	sqlite3_bind_int64(q, 1, now_ms());
+	sqlite3_bind_int64(q, 1, sn_wall_ms());
 	int64_t ids[64];
 	size_t n = 0;
 	int rc;
@@ -491,7 +484,7 @@ static int sq_lease_grant(struct mgr_store *b, int64_t ttl_ms, int64_t *id, stru
 	int r = prepare(s, "INSERT INTO leases (ttl_ms, expires_ms) VALUES (?, ?)", &st, err);
 	if (r == 0) {
 		sqlite3_bind_int64(st, 1, ttl_ms);
-		sqlite3_bind_int64(st, 2, now_ms() + ttl_ms);
+		sqlite3_bind_int64(st, 2, sn_wall_ms() + ttl_ms);
 		int rc = sqlite3_step(st);
 		if (rc == SQLITE_DONE)
 			*id = sqlite3_last_insert_rowid(s->h);
@@ -511,7 +504,7 @@ static int sq_lease_keepalive(struct mgr_store *b, int64_t id, struct sn_err *er
 	if (r == 0)
 		r = prepare(s, "UPDATE leases SET expires_ms = ? + ttl_ms WHERE id = ?", &st, err);
 	if (r == 0) {
-		sqlite3_bind_int64(st, 1, now_ms());
+		sqlite3_bind_int64(st, 1, sn_wall_ms());
 		sqlite3_bind_int64(st, 2, id);
 		int rc = sqlite3_step(st);
 		if (rc != SQLITE_DONE)

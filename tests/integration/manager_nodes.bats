@@ -47,7 +47,7 @@ node_index() { # NAME → I
     run sn exec "$id" cat /etc/subnode/peers.json
     [[ "$output" == *"\"name\": \"c1-$s\""* ]]
     # its data volume at /data (SUBNODE_DATA), a file system of its own
-    sn exec "$id" sh -c 'echo "$SUBNODE_INDEX" > "$SUBNODE_DATA/mine"'
+    sn exec "$id" sh -c 'echo "$SUBNODE_INDEX" > "$SUBNODE_DATA/mine"; seq 1 5000 > "$SUBNODE_DATA/blocks"'
     [ "$(sn volume inspect "c1-$s-data" | jq -r '.[0].Name')" = "c1-$s-data" ]
     [ "$(sn exec "$id" cat /data/mine)" = "$s" ]
   done
@@ -64,6 +64,24 @@ node_index() { # NAME → I
   echo "# kill -9 of node ${MN_NAME[$victim]} → member c1-2 running on ${MN_NAME[$spare]}: $ms ms (grace 2 s)" >&3
   mnode_members "$spare" | grep -qx "c1-2 running"
   [ "$ms" -le 10000 ]
+  # with its data: the volume copied from a live member of the chain (the
+  # blocks every member has, and that member's own file: not 2's, whose
+  # node is gone)
+  mnode_use "$spare"
+  id=$(curl -s --unix-socket "${MN_SOCK[$spare]}" "http://x/containers/json" | jq -r '.[] | select(.Labels["subnode.member"] == "c1-2") | .Id')
+  [ "$(sn exec "$id" sh -c 'wc -l < /data/blocks')" = 5000 ]
+  from=$(sn exec "$id" cat /data/mine)
+  [[ "$from" == [013] ]]
+  grep -q "member \`c1-2\`: data from member $from" "${MN_DIR[$spare]}/daemon.log"
+  # the source's node granted exactly that volume, and shows no token
+  src=$(node_index "$(chain | jq -r ".seats[$from].node")")
+  run curl -s --unix-socket "${MN_SOCK[$src]}" http://x/transfers/grants
+  echo "$output"
+  [ "$(jq -r '.[0].volume' <<<"$output")" = "c1-$from-data" ]
+  [ "$(jq '.[0] | has("token")' <<<"$output")" = false ]
+  # over TCP, a token that is no grant and no node token reads nothing
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(printf '%064d' 7)" \
+      "http://127.0.0.$src:${MN_PORT[$src]}/volumes/c1-$from-data/export")" = 401 ]
   [ "$(mapi "$ADMIN" GET "/v1/nodes/${MN_NAME[$victim]}" | head -1 | jq -r .state)" = down ]
   # the dead node comes back: its old member goes, and it becomes active
   mnode_restart "$victim"

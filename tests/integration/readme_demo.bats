@@ -33,6 +33,10 @@ teardown() {
   # the members produced blocks, and the failover moved seat 1
   [[ "$output" =~ block\ [0-9]+ ]]
   [[ "$output" =~ seat\ 1:\ node-[1-5]\ running\ —\ [0-9]+\ ms ]]
+  # with its data: copied from a live member, and the chain goes on from the
+  # height it held (not from 0)
+  [[ "$output" =~ member\ \`demo-1\`:\ data\ from\ member\ [023]\ on\ node-[1-5] ]]
+  [[ "$output" =~ member\ 1\ of\ 4\ on\ demo-1\ at\ height\ [1-9] ]]
   # nothing of it is left
   local d
   d=$(grep -o "$DEMO_TMP/subnode-demo\.[A-Za-z0-9]*" <<<"$output" | head -1)

@@ -91,14 +91,23 @@ mgr_beat_loop() {
 # own root, socket and cgroup parent (tests/lib/node.bash), joined to the
 # manager through --manager. Indexed from 1; MN_* arrays keep each node's
 # NODE_* values.
-declare -a MN_ID MN_DIR MN_ROOT MN_SOCK MN_CG MN_PID MN_NAME
+declare -a MN_ID MN_DIR MN_ROOT MN_SOCK MN_CG MN_PID MN_NAME MN_CONF MN_PORT MN_TOKEN
 
 # mnode_start I [extra subnoded args]: node I, named MN_NAME[I], operator opI,
-# advertising 127.0.0.I.
+# advertising 127.0.0.I, with its TCP API on a free port of 127.0.0.I (the
+# port other nodes fetch a moved member's data from; MN_PORT[I], token in
+# MN_TOKEN[I]).
 mnode_start() {
-  local i=$1; shift
+  local i=$1 dir; shift
   MN_NAME[$i]=$(sn_unique "mn$i")
-  node_start --manager "$MGR_URL" --join-token-file "$MGR_ROOT/join.token" \
+  dir=$(mktemp -d /tmp/sn-mnconf.XXXXXX)
+  MN_CONF[$i]=$dir/conf
+  MN_PORT[$i]=$(python3 -c 'import socket,sys; s=socket.socket(); s.bind((sys.argv[1],0)); print(s.getsockname()[1])' "127.0.0.$i")
+  head -c 24 /dev/urandom | base64 > "$dir/token"
+  chmod 600 "$dir/token"
+  MN_TOKEN[$i]=$(cat "$dir/token")
+  printf 'tcp = 127.0.0.%s:%s\ntoken_file = %s\n' "$i" "${MN_PORT[$i]}" "$dir/token" > "${MN_CONF[$i]}"
+  node_start --config "${MN_CONF[$i]}" --manager "$MGR_URL" --join-token-file "$MGR_ROOT/join.token" \
     --advertise "127.0.0.$i" --node-name "${MN_NAME[$i]}" --operator "op$i" --port-base 30000 "$@"
   MN_ID[$i]=$NODE_ID MN_DIR[$i]=$NODE_DIR MN_ROOT[$i]=$NODE_ROOT MN_SOCK[$i]=$NODE_SOCK
   MN_CG[$i]=$NODE_CG MN_PID[$i]=$NODE_PID
@@ -116,7 +125,7 @@ mnode_use() {
 mnode_restart() {
   local i=$1
   mnode_use "$i"
-  node_daemon --manager "$MGR_URL" --join-token-file "$MGR_ROOT/join.token" \
+  node_daemon --config "${MN_CONF[$i]}" --manager "$MGR_URL" --join-token-file "$MGR_ROOT/join.token" \
     --advertise "127.0.0.$i" --node-name "${MN_NAME[$i]}" --operator "op$i" --port-base 30000
   MN_PID[$i]=$NODE_PID
 }
@@ -147,6 +156,7 @@ mnode_teardown_all() {
     mnode_use "$i"
     NODE_PIDS=("${MN_PID[$i]}")
     node_teardown
+    [ -z "${MN_CONF[$i]:-}" ] || rm -rf "$(dirname "${MN_CONF[$i]}")"
   done
-  MN_ID=()
+  MN_ID=() MN_CONF=()
 }

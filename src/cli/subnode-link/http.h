@@ -23,4 +23,10 @@ void peer_free(struct peer *p);
 int peer_call(struct peer *p, const char *method, const char *path, json_t *body,
 	      long timeout_s, long *status, json_t **out, struct sn_err *err);
 
+/* A stream: the body read from in_fd (chunked; -1: none), the reply's
+ * body written to out_fd (-1: kept for the error message only). The
+ * status as peer_call. */
+int peer_stream(struct peer *p, const char *method, const char *path, int in_fd, int out_fd,
+		long timeout_s, long *status, struct sn_err *err);
+
 #endif

@@ -12,6 +12,8 @@ struct link {
 	char join_token[256];
 	char cred[128];
 	int units, port_base;
+	int api_port;            /* the node's TCP API port, for transfers; 0: none */
+	bool had_grants;         /* the daemon holds grants of ours */
 	struct peer mgr, node;   /* the main thread's handles */
 	pthread_mutex_t mu;      /* cred, rejoin */
 	bool rejoin;
@@ -25,5 +27,13 @@ int link_summary(struct link *l, struct peer *node, json_t **out, struct sn_err 
  * manager): create what is missing, remove managed subnodes no longer
  * desired, refresh each member's peer file. */
 int link_reconcile(struct link *l, json_t *desired, struct sn_err *err);
+
+/* Put the node's transfer grants, from every desired assignment, to the
+ * daemon (transfer.c). */
+int link_put_grants(struct link *l, json_t *desired, struct sn_err *err);
+/* Fill the member's volume from one of its assignment's sources, unless
+ * it has none or the volume exists; -errno with no volume made when every
+ * source failed. */
+int link_fill_volume(struct link *l, json_t *a, const char *volume, struct sn_err *err);
 
 #endif

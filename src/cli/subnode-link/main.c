@@ -39,7 +39,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: subnode-link --manager URL --join-token-file F --advertise IP\n"
 		   "         --node-socket PATH --state DIR [--name N] [--operator O]\n"
-		   "         [--units N] [--port-base P]\n");
+		   "         [--units N] [--port-base P] [--api-port P]\n");
 }
 
 static volatile sig_atomic_t stopping;
@@ -70,6 +70,8 @@ static int join(struct link *l, bool force, struct sn_err *err)
 					       l->advertise, "operator", l->operator, "units",
 					       (json_int_t)l->units, "port_base",
 					       (json_int_t)l->port_base);
+	if (req && l->api_port)
+		json_object_set_new(req, "api_port", json_integer(l->api_port));
 	json_t *out = NULL;
 	long st = 0;
 	l->mgr.token = l->join_token;
@@ -152,6 +154,7 @@ static int run(struct link *l, struct sn_err *err)
 	if (pthread_create(&hb, NULL, heartbeats, l) != 0)
 		return sn_err_set(err, EAGAIN, "heartbeat thread");
 	int64_t rev = 0;
+	bool again = false;   /* the last reconcile failed: look again in a second */
 	_cleanup_json_ json_t *desired = NULL;
 	char path[256];
 	while (!stopping) {
@@ -169,7 +172,7 @@ static int run(struct link *l, struct sn_err *err)
 			rev = 0;
 		}
 		snprintf(path, sizeof(path), "/v1/nodes/%s/desired?after=%lld&wait=%d", l->name,
-			 (long long)rev, rev ? 20 : 0);
+			 (long long)rev, !rev ? 0 : again ? 1 : 20);
 		json_t *out = NULL;
 		long st = 0;
 		r = peer_call(&l->mgr, "GET", path, NULL, 30, &st, &out, err);
@@ -189,7 +192,8 @@ static int run(struct link *l, struct sn_err *err)
 			desired = json_incref(json_object_get(out, "subnodes"));
 		}
 		json_decref(out);
-		if (desired && link_reconcile(l, desired, err))
+		again = desired && link_reconcile(l, desired, err) != 0;
+		if (again)
 			sn_warn("reconcile: %s", err->msg);
 	}
 	pthread_join(hb, NULL);
@@ -204,8 +208,10 @@ int main(int argc, char **argv)
 		{ "manager", 1, 0, 'm' }, { "join-token-file", 1, 0, 'j' }, { "advertise", 1, 0, 'a' },
 		{ "node-socket", 1, 0, 's' }, { "state", 1, 0, 'd' }, { "name", 1, 0, 'n' },
 		{ "operator", 1, 0, 'o' }, { "units", 1, 0, 'u' }, { "port-base", 1, 0, 'p' },
+		{ "api-port", 1, 0, 'P' },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
 	struct link l = { .units = 0, .port_base = 20000 };
+	sn_log_set_level(SN_LOG_INFO);   /* joins, members made and removed, transfers */
 	pthread_mutex_init(&l.mu, NULL);
 	const char *tokf = NULL;
 	int c;
@@ -222,6 +228,7 @@ int main(int argc, char **argv)
 		case 'o': l.operator = optarg; break;
 		case 'u': if (sn_parse_u64(optarg, &v) || v < 1 || v > 128) goto bad; l.units = (int)v; break;
 		case 'p': if (sn_parse_u64(optarg, &v) || v < 1024 || v > 65535) goto bad; l.port_base = (int)v; break;
+		case 'P': if (sn_parse_u64(optarg, &v) || v < 1 || v > 65535) goto bad; l.api_port = (int)v; break;
 		case 'h': usage(stdout); return 0;
 		default: goto bad;
 		}

@@ -215,6 +215,9 @@ static int create_member(struct link *l, json_t *a, struct sn_err *err)
 
 int link_reconcile(struct link *l, json_t *desired, struct sn_err *err)
 {
+	struct sn_err ge = { 0 };
+	if (link_put_grants(l, desired, &ge))
+		sn_warn("transfer grants: %s", ge.msg);
 	_cleanup_json_ json_t *all = NULL;
 	int r = list_managed(&l->node, &all, err);
 	if (r)
@@ -230,6 +233,11 @@ int link_reconcile(struct link *l, json_t *desired, struct sn_err *err)
 		bool have = false;
 		json_array_foreach(all, j, c)
 			have |= label(c, "subnode.member") && strcmp(label(c, "subnode.member"), name) == 0;
+		if (r == 0 && !have) {
+			char vol[300];
+			snprintf(vol, sizeof(vol), "%s" MEMBER_VOLUME_SUFFIX, name);
+			r = link_fill_volume(l, a, vol, err);
+		}
 		if (r == 0 && !have)
 			r = create_member(l, a, err);
 		if (r && !first)

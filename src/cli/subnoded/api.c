@@ -41,6 +41,7 @@
  * one suspended), running operations finish, then the listeners close.
  */
 #include "api_internal.h"
+#include "api/grants.h"
 #include "node/exec.h"
 #include "node/logs.h"
 #include "base/cleanup.h"
@@ -249,6 +250,21 @@ static enum MHD_Result h_container(struct api *a, struct MHD_Connection *c, stru
 
 /* ---- routing */
 
+/* PUT /transfers/grants: the node's whole set of transfer grants (grants.c);
+ * GET: the set without its tokens. */
+static enum MHD_Result h_grants(struct MHD_Connection *c, struct req *rq, const char *method)
+{
+	if (strcmp(method, "GET") == 0)
+		return api_send_json(c, 200, grants_list());
+	if (strcmp(method, "PUT") != 0)
+		return api_send_error(c, 405, "method not allowed");
+	int r = sn_json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, "request body", &rq->in,
+			      &rq->e);
+	if (r == 0)
+		r = grants_set(rq->in, &rq->e);
+	return r < 0 ? api_send_err(c, r, &rq->e) : api_send_empty(c, 204);
+}
+
 static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char *url,
 			     const char *method, struct req *rq)
 {
@@ -293,6 +309,8 @@ static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char
 		return api_exec(a, c, rq, url, method);
 	if (strcmp(url, "/volumes") == 0 || strncmp(url, "/volumes/", 9) == 0)
 		return api_volumes(a, c, rq, url, method);
+	if (strcmp(url, "/transfers/grants") == 0)
+		return h_grants(c, rq, method);
 	if (strcmp(url, "/containers/create") == 0) {
 		if (strcmp(method, "POST") != 0)
 			return api_send_error(c, 405, "method not allowed");
@@ -365,7 +383,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return cont(a, c, rq);
 	}
 	rq->routed = true;
-	if (!api_bearer_ok(c, h->token))
+	if (!api_bearer_ok(c, h->token) &&
+	    !grants_allow(method, url, api_bearer(c)))
 		return api_send_unauthorized(c);
 	if (rq->body.too_big)
 		return api_send_error(c, 413, "request body larger than 1 MiB");
@@ -476,6 +495,7 @@ void api_stop(struct api *a)
 	workers_free(a->slow);
 	hub_free(a->hub);
 	api_reqstats_free(a->reqstats);
+	grants_free();
 	pthread_cond_destroy(&a->cond);
 	pthread_mutex_destroy(&a->lock);
 	free(a);

@@ -262,6 +262,10 @@ int main(int argc, char **argv)
 	sn_info("subnoded %s ready: root %s, socket %s, runtime %s%s%s%s", NODE_VERSION, n.cfg.root,
 		n.cfg.socket, n.runtime_path, n.cfg.tcp ? ", tcp " : "", n.cfg.tcp ? n.cfg.tcp : "",
 		n.cfg.tcp ? (cert ? " (TLS)" : " (plain HTTP)") : "");
+	/* the TCP API's port, for other nodes' transfers of a member's data
+	 * (grants.c); plain HTTP only, the link's fetch speaks no TLS yet */
+	if (n.cfg.tcp && !cert && strrchr(n.cfg.tcp, ':'))
+		mlo.api_port = strrchr(n.cfg.tcp, ':') + 1;
 	if (manager_link_start(&mlo, sl > 0 ? self : NULL, n.cfg.socket, n.cfg.root, &link_pid,
 			       &err) < 0) {
 		sn_error("%s", err.msg);

@@ -43,8 +43,10 @@ int manager_link_start(const struct manager_link_opts *o, const char *self, cons
 	if (o->name) { argv[n++] = "--name"; argv[n++] = o->name; }
 	if (o->operator) { argv[n++] = "--operator"; argv[n++] = o->operator; }
 	if (o->port_base) { argv[n++] = "--port-base"; argv[n++] = o->port_base; }
+	if (o->api_port) { argv[n++] = "--api-port"; argv[n++] = o->api_port; }
 	argv[n] = NULL;
 	pid_t parent = getpid();
+	int logfd = sn_log_fd();   /* the link logs to stderr: into the daemon's log */
 	pid_t p = fork();
 	if (p < 0)
 		return sn_err_sys(err, "manager link: fork");
@@ -53,6 +55,8 @@ int manager_link_start(const struct manager_link_opts *o, const char *self, cons
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+			_exit(127);
+		if (logfd >= 0 && logfd != STDERR_FILENO && dup2(logfd, STDERR_FILENO) < 0)
 			_exit(127);
 		execv(exe, (char *const *)argv);
 		_exit(127);

@@ -14,6 +14,7 @@ struct manager_link_opts {
 	const char *name;             /* optional: the node's name at the manager */
 	const char *operator;         /* optional */
 	const char *port_base;        /* optional */
+	const char *api_port;         /* optional: the TCP API's port (transfers) */
 };
 
 /* self: subnoded's executable (the link is its sibling); socket: the API
