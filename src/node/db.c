@@ -373,3 +373,8 @@ int node_db_meta_set(struct node_db *db, const char *key, const char *value, str
 	}
 	return rc == SQLITE_OK ? 0 : db_fail(db, rc, "meta", err);
 }
+
+struct sqlite3 *node_db_sqlite(struct node_db *db)
+{
+	return db->h;
+}

@@ -38,4 +38,7 @@ int node_db_meta_set(struct node_db *db, const char *key, const char *value, str
 int node_db_save_sizes(struct node_db *db, const char *const *names, const unsigned *units,
 		       unsigned n, struct sn_err *err);
 
+/* The SQLite handle, for the tables of other node files (network_db.c). */
+struct sqlite3 *node_db_sqlite(struct node_db *db);
+
 #endif

@@ -63,6 +63,7 @@ struct node {
 	int64_t started_at;
 	char *crash_at;               /* fault injection: see node_crashpoint */
 	int stopping;                 /* set (atomically) when the daemon stops: relays end */
+	struct node_net *net;         /* networks (network.h) */
 };
 
 /* Fault injection for the crash tests: when $SUBNODED_CRASH_AT names this

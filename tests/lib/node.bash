@@ -67,9 +67,10 @@ node_start() {
   node_daemon "$@"
 }
 
-# (Re)start the daemon of the current node.
+# (Re)start the daemon of the current node; with NODE_NETNS set, inside
+# that network namespace (nsenter execs the daemon: NODE_PID is its PID).
 node_daemon() {
-  "$NODE_BIN/subnoded" --root "$NODE_ROOT" --socket "$NODE_SOCK" --cgroup-parent "$NODE_CG" \
+  ${NODE_NETNS:+nsenter --net=/run/netns/$NODE_NETNS} "$NODE_BIN/subnoded" --root "$NODE_ROOT" --socket "$NODE_SOCK" --cgroup-parent "$NODE_CG" \
     --runtime "$NODE_RUNTIME" --supervisor "$NODE_SUP" --log "$NODE_DIR/daemon.log" "$@" &
   NODE_PID=$!
   NODE_PIDS+=("$NODE_PID")

@@ -38,6 +38,10 @@ int cmd_image(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+/* cmd_net.c: --network, --publish, --port-slot, --allow (opt without the
+ * dashes) into HostConfig; -1 (message printed) when v is malformed. */
+int cli_net_option(json_t *hc, const char *opt, const char *v);
+int cmd_update(int argc, char **argv);
 /* An upgraded raw session (exec start, attach); see cmd_exec.c. */
 int cli_session(const char *path, const char *body, bool tty, bool in, const char *resize_path);
 
