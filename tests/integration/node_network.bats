@@ -142,3 +142,143 @@ net_leftovers() {
   [ -z "$(sn ps -a -q)" ]
   [ -z "$(net_leftovers)" ] || { net_leftovers; false; }
 }
+
+@test "port slots: N and auto, 1:1 ports, SUBNODE_PORT_BASE in the environment and inspect, a taken slot refused naming its holder" {
+  node_start
+  serve a 10130 --network bridge --port-slot 2
+  [ "$(sn inspect a | jq -r '.[0].NetworkSettings.PortSlot')" = 2 ]
+  [ "$(sn inspect a | jq -r '.[0].NetworkSettings.PortBase')" = 10128 ]
+  [ "$(sn exec a sh -c 'echo $SUBNODE_PORT_BASE')" = 10128 ]
+  [ "$(sn inspect a | jq -r '.[0].NetworkSettings.Ports["10191/udp"][0].HostPort')" = 10191 ]
+  wait_for bash -c "[ \"\$(ip netns exec $NODE_NETNS curl -s --max-time 3 http://127.0.0.1:10130/)\" = a ]"
+  sn run -d --name b --network bridge --port-slot auto busybox sleep 1000 >/dev/null
+  [ "$(sn inspect b | jq -r '.[0].NetworkSettings.PortSlot')" = 0 ]
+  # host mode: the slot's ports reserved, bound by the subnode itself
+  sn run -d --name h --network host --port-slot auto busybox sleep 1000 >/dev/null
+  [ "$(sn inspect h | jq -r '.[0].NetworkSettings.PortBase')" = 10064 ]
+  [ "$(sn exec h sh -c 'echo $SUBNODE_PORT_BASE')" = 10064 ]
+  run sn run -d --name c --network bridge --port-slot 2 busybox sleep 1
+  [ "$status" -ne 0 ]
+  [[ $output == *"port slot 2 is already taken by subnode a"* ]]
+  run sn inspect c
+  [ "$status" -eq 1 ]
+  sn rm -f a b h >/dev/null
+  [ -z "$(net_leftovers)" ] || { net_leftovers; false; }
+}
+
+@test "container:NAME shares a bridge subnode's namespace" {
+  node_start
+  serve web 10000 --network bridge --port-slot 0
+  sn run -d --name side --network container:web busybox sleep 1000 >/dev/null
+  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' exec side wget -qO- http://127.0.0.1:10000/)\" = web ]"
+  [ "$(sn inspect side | jq -r '.[0].NetworkSettings.NetworkMode')" = "container:$(sn inspect web | jq -r '.[0].Id')" ]
+  sn rm -f side web >/dev/null
+  [ -z "$(net_leftovers)" ] || { net_leftovers; false; }
+}
+
+# An allow-listed port answers a listed peer, drops an unlisted one, and a
+# live update swaps them; a peer never listed gets nothing at any moment
+# while the list is rewritten again and again.
+@test "allow-lists: allow, deny, live update without a gap" {
+  node_start
+  net_ns; local pa=$REPLY
+  net_ns; local pb=$REPLY
+  net_ns; local pc=$REPLY
+  net_link "$NODE_NETNS" "$pa" 172.30.1.1 172.30.1.2
+  net_link "$NODE_NETNS" "$pb" 172.30.2.1 172.30.2.2
+  net_link "$NODE_NETNS" "$pc" 172.30.3.1 172.30.3.2
+  serve g 10000 --network bridge --port-slot 0 --allow 10000-10003=172.30.1.2
+  sn exec g sh -c 'mkdir -p /w2 && echo open > /w2/index.html && httpd -p 10010 -h /w2'
+  wait_for bash -c "[ \"\$(ip netns exec $pa curl -s --max-time 3 http://172.30.1.1:10000/)\" = g ]"
+  [ -z "$(fetch "$pb" 172.30.2.1 10000)" ]
+  # the rest of the block is open to all
+  [ "$(fetch "$pb" 172.30.2.1 10010)" = open ]
+  [ "$(sn inspect g | jq -r '.[0].NetworkSettings.PortAllow["10000-10003/tcp"][0]')" = 172.30.1.2/32 ]
+  # live: now only pb
+  run sn update --allow 10000-10003=172.30.2.0/24 g
+  [ "$status" -eq 0 ]
+  [ "$(fetch "$pb" 172.30.2.1 10000)" = g ]
+  [ -z "$(fetch "$pa" 172.30.1.1 10000)" ]
+  [ "$(sn inspect g | jq -r '.[0].NetworkSettings.PortAllow["10000-10003/tcp"][0]')" = 172.30.2.0/24 ]
+  # no gap: pc, never listed, knocks all the time while the list changes
+  local log=$BATS_TEST_TMPDIR/knock
+  ( for i in $(seq 400); do ip netns exec "$pc" curl -s --max-time 0.3 http://172.30.3.1:10000/ ; done > "$log" 2>/dev/null ) &
+  local knock=$!
+  local i
+  for i in $(seq 20); do
+    sn update --allow 10000-10003=172.30.1.2,172.30.2.0/24 g >/dev/null
+    sn update --allow 10000-10003=172.30.2.0/24 g >/dev/null
+  done
+  kill "$knock" 2>/dev/null || true; wait "$knock" 2>/dev/null || true
+  [ ! -s "$log" ] || { echo "an unlisted peer got through: $(head -c 200 "$log")"; false; }
+  [ "$(fetch "$pb" 172.30.2.1 10000)" = g ]
+  # bad updates are refused and change nothing
+  run api POST /containers/g/update -H 'Content-Type: application/json' -d '{"PortAllow":{"20000/tcp":["1.2.3.4"]}}'
+  [ "$(tail -1 <<<"$output")" = 400 ]
+  [[ $output == *"not published"* ]]
+  run api POST /containers/g/update -H 'Content-Type: application/json' -d '{"Memory":1}'
+  [ "$(tail -1 <<<"$output")" = 400 ]
+  [ "$(fetch "$pb" 172.30.2.1 10000)" = g ]
+  # and a restart of the daemon rebuilds the same table from the db
+  node_stop_daemon
+  in_node nft flush table ip "$(in_node nft list tables | awk '/subnode_/ {print $3}')"
+  node_daemon
+  [ "$(fetch "$pb" 172.30.2.1 10000)" = g ]
+  [ -z "$(fetch "$pa" 172.30.1.1 10000)" ]
+  sn update --allow-clear g >/dev/null
+  [ "$(fetch "$pa" 172.30.1.1 10000)" = g ]
+}
+
+# node_save VAR / node_load VAR: keep one node's variables while another runs.
+node_save() { eval "$1=(\"\$NODE_ID\" \"\$NODE_DIR\" \"\$NODE_ROOT\" \"\$NODE_SOCK\" \"\$NODE_CG\" \"\$NODE_PID\" \"\$NODE_NETNS\")"; }
+node_load() {
+  eval "local v=(\"\${$1[@]}\")"
+  NODE_ID=${v[0]} NODE_DIR=${v[1]} NODE_ROOT=${v[2]} NODE_SOCK=${v[3]} NODE_CG=${v[4]} NODE_PID=${v[5]} NODE_NETNS=${v[6]}
+  export SUBNODE_HOST=unix://$NODE_SOCK NODE_NETNS
+}
+
+@test "two daemons, each in its own namespace, with members reaching each other through their published blocks" {
+  node_start
+  node_save N1
+  net_ns; NODE_NETNS=$REPLY
+  node_start
+  node_save N2
+  net_link "${N1[6]}" "${N2[6]}" 172.30.5.1 172.30.5.2
+  node_load N1
+  serve m1 10000 --network bridge --port-slot 0 --allow 10000=172.30.5.2
+  node_load N2
+  serve m2 10064 --network bridge --port-slot 1 --allow 10064=172.30.5.1
+  # m2 (node 2) → node 1's block → m1, leaving through node 2's masquerade
+  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' exec m2 wget -qO- http://172.30.5.1:10000/)\" = m1 ]"
+  node_load N1
+  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' exec m1 wget -qO- http://172.30.5.2:10064/)\" = m2 ]"
+  node_teardown
+  node_load N2
+}
+
+@test "128 small subnodes, each with its own port slot, all removed with nothing left" {
+  [ -z "${NODE_SCALE_SKIP:-}" ] || skip "NODE_SCALE_SKIP is set"
+  NODE_BIN=$REPO/build/bin
+  node_start
+  local t0 t1
+  t0=$(date +%s.%N)
+  seq 128 | xargs -P 16 -I{} "$NODE_BIN/subnode" run -d --name s{} --network bridge --port-slot auto busybox sleep 100000 >/dev/null
+  t1=$(date +%s.%N)
+  echo "# 128 bridge+slot subnodes up in $(echo "$t1 - $t0" | bc) s" >&3
+  [ "$(sn ps -q | wc -l)" = 128 ]
+  [ "$(sn ps -a --json | jq '[.[] | select(.State == "running")] | length')" = 128 ]
+  [ "$(sqlite3 "$NODE_ROOT/state.db" 'SELECT COUNT(DISTINCT slot) FROM net_addrs')" = 128 ]
+  [ "$(sqlite3 "$NODE_ROOT/state.db" 'SELECT COUNT(DISTINCT ip) FROM net_addrs')" = 128 ]
+  [ "$(in_node ip -o link show type veth | grep -c ': sv')" = 128 ]
+  # the last slot answers
+  local last
+  last=$(sqlite3 "$NODE_ROOT/state.db" "SELECT s.name FROM net_addrs a JOIN subnodes s ON s.id = a.subnode_id WHERE a.slot = 127")
+  sn exec "$last" sh -c 'mkdir -p /w && echo last > /w/index.html && httpd -p 18128 -h /w'
+  [ "$(fetch "$NODE_NETNS" 127.0.0.1 18128)" = last ]
+  run sn run -d --name over --network bridge --port-slot auto busybox true
+  [ "$status" -ne 0 ]
+  sn ps -q | xargs -P 16 -n 8 "$NODE_BIN/subnode" rm -f >/dev/null
+  [ "$(sn ps -a -q | wc -l)" = 0 ]
+  [ -z "$(net_leftovers)" ] || { net_leftovers; false; }
+  [ -z "$(node_leftovers)" ] || { node_leftovers; false; }
+}
