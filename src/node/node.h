@@ -72,7 +72,8 @@ struct node {
  * create-dir, create-bundle, create-created, start-desired, start-spawned,
  * stop-marked, stop-signalled, remove-marked (running only),
  * remove-signalled (running only), remove-halted,
- * destroy-runtime, destroy-bundle, destroy-dir. */
+ * destroy-runtime, destroy-bundle, destroy-dir; with networks (network.c)
+ * create-netns, create-firewall, destroy-firewall, destroy-netns. */
 void node_crashpoint(struct node *n, const char *step);
 
 /* Open the root (creating it), the db and the image store; find the runtime

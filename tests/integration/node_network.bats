@@ -282,3 +282,34 @@ node_load() {
   [ -z "$(net_leftovers)" ] || { net_leftovers; false; }
   [ -z "$(node_leftovers)" ] || { node_leftovers; false; }
 }
+
+# gone_net NAME: no subnode NAME, and nothing of any network left.
+gone_net() {
+  run sn inspect "$1"
+  [ "$status" -eq 1 ]
+  [ -z "$(net_leftovers)" ] || { net_leftovers; return 1; }
+  [ -z "$(node_leftovers)" ] || { node_leftovers; return 1; }
+}
+
+@test "crash points of a networked create and remove: repaired, no orphan veth, netns, element or reservation" {
+  node_start
+  local step
+  for step in create-row create-dir create-netns create-firewall create-bundle; do
+    node_crash_daemon "$step" sn run -d --name c --network bridge --port-slot 3 --allow 10192=10.9.9.9 busybox sleep 1000
+    gone_net c || { echo "after $step"; return 1; }
+  done
+  # acknowledged: it runs after the repair, with its network
+  node_crash_daemon create-created sn run -d --name c --network bridge --port-slot 3 busybox sh -c \
+    'mkdir -p /w && echo c > /w/index.html && exec httpd -f -p 10192 -h /w'
+  wait_for bash -c "[ \"\$(ip netns exec $NODE_NETNS curl -s --max-time 3 http://127.0.0.1:10192/)\" = c ]"
+  sn rm -f c >/dev/null
+  gone_net c
+  for step in remove-marked remove-halted destroy-runtime destroy-firewall destroy-netns destroy-bundle destroy-dir; do
+    sn run -d --name c --network bridge --port-slot 3 --allow 10192=10.9.9.9 busybox sleep 1000 >/dev/null
+    node_crash_daemon "$step" sn rm -f c
+    gone_net c || { echo "after $step"; return 1; }
+  done
+  # the slot and the address are free again
+  sn run -d --name c --network bridge --port-slot 3 busybox sleep 1000 >/dev/null
+  [ "$(sn inspect c | jq -r '.[0].NetworkSettings.PortBase')" = 10192 ]
+}

@@ -168,6 +168,21 @@ node_teardown() {
   rm -rf "$NODE_DIR"
 }
 
+# node_crash_daemon STEP CMD...: restart the daemon armed for STEP
+# (SUBNODED_CRASH_AT), run CMD (it fails: the daemon dies under it), then
+# start a plain daemon again, which repairs.
+node_crash_daemon() {
+  local step=$1; shift
+  node_stop_daemon
+  SUBNODED_CRASH_AT=$step node_daemon
+  run "$@"
+  [ "$status" -ne 0 ]
+  wait_for bash -c "! kill -0 $NODE_PID 2>/dev/null"
+  node_stop_daemon
+  grep -q "SUBNODED_CRASH_AT=$step" "$NODE_DIR/daemon.log"
+  node_daemon
+}
+
 # wait_for CMD...: retry for up to 10 s (WAIT_TRIES × 0.1 s).
 wait_for() {
   local i
