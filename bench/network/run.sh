@@ -125,6 +125,8 @@ pub=$(median "${pubs[@]}"); host=$(median "${hosts[@]}")
 rr_ratio=$(printf '%.2f' "$(echo "scale=4; $pub / $host" | bc)")
 echo "published ${pubs[*]} rr/s; host ${hosts[*]} rr/s; ratio $rr_ratio" >&2
 load=$(cut -d' ' -f1-3 /proc/loadavg)
+ratio() { [[ $2 =~ ^[0-9.]+$ ]] && printf '%.2f' "$(echo "scale=4; $1 / $2" | bc)" || echo "?"; }
+r_none=$(ratio "$bridge" "$none"); r_podman=$(ratio "$bridge" "$podman_p")
 
 report=$(cat <<EOT
 ## Network
@@ -148,6 +150,15 @@ Targets: bridge + slot ≤ 3 s on 2 cores and ≤ 0.3 × podman -p.
 | ratio published / host | $rr_ratio |
 
 Target: ≥ 0.9 × host.
+
+Reading the figures: both sides run in one script, back to back, on a machine whose two
+cores are shared with other engineers' builds and tests; the load average above says how
+busy it was. Compare within a run (bridge + slot / none = $r_none, / podman -p
+= $r_podman); the absolute
+times are not the quiet machine's (## Node). A round trip through a published port crosses
+two more interfaces than host networking (the bridge and the subnode's veth, each a
+softirq on a CPU) and a conntrack lookup for the dnat; on a loaded machine each of those
+waits for a CPU, which is what a round trip of a millisecond or more measures.
 
 Exact commands (\`bash bench/network/run.sh\`; the daemon runs under \`nsenter --net=/run/netns/NODE\`):
 
