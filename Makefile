@@ -6,14 +6,16 @@
 #                   (bats); ends with "N passed, M failed"
 #   make bench      benchmarks in bench/ (figures go to docs/BENCHMARKS.md)
 #   make conformance  OCI runtime-tools suite, subrun and runc side by side
+#   make fuzz       libFuzzer targets (clang) into build-fuzz/fuzz/;
+#                   make fuzz-replay runs them over their corpus once
 #
-# Layout: one folder per layer under src/ (base runtime image node manager
+# Layout: one folder per layer under src/ (base runtime image api node manager
 # cli). Every .c in src/<layer>/ goes into build/lib/libsn_<layer>.a; every
 # folder src/cli/<prog>/ is one program build/bin/<prog>. New files need no
 # Makefile edit. tests/unit/<layer>/test_*.c are cmocka programs.
 
 .DEFAULT_GOAL := all
-LAYERS   := base runtime image node manager
+LAYERS   := base runtime image api node manager
 BUILD    ?= build
 CC       ?= gcc
 PKGS     := libseccomp libcap jansson libcrypto libmicrohttpd gnutls libcurl libarchive sqlite3 libmnl libnftnl libnftables
@@ -25,6 +27,8 @@ CFLAGS_WARN := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 CFLAGS_BASE := $(CFLAGS_WARN) -Isrc $(PKG_CFLAGS)
 ifeq ($(SANITIZE),1)
 OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SANITIZE),fuzz)
+OPT = $(FUZZ_OPT)
 else
 OPT := -O2
 endif
@@ -45,7 +49,7 @@ endef
 $(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
 
 # Link order: higher layers first.
-LIBS_ALL := $(foreach l,manager node image runtime base,$(BUILD)/lib/libsn_$(l).a)
+LIBS_ALL := $(foreach l,manager node api image runtime base,$(BUILD)/lib/libsn_$(l).a)
 
 # ---- programs
 # The plain build keeps its debug info beside the program (bin/X.debug, found
@@ -82,11 +86,13 @@ endef
 $(foreach p,$(GLIBC_PROGS),$(eval $(call prog_rules,$(p))))
 
 ifneq ($(SANITIZE),1)
-SUP_OBJS := $(patsubst src/%.c,$(BUILD)/obj-musl/%.o,$(wildcard src/cli/subnode-sup/*.c))
+# It shares base's error type and fd habits (one copy of each), built with musl.
+SUP_OBJS := $(patsubst src/%.c,$(BUILD)/obj-musl/%.o,$(wildcard src/cli/subnode-sup/*.c) \
+	src/base/err.c src/base/fd.c src/base/clock.c)
 $(BUILD)/obj-musl/%.o: src/%.c
 	@command -v $(SUP_CC) >/dev/null || { echo "$(SUP_CC) not found: install musl-tools (scripts/deps.sh build)" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	$(SUP_CC) $(CFLAGS_WARN) -fPIE $(OPT) -MMD -MP -c -o $@ $<
+	$(SUP_CC) $(CFLAGS_WARN) -Isrc -fPIE $(OPT) -MMD -MP -c -o $@ $<
 $(BUILD)/bin/subnode-sup: $(SUP_OBJS)
 	@mkdir -p $(dir $@)
 	$(SUP_LINK)
@@ -105,13 +111,19 @@ $(BUILD)/obj/tests/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -c -o $@ $<
 
+# Test helper programs: tests/helpers/X.c -> $(BUILD)/tests/helpers/X.
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 .PHONY: all asan unit-bins test unit integration bench conformance deps demo clean check-layers
 all: $(addprefix $(BUILD)/bin/,$(PROGS))
-unit-bins: $(UNIT_BINS)
+unit-bins: $(UNIT_BINS) $(HELPER_BINS)
 
 asan:
 	$(MAKE) BUILD=build-asan SANITIZE=1 all unit-bins
@@ -141,6 +153,27 @@ demo: deps all
 	bash scripts/demo.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
+
+# ---- fuzzing (libFuzzer, clang): tests/fuzz/fuzz_*.c, one target each,
+# linked against the layers built again with clang into build-fuzz/.
+# `make fuzz` builds them; `make fuzz-replay` runs each over its committed
+# corpus (tests/fuzz/corpus/<target>/) once, which is what CI does;
+# bench/fuzz/run.sh fuzzes for a given time (docs/BENCHMARKS.md, Fuzzing).
+FUZZ_CC  ?= clang
+FUZZ_OPT := -O1 -g -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined -Wno-unknown-warning-option
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBS_ALL) $(PKG_LIBS) -lpthread
+.PHONY: fuzz fuzz-bins fuzz-replay
+fuzz-bins: $(FUZZ_BINS)
+fuzz:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "$(FUZZ_CC) not found: install clang (scripts/deps.sh build)" >&2; exit 1; }
+	$(MAKE) BUILD=build-fuzz SANITIZE=fuzz CC=$(FUZZ_CC) fuzz-bins
+fuzz-replay: fuzz
+	bash bench/fuzz/run.sh replay
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

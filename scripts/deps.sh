@@ -15,12 +15,17 @@ BUILD_PKGS=(
   musl-tools musl-dev
 )
 # (musl: subnode-sup is linked statically against it, see the Makefile)
+BUILD_PKGS+=(clang libclang-rt-14-dev)
+# (clang + its libFuzzer runtime: `make fuzz`, tests/fuzz/)
 TEST_PKGS=(
   bats jq curl iproute2 nftables procps psmisc util-linux
   busybox-static runc crun podman skopeo umoci docker-registry
   python3 apache2-utils hyperfine golang-go golang-github-opencontainers-runtime-tools-dev
   golang-github-google-uuid-dev uidmap fuse-overlayfs
+  prometheus
+  e2fsprogs
 )
+# (e2fsprogs: mkfs.ext4 makes each volume's file system, docs/NODE.md "Volumes")
 
 what=${1:-all}
 case "$what" in

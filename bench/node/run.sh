@@ -42,21 +42,15 @@ cleanup() {
   fi
   "${PODMAN[@]}" rm -a -f -t 0 >/dev/null 2>&1
   "${PODMAN[@]}" rmi -a -f >/dev/null 2>&1
-  for m in $(awk -v p="$W" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo | sort -r); do umount -l "$m"; done
-  for d in $(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name "sn-bench-$$"); do
-    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-  done
-  rm -rf "$W"
+  bench_remove_leftovers "$W" "sn-bench-$$"
 }
 trap cleanup EXIT
+source bench/lib.sh
 
 # the image: busybox-static in an OCI layout (umoci)
 source tests/lib/node.bash
 node_make_layout "$W/layout"
 
-now() { date +%s.%N; }
-kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-pss() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
 
 echo "== ours: subnoded + subnode-sup + $RT, $N subnodes, $P clients" >&2
 "$BIN/subnode-image" --root "$W/root/images" import "$W/layout" --name busybox >/dev/null

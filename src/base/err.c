@@ -19,7 +19,11 @@ static int err_vset(struct sn_err *err, int errnum, int with_strerror,
 		n = 0;
 	if (with_strerror && errnum != 0 && (size_t)n < sizeof(err->msg)) {
 		char buf[128];
-		const char *s = strerror_r(code, buf, sizeof(buf));
+#ifdef __GLIBC__
+		const char *s = strerror_r(code, buf, sizeof(buf)); /* GNU: may not use buf */
+#else
+		const char *s = strerror_r(code, buf, sizeof(buf)) == 0 ? buf : "Unknown error"; /* XSI (musl) */
+#endif
 		snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %s", s);
 	}
 	return -code;

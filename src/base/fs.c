@@ -1,5 +1,6 @@
 /* fs.c — see fs.h. */
 #include "base/fs.h"
+#include "base/fd.h"
 #include "base/cleanup.h"
 
 #include <dirent.h>
@@ -59,22 +60,6 @@ int sn_read_file(const char *path, size_t max_size, char **out, size_t *len,
 	return sn_read_file_at(AT_FDCWD, path, max_size, out, len, err);
 }
 
-int sn_write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 int sn_write_file(const char *path, const void *data, size_t len, mode_t mode,
 		  struct sn_err *err)
 {
@@ -95,9 +80,7 @@ int sn_write_existing_at(int dirfd, const char *name, const char *data,
 		return sn_err_sys(err, "open `%s`", name);
 	size_t len = strlen(data);
 	ssize_t w;
-	do
-		w = write(fd, data, len);
-	while (w < 0 && errno == EINTR);
+	w = SN_RETRY_EINTR(write(fd, data, len));
 	if (w < 0)
 		return sn_err_sys(err, "write `%s` to `%s`", data, name);
 	if ((size_t)w != len)
@@ -303,4 +286,16 @@ bool sn_is_mount_point(const char *path)
 		 (a.st_dev != b.st_dev || a.st_ino == b.st_ino);
 	free(parent);
 	return r;
+}
+
+void sn_human_bytes(uint64_t b, char *buf, size_t n)
+{
+	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double x = (double)b;
+	unsigned i = 0;
+	while (x >= 1024 && i + 1 < sizeof(u) / sizeof(u[0])) {
+		x /= 1024;
+		i++;
+	}
+	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", x, u[i]);
 }

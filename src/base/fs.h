@@ -9,9 +9,11 @@
 #define SN_BASE_FS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include "base/err.h"
+#include "base/fd.h" /* sn_write_all */
 
 /* Read a whole file (NUL-terminated; *len excludes the NUL). max_size 0 =
  * no limit; a larger file fails with EFBIG. */
@@ -26,8 +28,6 @@ int sn_write_file(const char *path, const void *data, size_t len, mode_t mode,
 int sn_write_existing(const char *path, const char *data, struct sn_err *err);
 int sn_write_existing_at(int dirfd, const char *name, const char *data,
 			 struct sn_err *err);
-/* write(2) until all of buf is written (EINTR retried); 0 or -errno. */
-int sn_write_all(int fd, const void *buf, size_t len);
 /* Atomic replace: temp + fsync + rename + fsync(dir). */
 int sn_write_file_atomic(const char *path, const void *data, size_t len,
 			 mode_t mode, struct sn_err *err);
@@ -51,5 +51,7 @@ char *sn_path_join(const char *a, const char *b);
 int sn_parse_u64(const char *s, unsigned long long *out);
 /* Parse a signed decimal, whole string. */
 int sn_parse_i64(const char *s, long long *out);
+/* "1.5 GiB", "512 B": bytes for people (binary units). */
+void sn_human_bytes(uint64_t b, char *buf, size_t n);
 
 #endif

@@ -1,6 +1,7 @@
 /* log.c — see log.h. One write(2) per line so concurrent writers to the same
  * file (create process, container init before exec) never interleave. */
 #include "base/log.h"
+#include "base/fd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,20 +49,6 @@ enum sn_log_level sn_log_get_level(void) { return log_lvl; }
 int sn_log_fd(void) { return log_fd; }
 void sn_log_set_stderr_copy(int on) { log_stderr_copy = on; }
 
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return; /* nowhere left to report a failed log write */
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
 void sn_log(enum sn_log_level lvl, const char *fmt, ...)
 {
 	if (lvl > log_lvl)
@@ -99,16 +86,16 @@ void sn_log(enum sn_log_level lvl, const char *fmt, ...)
 	if ((size_t)n >= sizeof(line))
 		n = sizeof(line) - 1;
 	if (log_fd >= 0) {
-		write_all(log_fd, line, (size_t)n);
+		(void)sn_write_all(log_fd, line, (size_t)n);
 		if (lvl == SN_LOG_ERROR && log_stderr_copy) {
 			char plain[2100];
 			int m = snprintf(plain, sizeof(plain), "%s\n", msg);
 			if (m > 0)
-				write_all(STDERR_FILENO, plain,
+				(void)sn_write_all(STDERR_FILENO, plain,
 					  (size_t)m < sizeof(plain) ? (size_t)m : sizeof(plain) - 1);
 		}
 	} else {
-		write_all(STDERR_FILENO, line, (size_t)n);
+		(void)sn_write_all(STDERR_FILENO, line, (size_t)n);
 	}
 	errno = saved;
 }

@@ -32,7 +32,9 @@ void auth_challenge_free(struct auth_challenge *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* Parse `Scheme k="v",k2="v2"`. */
+/* Parse `Scheme k="v",k2="v2"`. A value is kept whole, however long (a
+ * cut realm would send the token request elsewhere, and the rest of a cut
+ * value would be read as more parameters). */
 int auth_parse_challenge(const char *h, struct auth_challenge *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -42,6 +44,11 @@ int auth_parse_challenge(const char *h, struct auth_challenge *out)
 	while (*sp && *sp != ' ')
 		sp++;
 	out->scheme = strndup(h, (size_t)(sp - h));
+	_cleanup_free_ char *val = malloc(strlen(sp) + 1);
+	if (!out->scheme || !val) {
+		auth_challenge_free(out);
+		return -ENOMEM;
+	}
 	const char *p = sp;
 	while (*p) {
 		while (*p == ' ' || *p == ',')
@@ -53,11 +60,10 @@ int auth_parse_challenge(const char *h, struct auth_challenge *out)
 			break;
 		size_t kl = (size_t)(p - k);
 		p++;
-		char val[2048];
 		size_t vl = 0;
 		if (*p == '"') {
 			p++;
-			while (*p && *p != '"' && vl < sizeof(val) - 1) {
+			while (*p && *p != '"') {
 				if (*p == '\\' && p[1])
 					p++;
 				val[vl++] = *p++;
@@ -65,7 +71,7 @@ int auth_parse_challenge(const char *h, struct auth_challenge *out)
 			if (*p == '"')
 				p++;
 		} else {
-			while (*p && *p != ',' && vl < sizeof(val) - 1)
+			while (*p && *p != ',')
 				val[vl++] = *p++;
 		}
 		val[vl] = '\0';
@@ -79,9 +85,13 @@ int auth_parse_challenge(const char *h, struct auth_challenge *out)
 		if (dst) {
 			free(*dst);
 			*dst = strdup(val);
+			if (!*dst) {
+				auth_challenge_free(out);
+				return -ENOMEM;
+			}
 		}
 	}
-	return out->scheme ? 0 : -ENOMEM;
+	return 0;
 }
 
 char *auth_basic_header(const char *user, const char *pass)

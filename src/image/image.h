@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <jansson.h>
 #include "base/err.h"
 
@@ -224,6 +225,12 @@ enum image_unpack_mode {
  * writes through symlinks, hardlinks outside, device nodes. */
 int image_unpack_layer_fd(int fd, int dest_fd, enum image_unpack_mode mode,
 			  const char *diffid, const char *what, struct sn_err *err);
+/* The same from a reader: fn sets *buf to its next piece of the stream
+ * (valid until the next call) and returns its length, 0 at the end, or
+ * -errno. */
+typedef ssize_t (*image_read_fn)(void *arg, const void **buf);
+int image_unpack_layer_read(image_read_fn fn, void *arg, int dest_fd, enum image_unpack_mode mode,
+			    const char *diffid, const char *what, struct sn_err *err);
 /* Flat unpack of a whole image into dest (created; must be empty). On
  * failure dest is removed if this call created it. */
 int image_unpack(struct image_store *s, const char *ref, const char *dest,
@@ -235,6 +242,18 @@ int image_layers_prepare(struct image_store *s, const struct image *img,
 /* Are all of img's layers unpacked? (a stat each; no libarchive.) When not,
  * *missing (may be NULL) gets the diff_id of the first one missing. */
 bool image_layers_ready(struct image_store *s, const struct image *img, const char **missing);
+
+/* ---- volume streams (volstream.c): a tar of a tree + a trailer with
+ * its sha256 and length (the format is described there and in
+ * docs/API.md). */
+/* Write dir as a stream to out_fd (constant memory). */
+int image_volume_export(const char *dir, int out_fd, struct sn_err *err);
+/* Unpack a stream read from in_fd into the existing directory dest, with
+ * the layers' safe-unpack rules; EINVAL when it is truncated or its hash
+ * does not match (dest then holds whatever was unpacked: the caller
+ * removes it). digest: "sha256:<hex>" of the tar. */
+int image_volume_import(int in_fd, const char *dest, char digest[IMAGE_DIGEST_SIZE],
+			struct sn_err *err);
 
 /* ---- snapshots (snapshot.c) */
 /* Mount an overlay of img's layers at mountpoint with a private upper/work

@@ -59,7 +59,8 @@ struct unpack_ctx {
 	struct sn_err *err;
 	bool root;          /* running as root: chown, mknod whiteouts */
 	json_t *created;    /* FLAT: paths this layer made (kept by opaque) */
-	const char *entry;  /* current entry name, for messages */
+	char entry[PATH_MAX]; /* current entry name, for messages: a copy, since
+			       * libarchive frees its own at the next header */
 };
 
 static int entry_fail(struct unpack_ctx *c, int errnum, const char *why)
@@ -390,7 +391,7 @@ static int do_whiteout(struct unpack_ctx *c, char *norm, int pfd, const char *ba
 {
 	if (strcmp(base, WH_OPAQUE) == 0) {
 		char dirpath[PATH_MAX];
-		snprintf(dirpath, sizeof(dirpath), "%.*s", (int)(base - norm ? base - norm - 1 : 0), norm);
+		snprintf(dirpath, sizeof(dirpath), "%.*s", (int)(base != norm ? base - norm - 1 : 0), norm);
 		if (c->mode == IMAGE_UNPACK_OVERLAY) {
 			if (fsetxattr(pfd, "trusted.overlay.opaque", "y", 1, 0) < 0)
 				return entry_sys(c, "set opaque xattr");
@@ -420,7 +421,7 @@ static int do_whiteout(struct unpack_ctx *c, char *norm, int pfd, const char *ba
 static int do_entry(struct unpack_ctx *c, struct archive *a, struct archive_entry *e)
 {
 	const char *path = archive_entry_pathname(e);
-	c->entry = path ? path : "";
+	snprintf(c->entry, sizeof(c->entry), "%s", path ? path : "");
 	if (!path)
 		return entry_fail(c, EINVAL, "entry without a name");
 	char norm[PATH_MAX];
@@ -493,8 +494,41 @@ static la_ssize_t inner_read(struct archive *ia, void *cd, const void **buf)
 
 static void archive_freep(struct archive **a) { if (*a) archive_read_free(*a); }
 
+struct cb_src {
+	image_read_fn fn;
+	void *arg;
+};
+
+static la_ssize_t cb_read(struct archive *a, void *cd, const void **buf)
+{
+	struct cb_src *src = cd;
+	ssize_t n = src->fn(src->arg, buf);
+	if (n < 0) {
+		archive_set_error(a, (int)-n, "read: %s", strerror((int)-n));
+		return -1;
+	}
+	return n;
+}
+
+static int unpack_layer(int fd, struct cb_src *src, int dest_fd, enum image_unpack_mode mode,
+			const char *diffid, const char *what, struct sn_err *err);
+
 int image_unpack_layer_fd(int fd, int dest_fd, enum image_unpack_mode mode, const char *diffid,
 			  const char *what, struct sn_err *err)
+{
+	return unpack_layer(fd, NULL, dest_fd, mode, diffid, what, err);
+}
+
+int image_unpack_layer_read(image_read_fn fn, void *arg, int dest_fd, enum image_unpack_mode mode,
+			    const char *diffid, const char *what, struct sn_err *err)
+{
+	struct cb_src src = { .fn = fn, .arg = arg };
+	return unpack_layer(-1, &src, dest_fd, mode, diffid, what, err);
+}
+
+/* From fd, or (fd < 0) from src's reads. */
+static int unpack_layer(int fd, struct cb_src *src, int dest_fd, enum image_unpack_mode mode,
+			const char *diffid, const char *what, struct sn_err *err)
 {
 	_cleanup_free_ struct outer *o = calloc(1, sizeof(*o));
 	if (!o)
@@ -506,7 +540,7 @@ int image_unpack_layer_fd(int fd, int dest_fd, enum image_unpack_mode mode, cons
 	struct archive *inner __attribute__((cleanup(archive_freep))) = archive_read_new();
 	_cleanup_json_ json_t *created = mode == IMAGE_UNPACK_FLAT ? json_object() : NULL;
 	struct unpack_ctx c = { .rootfd = dest_fd, .mode = mode, .what = what, .err = err,
-				.root = geteuid() == 0, .created = created, .entry = "" };
+				.root = geteuid() == 0, .created = created };
 	if (!outer || !inner) {
 		r = sn_err_set(err, ENOMEM, "%s", what);
 		goto out;
@@ -514,7 +548,8 @@ int image_unpack_layer_fd(int fd, int dest_fd, enum image_unpack_mode mode, cons
 	o->a = outer;
 	archive_read_support_filter_all(outer);
 	archive_read_support_format_raw(outer);
-	if (archive_read_open_fd(outer, fd, 1 << 17) != ARCHIVE_OK) {
+	if ((src ? archive_read_open(outer, src, NULL, cb_read, NULL)
+		 : archive_read_open_fd(outer, fd, 1 << 17)) != ARCHIVE_OK) {
 		r = sn_err_msg(err, EINVAL, "%s: %s", what, archive_error_string(outer));
 		goto out;
 	}

@@ -7,6 +7,7 @@
 #include "node/node.h"
 #include "node/db.h"
 #include "base/cleanup.h"
+#include "base/fd.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -27,9 +28,7 @@ char *node_tty_socket(struct node *n, const char *id, const char *kind)
 int node_attach_connect(struct node *n, const char *ref, int *out, struct sn_err *err)
 {
 	_cleanup_json_ json_t *row = NULL;
-	pthread_mutex_lock(&n->lock);
-	int r = node_db_find(n->db, ref, &row, err);
-	pthread_mutex_unlock(&n->lock);
+	int r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	const char *id = json_string_value(json_object_get(row, "id"));
@@ -56,27 +55,12 @@ int node_attach_connect(struct node *n, const char *ref, int *out, struct sn_err
 	return 0;
 }
 
-bool node_send_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n) {
-		ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		c += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 static bool send_frame(int fd, unsigned char type, const char *d, size_t n)
 {
 	while (n) {
 		size_t k = n > 65535 ? 65535 : n;
 		unsigned char h[3] = { type, (unsigned char)(k >> 8), (unsigned char)k };
-		if (!node_send_all(fd, h, 3) || !node_send_all(fd, d, k))
+		if (sn_send_all(fd, h, 3, 0) < 0 || sn_send_all(fd, d, k, 0) < 0)
 			return false;
 		d += k;
 		n -= k;
@@ -92,7 +76,7 @@ int node_resize(struct node *n, const char *ref, unsigned h, unsigned w, struct 
 		return r;
 	unsigned char f[7] = { 1, 0, 4, (unsigned char)(h >> 8), (unsigned char)h, (unsigned char)(w >> 8),
 			       (unsigned char)w };
-	bool ok = node_send_all(fd, f, sizeof(f));
+	bool ok = sn_send_all(fd, f, sizeof(f), 0) == 0;
 	close(fd);
 	return ok ? 0 : sn_err_msg(err, EIO, "resize: the supervisor closed the connection");
 }
@@ -101,7 +85,7 @@ void node_attach_relay(struct node *n, int client, int sup, const char *extra, s
 		       bool stdin_on)
 {
 	static const unsigned char watch[3] = { 2, 0, 0 };
-	if (!node_send_all(sup, watch, sizeof(watch))) {
+	if (sn_send_all(sup, watch, sizeof(watch), 0) < 0) {
 		close(sup);
 		return;
 	}
@@ -127,7 +111,7 @@ void node_attach_relay(struct node *n, int client, int sup, const char *extra, s
 		}
 		if (pf[1].revents) {
 			ssize_t r = recv(sup, buf, sizeof(buf), 0);
-			if (r <= 0 || !node_send_all(client, buf, (size_t)r))
+			if (r <= 0 || sn_send_all(client, buf, (size_t)r, 0) < 0)
 				break;
 		}
 	}

@@ -37,6 +37,8 @@ int node_db_meta_set(struct node_db *db, const char *key, const char *value, str
 /* Record the size table in use (for node info and later audits). */
 int node_db_save_sizes(struct node_db *db, const char *const *names, const unsigned *units,
 		       unsigned n, struct sn_err *err);
+/* The SQLite handle, for the tables of other concerns (volume_db.c). */
+struct sqlite3 *node_db_sqlite(struct node_db *db);
 
 /* The SQLite handle, for the tables of other node files (network_db.c). */
 struct sqlite3 *node_db_sqlite(struct node_db *db);

@@ -17,6 +17,7 @@
  * HTTP layer's hub): it says "something new", the ring says what.
  */
 #include "node/node.h"
+#include "base/clock.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -141,14 +142,7 @@ static json_t *collect(struct node_events *e, uint64_t after)
 json_t *node_events_wait(struct node *n, uint64_t after, int timeout_ms, uint64_t *next)
 {
 	struct node_events *e = n->events;
-	struct timespec dl;
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += timeout_ms / 1000;
-	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	struct timespec dl = sn_deadline_after(timeout_ms);
 	pthread_mutex_lock(&e->lock);
 	while (e->seq <= after)
 		if (pthread_cond_timedwait(&e->cond, &e->lock, &dl) == ETIMEDOUT)

@@ -16,6 +16,8 @@
 #include "node/exec.h"
 #include "node/db.h"
 #include "base/cleanup.h"
+#include "base/fd.h"
+#include "base/frame.h"
 #include "base/fs.h"
 #include "base/json.h"
 
@@ -124,6 +126,33 @@ static int console_size(json_t *body, unsigned *h, unsigned *w, struct sn_err *e
 	return 0;
 }
 
+/* What one exec may carry: the runtime gets Cmd and Env on its command
+ * line (2 arguments per Env entry), and execve refuses more than the
+ * kernel's MAX_ARG_STRLEN (128 KiB) in one string and, in all, what
+ * RLIMIT_STACK / 4 allows (2 MiB by default). A request past these is
+ * refused whole (E2BIG: 400), never cut short. */
+#define EXEC_ARGS_MAX 4096u
+#define EXEC_ARG_BYTES_MAX (128u * 1024u)
+#define EXEC_TOTAL_BYTES_MAX (1024u * 1024u)
+
+static int exec_check_size(const char *field, char **v, size_t n, struct sn_err *err)
+{
+	if (n > EXEC_ARGS_MAX)
+		return sn_err_msg(err, E2BIG, "%s: %zu entries; at most %u", field, n, EXEC_ARGS_MAX);
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(v[i]) + 1;
+		if (l > EXEC_ARG_BYTES_MAX)
+			return sn_err_msg(err, E2BIG, "%s[%zu]: %zu bytes; at most %u", field, i, l - 1,
+					  EXEC_ARG_BYTES_MAX - 1);
+		total += l;
+	}
+	if (total > EXEC_TOTAL_BYTES_MAX)
+		return sn_err_msg(err, E2BIG, "%s: %zu bytes in all; at most %u", field, total,
+				  EXEC_TOTAL_BYTES_MAX);
+	return 0;
+}
+
 int node_exec_create(struct node *n, const char *ref, json_t *body, json_t **out,
 		     struct sn_err *err)
 {
@@ -146,6 +175,9 @@ int node_exec_create(struct node *n, const char *ref, json_t *body, json_t **out
 	for (size_t i = 0; i < ne; i++)
 		if (!strchr(env[i], '=') || env[i][0] == '=')
 			return sn_err_msg(err, EINVAL, "Env[%zu]: `%s` is not KEY=VALUE", i, env[i]);
+	if ((r = exec_check_size("Cmd", cmd, nc, err)) < 0 ||
+	    (r = exec_check_size("Env", env, ne, err)) < 0)
+		return r;
 	static const char *const bools[] = { "Tty", "AttachStdin", "AttachStdout", "AttachStderr", "Privileged" };
 	for (size_t i = 0; i < SN_ARRAY_SIZE(bools); i++) {
 		bool b;
@@ -166,9 +198,7 @@ int node_exec_create(struct node *n, const char *ref, json_t *body, json_t **out
 	if ((r = console_size(body, NULL, NULL, err)) < 0)
 		return r;
 	_cleanup_json_ json_t *row = NULL;
-	pthread_mutex_lock(&n->lock);
-	r = node_db_find(n->db, ref, &row, err);
-	pthread_mutex_unlock(&n->lock);
+	r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	const char *sub = json_string_value(json_object_get(row, "id"));
@@ -229,17 +259,14 @@ static int recv_fd(int lfd, pid_t child, struct sn_err *err)
 	if (c < 0)
 		return sn_err_sys(err, "exec: accept on the console socket");
 	char buf[256];
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf) };
-	if (recvmsg(c, &m, MSG_CMSG_CLOEXEC) < 0)
-		return sn_err_sys(err, "exec: receive the terminal");
-	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-	if (!h || h->cmsg_type != SCM_RIGHTS)
+	int fd = -1;
+	int r = sn_fd_recv(c, &fd, buf, sizeof(buf), NULL, err);
+	if (r < 0) {
+		sn_err_wrap(err, "exec: receive the terminal");
+		return r;
+	}
+	if (fd < 0)
 		return sn_err_msg(err, EIO, "exec: the runtime sent no terminal");
-	int fd;
-	memcpy(&fd, CMSG_DATA(h), sizeof(int));
 	return fd;
 }
 
@@ -380,8 +407,14 @@ int node_exec_start(struct node *n, const char *id, bool *tty, int *pty, int *in
 	*tty = json_is_true(json_object_get(e->cfg, "Tty"));
 	bool want_in = json_is_true(json_object_get(e->cfg, "AttachStdin"));
 	*pty = *in = *out = *errfd = -1;
-	const char *argv[160];
-	int k = 0;
+	/* 16 fixed arguments at most, 2 per Env entry, then Cmd: sized from
+	 * the request (node_exec_create bounded it), nothing dropped. */
+	size_t cap = 16 + 2 * json_array_size(json_object_get(e->cfg, "Env")) +
+		     json_array_size(json_object_get(e->cfg, "Cmd"));
+	_cleanup_free_ const char **argv = calloc(cap + 1, sizeof(*argv));
+	if (!argv)
+		return sn_err_set(err, ENOMEM, "exec: arguments");
+	size_t k = 0;
 	char sockp[4096] = "", procp[4096] = "", pidp[4096] = "";
 	argv[k++] = n->runtime_path;
 	argv[k++] = "--root";
@@ -418,8 +451,6 @@ int node_exec_start(struct node *n, const char *id, bool *tty, int *pty, int *in
 		size_t i;
 		json_t *v;
 		json_array_foreach(json_object_get(e->cfg, "Env"), i, v) {
-			if (k > 120)
-				break;
 			argv[k++] = "--env";
 			argv[k++] = json_string_value(v);
 		}
@@ -434,11 +465,8 @@ int node_exec_start(struct node *n, const char *id, bool *tty, int *pty, int *in
 			argv[k++] = user;
 		}
 		argv[k++] = e->sub;
-		json_array_foreach(json_object_get(e->cfg, "Cmd"), i, v) {
-			if (k > 157)
-				break;
+		json_array_foreach(json_object_get(e->cfg, "Cmd"), i, v)
 			argv[k++] = json_string_value(v);
-		}
 	}
 	argv[k] = NULL;
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
@@ -537,8 +565,7 @@ void node_exec_finish(struct node *n, const char *id)
 	 * are): waiting for it would hold the daemon's exit. */
 	bool stopping = __atomic_load_n(&n->stopping, __ATOMIC_RELAXED);
 	pid_t w;
-	while ((w = waitpid(pid, &st, stopping ? WNOHANG : 0)) < 0 && errno == EINTR)
-		;
+	w = SN_RETRY_EINTR(waitpid(pid, &st, stopping ? WNOHANG : 0));
 	if (w != pid)
 		return;
 	char pidp[4096];
@@ -590,27 +617,12 @@ int node_exec_inspect(struct node *n, const char *id, json_t **out, struct sn_er
 	return *out ? 0 : sn_err_set(err, ENOMEM, "exec");
 }
 
-static bool write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		c += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 void node_exec_relay(struct node *n, int sock, bool tty, int pty, int in, int out, int errfd,
 		     const char *extra, size_t extra_len)
 {
 	int to_proc = tty ? pty : in;
 	if (extra_len && to_proc >= 0)
-		write_all(to_proc, extra, extra_len);
+		(void)sn_write_all(to_proc, extra, extra_len);
 	bool sock_open = true, gone = false;
 	char buf[16384];
 	/* Ends when the process's output ends, the client goes away (a TTY has
@@ -640,7 +652,7 @@ void node_exec_relay(struct node *n, int sock, bool tty, int pty, int in, int ou
 					close(in);
 					in = to_proc = -1;
 				}
-			} else if (r > 0 && (to_proc < 0 || !write_all(to_proc, buf, (size_t)r))) {
+			} else if (r > 0 && (to_proc < 0 || sn_write_all(to_proc, buf, (size_t)r) < 0)) {
 				if (to_proc >= 0)
 					sock_open = false;
 			}
@@ -663,17 +675,11 @@ void node_exec_relay(struct node *n, int sock, bool tty, int pty, int in, int ou
 				continue;
 			}
 			if (tty) {
-				if (!node_send_all(sock, buf + 8, (size_t)r))
+				if (sn_send_all(sock, buf + 8, (size_t)r, 0) < 0)
 					gone = true;
 			} else {
-				unsigned char *h = (unsigned char *)buf;
-				h[0] = (unsigned char)s;
-				h[1] = h[2] = h[3] = 0;
-				h[4] = (unsigned char)(r >> 24);
-				h[5] = (unsigned char)(r >> 16);
-				h[6] = (unsigned char)(r >> 8);
-				h[7] = (unsigned char)r;
-				if (!node_send_all(sock, buf, (size_t)r + 8))
+				sn_frame_header((unsigned char *)buf, s, (uint32_t)r);
+				if (sn_send_all(sock, buf, (size_t)r + 8, 0) < 0)
 					gone = true;
 			}
 		}

@@ -25,6 +25,7 @@
  */
 #include "node/imagejob.h"
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "image/image.h"
@@ -104,7 +105,10 @@ int node_image_job_start(struct node *n, const struct node_image_job_opts *o,
 			 struct node_image_job **out, int *in_fd, struct sn_err *err)
 {
 	static const char *const verbs[] = { [NODE_IMAGE_PULL] = "pull", [NODE_IMAGE_IMPORT] = "import",
-					     [NODE_IMAGE_LOAD] = "import", [NODE_IMAGE_PREPARE] = "prepare" };
+					     [NODE_IMAGE_LOAD] = "import", [NODE_IMAGE_PREPARE] = "prepare",
+					     [NODE_IMAGE_VOLUME_IMPORT] = "volume-import",
+					     [NODE_IMAGE_VOLUME_EXPORT] = "volume-export" };
+	bool with_stdin = o->kind == NODE_IMAGE_LOAD || o->kind == NODE_IMAGE_VOLUME_IMPORT;
 	const char *argv[16];
 	int i = 0;
 	argv[i++] = n->image_tool_path;
@@ -118,7 +122,8 @@ int node_image_job_start(struct node *n, const struct node_image_job_opts *o,
 		argv[i++] = "--name";
 		argv[i++] = o->name;
 	}
-	if (o->kind != NODE_IMAGE_PREPARE && o->unpack)
+	if ((o->kind == NODE_IMAGE_PULL || o->kind == NODE_IMAGE_IMPORT || o->kind == NODE_IMAGE_LOAD) &&
+	    o->unpack)
 		argv[i++] = "--unpack";
 	if (o->kind == NODE_IMAGE_LOAD) {
 		argv[i++] = "--label";
@@ -136,7 +141,7 @@ int node_image_job_start(struct node *n, const struct node_image_job_opts *o,
 	int po[2], pi[2] = { -1, -1 };
 	if (pipe2(po, O_CLOEXEC) < 0)
 		return sn_err_sys(err, "pipe");
-	if (o->kind == NODE_IMAGE_LOAD && pipe2(pi, O_CLOEXEC) < 0) {
+	if (with_stdin && pipe2(pi, O_CLOEXEC) < 0) {
 		int r = sn_err_sys(err, "pipe");
 		close(po[0]);
 		close(po[1]);
@@ -148,7 +153,9 @@ int node_image_job_start(struct node *n, const struct node_image_job_opts *o,
 		j->label = strdup(label ? label : "");
 	pid_t pid = -1;
 	int r = !j || !j->label ? sn_err_set(err, ENOMEM, "image tool")
-				: spawn_tool(n, argv, creds, pi[0], po[1], &pid, err);
+				: sn_fd_set_nonblock(po[0], true, err);
+	if (r == 0)
+		r = spawn_tool(n, argv, creds, pi[0], po[1], &pid, err);
 	close(po[1]);
 	if (pi[0] >= 0)
 		close(pi[0]);
@@ -161,7 +168,12 @@ int node_image_job_start(struct node *n, const struct node_image_job_opts *o,
 		free(j);
 		return r;
 	}
-	fcntl(po[0], F_SETFL, fcntl(po[0], F_GETFL) | O_NONBLOCK);
+	if (o->kind == NODE_IMAGE_VOLUME_EXPORT || o->kind == NODE_IMAGE_VOLUME_IMPORT) {
+		/* A volume's bytes pass through this pipe: 1 MiB (the default
+		 * pipe-max-size) instead of 64 KiB means 16 times fewer waits in
+		 * the hub. Best effort: a smaller pipe only costs speed. */
+		fcntl(o->kind == NODE_IMAGE_VOLUME_EXPORT ? po[0] : pi[1], F_SETPIPE_SZ, 1 << 20);
+	}
 	j->kind = o->kind;
 	j->pid = pid;
 	j->out = po[0];
@@ -292,10 +304,24 @@ int node_image_job_finish(struct node *n, struct node_image_job *j, char out[72]
 	}
 	snprintf(out, IMAGE_DIGEST_SIZE, "%s", j->digest);
 	static const char *const actions[] = { [NODE_IMAGE_PULL] = "pull", [NODE_IMAGE_IMPORT] = "import",
-					       [NODE_IMAGE_LOAD] = "load", [NODE_IMAGE_PREPARE] = NULL };
+					       [NODE_IMAGE_LOAD] = "load", [NODE_IMAGE_PREPARE] = NULL,
+					       [NODE_IMAGE_VOLUME_IMPORT] = NULL,
+					       [NODE_IMAGE_VOLUME_EXPORT] = NULL };
 	if (actions[j->kind])
 		node_event(n, "image", actions[j->kind], j->digest, json_pack("{s:s}", "name", j->label));
 	return 0;
+}
+
+int node_image_job_exit(struct node *n, struct node_image_job *j, struct sn_err *err)
+{
+	int status = 0;
+	int rw = reap(j, &status);
+	if (rw < 0)
+		return sn_err_set(err, -rw, "wait for the image tool");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	return sn_err_msg(err, EIO, "the image tool `%s` failed (status %d; see the daemon's log)",
+			  n->image_tool_path, status);
 }
 
 void node_image_job_free(struct node_image_job *j)

@@ -16,6 +16,8 @@ enum node_image_job_kind {
 	NODE_IMAGE_IMPORT,   /* ref: an OCI layout dir or archive on the node */
 	NODE_IMAGE_LOAD,     /* an archive written into the tool's stdin */
 	NODE_IMAGE_PREPARE,  /* ref: an image of the store (digest) */
+	NODE_IMAGE_VOLUME_IMPORT,  /* ref: a staging dir; the stream written into its stdin */
+	NODE_IMAGE_VOLUME_EXPORT,  /* ref: a volume's dir; its stdout is the stream, not JSON */
 };
 
 struct node_image_job_opts {
@@ -49,6 +51,9 @@ int node_image_job_finish(struct node *n, struct node_image_job *j, char out[72]
 /* After a successful finish: the names an import or load gave (an array,
  * borrowed; NULL when none were reported). */
 json_t *node_image_job_tags(const struct node_image_job *j);
+/* For NODE_IMAGE_VOLUME_EXPORT, after its stdout ended: reap the tool; 0
+ * when it exited 0 (the stream is whole), else -EIO. */
+int node_image_job_exit(struct node *n, struct node_image_job *j, struct sn_err *err);
 /* Kill the tool if it still runs (SIGKILL: the store stays as it was),
  * reap it and free j. NULL is fine. */
 void node_image_job_free(struct node_image_job *j);

@@ -7,6 +7,7 @@
  */
 #include "node/node.h"
 #include "node/network.h"
+#include "node/volume.h"
 #include "node/db.h"
 #include "base/cleanup.h"
 #include "image/image.h"
@@ -99,18 +100,22 @@ static json_t *inspect_row(struct node *n, json_t *row)
 	size_t i;
 	json_t *b;
 	json_array_foreach(json_object_get(cfg, "Binds"), i, b)
-		json_array_append_new(mounts, json_pack("{s:s, s:O, s:O, s:b}", "Type", "bind",
+	{
+		json_t *m = json_pack("{s:s, s:O, s:O, s:b}", "Type",
+			json_string_value(json_object_get(b, "Type")) ?: "bind",
 			"Source", json_object_get(b, "Source"), "Destination", json_object_get(b, "Destination"),
-			"RW", !json_is_true(json_object_get(b, "ReadOnly"))));
+			"RW", !json_is_true(json_object_get(b, "ReadOnly")));
+		if (m && json_object_get(b, "Name"))
+			json_object_set(m, "Name", json_object_get(b, "Name"));
+		json_array_append_new(mounts, m);
+	}
 	return o;
 }
 
 int node_inspect(struct node *n, const char *ref, json_t **out, struct sn_err *err)
 {
 	_cleanup_json_ json_t *row = NULL;
-	pthread_mutex_lock(&n->lock);
-	int r = node_db_find(n->db, ref, &row, err);
-	pthread_mutex_unlock(&n->lock);
+	int r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	*out = inspect_row(n, row);
@@ -301,5 +306,7 @@ int node_info(struct node *n, json_t **out, struct sn_err *err)
 		"ReserveDisk", (json_int_t)n->cfg.reserve_disk, "IOWeight", s->io_weight,
 		"Sizes", sizes, "Fits", fits, "PidsPerUnit", (json_int_t)n->cfg.pids_per_unit,
 		"SupervisorPath", n->sup_path, "StartedAt", started);
+	if (*out)
+		json_object_set_new(*out, "Volumes", node_volumes_info(n));
 	return *out ? 0 : sn_err_set(err, ENOMEM, "info");
 }

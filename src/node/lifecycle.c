@@ -17,6 +17,7 @@
 #include "node/node.h"
 #include "node/network.h"
 #include "node/db.h"
+#include "node/volume.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/json.h"
@@ -56,7 +57,7 @@ static void busy_release(struct node *n, const char *id)
 	pthread_mutex_unlock(&n->lock);
 }
 
-static int find(struct node *n, const char *ref, json_t **row, struct sn_err *err)
+int node_find(struct node *n, const char *ref, json_t **row, struct sn_err *err)
 {
 	pthread_mutex_lock(&n->lock);
 	int r = node_db_find(n->db, ref, row, err);
@@ -254,6 +255,9 @@ int node_destroy(struct node *n, json_t *row, struct sn_err *err)
 	return r;
 }
 
+static int create_subnode(struct node *n, const char *name, json_t *cfg, bool start, json_t **out,
+			  struct sn_err *err);
+
 int node_create(struct node *n, const char *name, json_t *body, bool start, json_t **out,
 		struct sn_err *err)
 {
@@ -261,6 +265,26 @@ int node_create(struct node *n, const char *name, json_t *body, bool start, json
 	int r = node_validate_create(n, name, body, &cfg, err);
 	if (r < 0)
 		return r;
+	/* Volumes it names are made first (and removed again if it fails). */
+	_cleanup_json_ json_t *made = json_array();
+	if (!made)
+		return sn_err_set(err, ENOMEM, "create");
+	if ((r = node_volumes_bind(n, cfg, made, err)) < 0) {
+		node_volumes_unmake(n, made);
+		return r;
+	}
+	r = create_subnode(n, name, cfg, start, out, err);
+	if (r < 0 && r != -ECANCELED)
+		node_volumes_unmake(n, made);
+	return r == -ECANCELED ? -err->code : r;
+}
+
+/* After the volumes: -ECANCELED when it failed after it was created (a
+ * start that failed: the subnode, and its volumes, stay). */
+static int create_subnode(struct node *n, const char *name, json_t *cfg, bool start, json_t **out,
+			  struct sn_err *err)
+{
+	int r;
 	unsigned char rnd[32];
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return sn_err_sys(err, "getrandom");
@@ -289,6 +313,8 @@ int node_create(struct node *n, const char *name, json_t *body, bool start, json
 			       name, json_string_value(json_object_get(other, "id")));
 	} else {
 		r = node_slices_admit(n, size, units, err);
+		if (r == 0)
+			r = node_volumes_check_locked(n, cfg, err);
 		if (r == 0)
 			r = node_db_insert(n->db, row, err);
 		/* Address, slot, ports: reserved with the row (a crash between
@@ -325,7 +351,7 @@ int node_create(struct node *n, const char *name, json_t *body, bool start, json
 	}
 	event(n, row, "create", NULL);
 	if (start && (r = node_start(n, id, err)) < 0)
-		return r;   /* the subnode stays, created, like `docker run` */
+		return -ECANCELED;   /* the subnode stays, created, like `docker run` */
 	*out = json_pack("{s:s, s:s, s:[]}", "Id", id, "Name", name, "Warnings");
 	return *out ? 0 : sn_err_set(err, ENOMEM, "create");
 }
@@ -357,7 +383,7 @@ static int ensure_rootfs(struct node *n, const char *id, const char *name, struc
 int node_start(struct node *n, const char *ref, struct sn_err *err)
 {
 	_cleanup_json_ json_t *row = NULL;
-	int r = find(n, ref, &row, err);
+	int r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	const char *id = row_id(row), *state = json_string_value(json_object_get(row, "state"));
@@ -443,7 +469,7 @@ int node_stop(struct node *n, const char *ref, const char *signal, int timeout,
 	      struct sn_err *err)
 {
 	_cleanup_json_ json_t *row = NULL;
-	int r = find(n, ref, &row, err);
+	int r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	const char *id = row_id(row);
@@ -477,7 +503,7 @@ int node_stop(struct node *n, const char *ref, const char *signal, int timeout,
 int node_kill(struct node *n, const char *ref, const char *signal, struct sn_err *err)
 {
 	_cleanup_json_ json_t *row = NULL;
-	int r = find(n, ref, &row, err);
+	int r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	int sig = SIGKILL;
@@ -516,7 +542,7 @@ int node_restart(struct node *n, const char *ref, int timeout, struct sn_err *er
 int node_remove(struct node *n, const char *ref, bool force, struct sn_err *err)
 {
 	_cleanup_json_ json_t *row = NULL;
-	int r = find(n, ref, &row, err);
+	int r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	const char *id = row_id(row);
@@ -544,7 +570,7 @@ int node_remove(struct node *n, const char *ref, bool force, struct sn_err *err)
 int node_wait(struct node *n, const char *ref, int timeout_ms, int *code, struct sn_err *err)
 {
 	_cleanup_json_ json_t *row = NULL;
-	int r = find(n, ref, &row, err);
+	int r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	char id[80];
@@ -555,7 +581,7 @@ int node_wait(struct node *n, const char *ref, int timeout_ms, int *code, struct
 			node_sync_status(n, id, &e2);
 			json_decref(row);
 			row = NULL;
-			if ((r = find(n, id, &row, err)) < 0)
+			if ((r = node_find(n, id, &row, err)) < 0)
 				return r;
 			const char *st = json_string_value(json_object_get(row, "state"));
 			/* `created` with desired=running: a start is on its way. */

@@ -16,6 +16,7 @@
 #include "node/logs.h"
 #include "node/db.h"
 #include "base/cleanup.h"
+#include "base/frame.h"
 #include "base/fs.h"
 
 #include <errno.h>
@@ -142,10 +143,9 @@ static int emit(struct node_logs *l, FILE *f, const char *line, size_t len)
 	}
 	size_t payload = tsl + tl + (partial ? 0 : 1);
 	if (!l->o.raw) {
-		unsigned char h[8] = { (unsigned char)stream, 0, 0, 0, (unsigned char)(payload >> 24),
-				       (unsigned char)(payload >> 16), (unsigned char)(payload >> 8),
-				       (unsigned char)payload };
-		fwrite(h, 1, 8, f);
+		unsigned char h[SN_FRAME_HDR];
+		sn_frame_header(h, stream, (uint32_t)payload);
+		fwrite(h, 1, sizeof(h), f);
 	}
 	fwrite(tsb, 1, tsl, f);
 	fwrite(text, 1, tl, f);
@@ -249,9 +249,7 @@ int node_logs_open(struct node *n, const char *ref, const struct node_logs_opts 
 		   struct node_logs **out, struct sn_err *err)
 {
 	_cleanup_json_ json_t *row = NULL;
-	pthread_mutex_lock(&n->lock);
-	int r = node_db_find(n->db, ref, &row, err);
-	pthread_mutex_unlock(&n->lock);
+	int r = node_find(n, ref, &row, err);
 	if (r < 0)
 		return r;
 	struct node_logs *l = calloc(1, sizeof(*l));

@@ -10,6 +10,7 @@
 #include "node/network.h"
 #include "node/db.h"
 #include "node/exec.h"
+#include "node/volume.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
@@ -148,6 +149,8 @@ int node_open(struct node *n, const struct node_config *cfg, const char *self_ex
 		return sn_err_wrap(err, "image store");
 	if ((r = node_slices_init(n, err)) < 0)
 		return r;
+	if ((r = node_volumes_open(n, err)) < 0)
+		return sn_err_wrap(err, "volumes");
 	if ((r = node_net_open(n, err)) < 0)
 		return sn_err_wrap(err, "network");
 	if ((r = node_notify_start(n, err)) < 0)
@@ -160,6 +163,7 @@ void node_close(struct node *n)
 	node_notify_stop(n);
 	node_exec_free_all(n);
 	node_net_close(n);
+	node_volumes_close(n);
 	node_db_close(n->db);
 	if (n->images)
 		image_store_close(n->images);

@@ -30,6 +30,7 @@
 
 #define NODE_VERSION "0.1.0"
 #define NODE_API_VERSION "1.41"
+#define NODE_CGROUP_ROOT "/sys/fs/cgroup"   /* the runtimes' default; subnodes under cfg.cgroup_parent */
 
 struct node_db;
 struct image_store;
@@ -63,6 +64,8 @@ struct node {
 	int64_t started_at;
 	char *crash_at;               /* fault injection: see node_crashpoint */
 	int stopping;                 /* set (atomically) when the daemon stops: relays end */
+	int cgroup_mode;              /* the host's enum cgroup_mode (slices.c) */
+	struct node_volumes *volumes; /* volume.h */
 	struct node_net *net;         /* networks (network.h) */
 };
 
@@ -108,6 +111,10 @@ int node_destroy(struct node *n, json_t *row, struct sn_err *err);
 /* Spawn a supervisor for row and wait for the first start's outcome. */
 int node_spawn_supervisor(struct node *n, json_t *row, struct sn_err *err);
 
+/* The row of a subnode by id, unique id prefix or name, read under the
+ * node's lock (lifecycle.c). */
+int node_find(struct node *n, const char *ref, json_t **row, struct sn_err *err);
+
 /* ---- inspect.c */
 int node_inspect(struct node *n, const char *ref, json_t **out, struct sn_err *err);
 /* all: include stopped ones. filters: Docker's {"name":[..],"status":[..],
@@ -139,6 +146,9 @@ char *node_subnode_dir(struct node *n, const char *id, const char *file);
 int node_slices_init(struct node *n, struct sn_err *err);
 /* OCI linux.resources for this many units. */
 json_t *node_slices_resources(struct node *n, unsigned units);
+/* The CPU part of it: shares, CFS quota and period (µs). */
+void node_slices_cpu(const struct node *n, unsigned units, uint64_t *shares, uint64_t *quota,
+		     uint64_t *period);
 /* ENOSPC with "medium needs 4 units; 2 of 128 free ..." when it does not fit;
  * call with the node lock held. */
 int node_slices_admit(struct node *n, const char *size, unsigned units, struct sn_err *err);
@@ -201,7 +211,6 @@ json_t *node_events_since(struct node *n, int64_t since, int64_t until, uint64_t
 
 /* send(2) with MSG_NOSIGNAL until all of p is sent (EINTR retried); false
  * when the peer is gone. Shared by attach and exec streams. */
-bool node_send_all(int fd, const void *p, size_t n);
 
 /* time helpers */
 int64_t node_now_ns(void);

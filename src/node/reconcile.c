@@ -158,9 +158,7 @@ static void sweep_runtime(struct node *n, bool rebooted)
 			continue;
 		_cleanup_json_ json_t *row = NULL;
 		struct sn_err e = { 0 };
-		pthread_mutex_lock(&n->lock);
-		int r = node_db_find(n->db, de->d_name, &row, &e);
-		pthread_mutex_unlock(&n->lock);
+		int r = node_find(n, de->d_name, &row, &e);
 		if (r == -ENOENT) {
 			sn_info("repair: deleting runtime container `%s` that has no subnode", de->d_name);
 			drop_runtime_state(n, de->d_name, rebooted);
@@ -182,9 +180,7 @@ static void sweep_dirs(struct node *n, bool rebooted)
 			continue;
 		_cleanup_json_ json_t *row = NULL;
 		struct sn_err e = { 0 };
-		pthread_mutex_lock(&n->lock);
-		int r = node_db_find(n->db, de->d_name, &row, &e);
-		pthread_mutex_unlock(&n->lock);
+		int r = node_find(n, de->d_name, &row, &e);
 		if (r == -ENOENT && strlen(de->d_name) == 64) {
 			_cleanup_json_ json_t *fake = json_pack("{s:s, s:s}", "id", de->d_name, "name", de->d_name);
 			sn_info("repair: removing leftovers of `%s`", de->d_name);

@@ -8,14 +8,16 @@
  *   memory limit = u · unit_memory,
  *   pids limit = u · pids_per_unit,
  *   blkio/io weight = 10 + 990·u/128, only where the host has a weight
- *   file (BFQ or CFQ, or cgroup2 io.weight); without one it is left out
- *   (node info says so) instead of failing every create.
+ *   file (BFQ or CFQ, or cgroup2's io controller: asked of the runtime's
+ *   cgroup layer, which knows v1, v2 and hybrid layouts); without one it
+ *   is left out (node info says so) instead of failing every create.
  * Nothing is over-committed: the sum of units of all subnodes that exist
  * (running or not) never passes 128, so a stopped subnode keeps its room.
  */
 #include "node/node.h"
 #include "node/db.h"
 #include "base/cleanup.h"
+#include "runtime/cgroup.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -57,22 +59,31 @@ int node_slices_init(struct node *n, struct sn_err *err)
 	s->unit_cpus = s->cpus / NODE_UNITS;
 	s->unit_memory = s->memory / NODE_UNITS;
 	s->unit_disk = s->disk / NODE_UNITS;
-	s->io_weight = access("/sys/fs/cgroup/blkio/blkio.weight", F_OK) == 0 ||
-		       access("/sys/fs/cgroup/blkio/blkio.bfq.weight", F_OK) == 0 ||
-		       access("/sys/fs/cgroup/io.weight", F_OK) == 0 ||
-		       access("/sys/fs/cgroup/io.bfq.weight", F_OK) == 0;
+	enum cgroup_mode mode;
+	int r = cgroup_detect_mode(NODE_CGROUP_ROOT, &mode, err);
+	if (r < 0 || (r = cgroup_io_weight_available(NODE_CGROUP_ROOT, mode, &s->io_weight, err)) < 0)
+		return r;
+	n->cgroup_mode = (int)mode;
 	return 0;
+}
+
+void node_slices_cpu(const struct node *n, unsigned units, uint64_t *shares, uint64_t *quota,
+		     uint64_t *period)
+{
+	*period = 100000;
+	*quota = (uint64_t)(units * n->slices.unit_cpus * (double)*period);
+	if (*quota < 1000)
+		*quota = 1000;
+	*shares = (uint64_t)units * 64;
 }
 
 json_t *node_slices_resources(struct node *n, unsigned units)
 {
 	const struct node_slices *s = &n->slices;
-	json_int_t period = 100000;
-	json_int_t quota = (json_int_t)(units * s->unit_cpus * (double)period);
-	if (quota < 1000)
-		quota = 1000;
+	uint64_t shares, quota, period;
+	node_slices_cpu(n, units, &shares, &quota, &period);
 	json_t *r = json_pack("{s:{s:I, s:I, s:I}, s:{s:I}, s:{s:I}}",
-		"cpu", "shares", (json_int_t)units * 64, "quota", quota, "period", period,
+		"cpu", "shares", (json_int_t)shares, "quota", (json_int_t)quota, "period", (json_int_t)period,
 		"memory", "limit", (json_int_t)(units * s->unit_memory),
 		"pids", "limit", (json_int_t)units * n->cfg.pids_per_unit);
 	if (r && s->io_weight)

@@ -15,6 +15,7 @@
 #include "node/node.h"
 #include "node/db.h"
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/fs.h"
 #include "base/log.h"
 
@@ -211,7 +212,8 @@ static int detach_main(void *arg)
 	if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0 ||
 	    dup2(d->sync_fd, 3) < 0)
 		_exit(126);
-	close_range(4, ~0U, 0);
+	if (sn_fds_close_from(4, SN_FDS_CLOSE, NULL) < 0)
+		_exit(126);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -304,8 +306,7 @@ int node_spawn_supervisor(struct node *n, json_t *row, struct sn_err *err)
 	}
 	close(p[1]);
 	int status;
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
+	SN_RETRY_EINTR(waitpid(child, &status, 0));
 	char buf[1024];
 	size_t len = 0;
 	/* The supervisor answers after `runtime create` + `start`: allow a slow

@@ -14,6 +14,7 @@
  */
 #include "node/node.h"
 #include "node/network.h"
+#include "node/volume.h"
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "image/image.h"
@@ -132,42 +133,119 @@ static int restart_policy(json_t *hc, json_t *out, struct sn_err *err)
 	return 0;
 }
 
-/* "host:container[:ro|rw]" with absolute paths. */
+/* One bind: a host path (absolute, must exist) or a volume name (made on
+ * create when missing, of size `size`, else the subnode's share). */
+static int bind_add(json_t *res, const char *what, const char *src, const char *dst, bool ro,
+		    uint64_t size, struct sn_err *err)
+{
+	if (!dst || dst[0] != '/' || strstr(dst, ".."))
+		return sn_err_msg(err, EINVAL, "%s: container path `%s` must be absolute, without `..`",
+				  what, dst ? dst : "");
+	if (src[0] == '/') {
+		if (access(src, F_OK) < 0)
+			return sn_err_msg(err, EINVAL, "%s: host path `%s` does not exist", what, src);
+		return json_array_append_new(res, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind",
+			"Source", src, "Destination", dst, "ReadOnly", ro)) ? sn_err_set(err, ENOMEM, "binds") : 0;
+	}
+	if (!node_name_valid(src))
+		return sn_err_msg(err, EINVAL, "%s: `%s` is neither an absolute host path nor a volume "
+				  "name ([a-zA-Z0-9][a-zA-Z0-9_.-]{0,127})", what, src);
+	json_t *b = json_pack("{s:s, s:s, s:s, s:b}", "Type", "volume", "Name", src,
+			      "Destination", dst, "ReadOnly", ro);
+	if (b && size)
+		json_object_set_new(b, "SizeBytes", json_integer((json_int_t)size));
+	return json_array_append_new(res, b) ? sn_err_set(err, ENOMEM, "binds") : 0;
+}
+
+/* "src:dst[:opts]": src a host path or a volume name; opts a comma list of
+ * ro, rw and (for a volume made on the fly) size=N. */
+static int bind_string(json_t *res, size_t i, const char *s, struct sn_err *err)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "HostConfig.Binds[%zu]", i);
+	_cleanup_free_ char *c = strdup(s);
+	if (!c)
+		return sn_err_set(err, ENOMEM, "binds");
+	char *src = c, *dst = strchr(c, ':'), *mode = NULL;
+	if (dst) {
+		*dst++ = '\0';
+		mode = strchr(dst, ':');
+		if (mode)
+			*mode++ = '\0';
+	}
+	bool ro = false;
+	uint64_t size = 0;
+	char *save = NULL;
+	for (char *o = mode ? strtok_r(mode, ",", &save) : NULL; o; o = strtok_r(NULL, ",", &save)) {
+		if (strcmp(o, "ro") == 0 || strcmp(o, "rw") == 0)
+			ro = strcmp(o, "ro") == 0;
+		else if (strncmp(o, "size=", 5) == 0 && src[0] != '/' &&
+			 node_volume_parse_size(o + 5, &size) == 0)
+			;
+		else
+			return sn_err_msg(err, EINVAL, "%s: `%s` is not SRC:/container/path[:ro|rw[,size=N]] "
+					  "(bad option `%s`)", what, s, o);
+	}
+	if (!dst || !*src)
+		return sn_err_msg(err, EINVAL, "%s: `%s` is not SRC:/container/path[:ro|rw]", what, s);
+	return bind_add(res, what, src, dst, ro, size, err);
+}
+
+/* Docker's HostConfig.Mounts: {"Type": "bind"|"volume", "Source", "Target",
+ * "ReadOnly", "VolumeOptions": {"Labels", "DriverConfig": {"Options":
+ * {"size"}}}}. */
+static int mount_object(json_t *res, size_t i, json_t *m, struct sn_err *err)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "HostConfig.Mounts[%zu]", i);
+	static const char *const keys[] = { "Type", "Source", "Target", "ReadOnly", "VolumeOptions",
+					    "Consistency", NULL };
+	if (!json_is_object(m))
+		return sn_err_msg(err, EINVAL, "%s: must be an object", what);
+	int r = sn_json_only_keys(m, what, keys, err);
+	if (r < 0)
+		return r;
+	const char *type = json_string_value(json_object_get(m, "Type"));
+	const char *src = json_string_value(json_object_get(m, "Source"));
+	const char *dst = json_string_value(json_object_get(m, "Target"));
+	bool ro = json_is_true(json_object_get(m, "ReadOnly"));
+	if (!type || (strcmp(type, "bind") && strcmp(type, "volume")))
+		return sn_err_msg(err, EINVAL, "%s.Type: must be bind or volume", what);
+	if (!src || !*src || (strcmp(type, "volume") == 0) != (src[0] != '/'))
+		return sn_err_msg(err, EINVAL, "%s.Source: a %s needs %s", what, type,
+				  strcmp(type, "bind") == 0 ? "an absolute host path" : "a volume name");
+	uint64_t size = 0;
+	json_t *sz = json_object_get(json_object_get(json_object_get(json_object_get(m, "VolumeOptions"),
+								     "DriverConfig"), "Options"), "size");
+	if (sz && (!json_is_string(sz) || node_volume_parse_size(json_string_value(sz), &size) < 0))
+		return sn_err_msg(err, EINVAL, "%s.VolumeOptions.DriverConfig.Options.size: must be a size "
+				  "such as 10G", what);
+	return bind_add(res, what, src, dst, ro, size, err);
+}
+
 static int binds(json_t *hc, json_t *out, struct sn_err *err)
 {
-	json_t *b = json_object_get(hc, "Binds");
-	if (!b || json_is_null(b))
+	json_t *b = json_object_get(hc, "Binds"), *m = json_object_get(hc, "Mounts");
+	if ((!b || json_is_null(b)) && (!m || json_is_null(m)))
 		return 0;
-	if (!json_is_array(b))
+	if (b && !json_is_null(b) && !json_is_array(b))
 		return sn_err_msg(err, EINVAL, "HostConfig.Binds: must be an array of strings");
+	if (m && !json_is_null(m) && !json_is_array(m))
+		return sn_err_msg(err, EINVAL, "HostConfig.Mounts: must be an array of objects");
 	json_t *res = json_array();
 	json_object_set_new(out, "Binds", res);
 	size_t i;
 	json_t *e;
+	int r;
 	json_array_foreach(b, i, e) {
-		const char *s = json_string_value(e);
-		if (!s)
+		if (!json_is_string(e))
 			return sn_err_msg(err, EINVAL, "HostConfig.Binds[%zu]: must be a string", i);
-		_cleanup_free_ char *c = strdup(s);
-		if (!c)
-			return sn_err_set(err, ENOMEM, "binds");
-		char *src = c, *dst = strchr(c, ':'), *mode = NULL;
-		if (dst) {
-			*dst++ = '\0';
-			mode = strchr(dst, ':');
-			if (mode)
-				*mode++ = '\0';
-		}
-		if (!dst || src[0] != '/' || dst[0] != '/' || strstr(dst, "..") ||
-		    (mode && strcmp(mode, "ro") && strcmp(mode, "rw")))
-			return sn_err_msg(err, EINVAL, "HostConfig.Binds[%zu]: `%s` is not "
-					  "/host/path:/container/path[:ro|rw]", i, s);
-		if (access(src, F_OK) < 0)
-			return sn_err_msg(err, EINVAL, "HostConfig.Binds[%zu]: host path `%s` does not exist",
-					  i, src);
-		json_array_append_new(res, json_pack("{s:s, s:s, s:b}", "Source", src, "Destination", dst,
-						     "ReadOnly", mode && strcmp(mode, "ro") == 0));
+		if ((r = bind_string(res, i, json_string_value(e), err)) < 0)
+			return r;
 	}
+	json_array_foreach(m, i, e)
+		if ((r = mount_object(res, i, e, err)) < 0)
+			return r;
 	return 0;
 }
 
@@ -350,7 +428,7 @@ int node_validate_create(struct node *n, const char *name, json_t *body, json_t 
 	if (hc && !json_is_null(hc)) {
 		if (!json_is_object(hc))
 			return sn_err_msg(err, EINVAL, "HostConfig: must be an object");
-		static const char *const hkeys[] = { "Binds", "RestartPolicy", "AutoRemove", "NetworkMode",
+		static const char *const hkeys[] = { "Binds", "Mounts", "RestartPolicy", "AutoRemove", "NetworkMode",
 						     "PortBindings", "PortSlot", "PortAllow", NULL };
 		if ((r = sn_json_only_keys(hc, "HostConfig", hkeys, err)) < 0)
 			return r;

@@ -17,6 +17,12 @@
  *    the set, and only after the uid change (setresuid clears them).
  *  - With a `capabilities` object, a set that is absent means empty, as in
  *    runc. Without the object (has_caps false) nothing is touched here.
+ *  - An ambient capability outside the permitted or inheritable set is one
+ *    the kernel will not raise (EPERM). runc and crun skip it, and
+ *    `runc spec` writes exactly such a config (ambient without any
+ *    inheritable set), so we skip it too: caps_ambient_skipped() names
+ *    them, the parent warns in its log before the process is made
+ *    (caps_warn_skipped), and confine_caps leaves them out.
  */
 #include "runtime/confine.h"
 
@@ -28,6 +34,7 @@
 #include <sys/prctl.h>
 
 #include "base/cleanup.h"
+#include "base/log.h"
 
 static const char *const cap_names[] = {
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
@@ -142,6 +149,36 @@ int confine_drop_bounding(const struct spec_caps *caps, struct sn_err *err)
 	return 0;
 }
 
+uint64_t caps_ambient_skipped(const struct spec_caps *caps)
+{
+	if (!caps->has_ambient)
+		return 0;
+	uint64_t prm = caps->has_permitted ? caps->permitted : 0;
+	uint64_t inh = caps->has_inheritable ? caps->inheritable : 0;
+	return caps->ambient & ~(prm & inh);
+}
+
+void caps_warn_skipped(const struct spec_caps *caps, const char *what)
+{
+	uint64_t skip = caps_ambient_skipped(caps);
+	if (!skip)
+		return;
+	char list[512] = "";
+	size_t off = 0;
+	for (int cap = 0; cap < 64 && off < sizeof(list); cap++) {
+		if (!(skip & (UINT64_C(1) << cap)))
+			continue;
+		char b[32];
+		int w = snprintf(list + off, sizeof(list) - off, "%s%s", off ? ", " : "",
+				 cap_label(cap, b, sizeof(b)));
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	sn_warn("%s: process.capabilities: ambient %s not in both the permitted and inheritable sets: not raised, "
+		"as runc and crun do", what, list);
+}
+
 static void cap_freep(cap_t *c)
 {
 	if (*c)
@@ -168,7 +205,8 @@ int confine_caps(const struct spec_caps *caps, struct sn_err *err)
 	uint64_t eff = (caps->has_effective ? caps->effective : 0) & kmask;
 	uint64_t prm = (caps->has_permitted ? caps->permitted : 0) & kmask;
 	uint64_t inh = (caps->has_inheritable ? caps->inheritable : 0) & kmask;
-	uint64_t amb = (caps->has_ambient ? caps->ambient : 0) & kmask;
+	/* the kernel would refuse these: skipped, the parent warned */
+	uint64_t amb = (caps->has_ambient ? caps->ambient : 0) & ~caps_ambient_skipped(caps) & kmask;
 
 	/* Check first, so the message names the capability instead of
 	 * saying "Operation not permitted" about a whole set. */
@@ -178,10 +216,6 @@ int confine_caps(const struct spec_caps *caps, struct sn_err *err)
 		if ((eff & bit) && !(prm & bit))
 			return sn_err_msg(err, EINVAL,
 					  "effective capability %s is not in the permitted set",
-					  cap_label(cap, b, sizeof(b)));
-		if ((amb & bit) && !((prm & bit) && (inh & bit)))
-			return sn_err_msg(err, EINVAL,
-					  "ambient capability %s is not in both the permitted and inheritable sets",
 					  cap_label(cap, b, sizeof(b)));
 	}
 

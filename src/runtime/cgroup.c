@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -59,8 +60,7 @@
 static void cg_sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	SN_RETRY_EINTR(nanosleep(&ts, &ts));
 }
 
 /* ------------------------------------------------------------ file helpers */
@@ -75,9 +75,7 @@ int cg_write(const char *dir, const char *file, const char *val, struct sn_err *
 		return sn_err_sys(err, "write `%s` to `%s`", val, p);
 	size_t len = strlen(val);
 	ssize_t w;
-	do
-		w = write(fd, val, len);
-	while (w < 0 && errno == EINTR);
+	w = SN_RETRY_EINTR(write(fd, val, len));
 	if (w < 0)
 		return sn_err_sys(err, "write `%s` to `%s`", val, p);
 	if ((size_t)w != len)
@@ -99,12 +97,29 @@ int cg_writef(const char *dir, const char *file, struct sn_err *err, const char 
 	return cg_write(dir, file, val, err);
 }
 
+int cg_write_hugepage_limits(const char *dir, const struct spec_resources *res,
+			     const char *suffix, struct sn_err *err)
+{
+	for (size_t i = 0; i < res->n_hugepage_limits; i++) {
+		const struct spec_hugepage_limit *h = &res->hugepage_limits[i];
+		char file[128];
+		if ((size_t)snprintf(file, sizeof(file), "hugetlb.%s.%s", h->page_size, suffix) >=
+		    sizeof(file))
+			return sn_err_msg(err, EINVAL, "hugepageLimits[%zu].pageSize: `%s` too long", i,
+					  h->page_size);
+		int r = cg_writef(dir, file, err, "%" PRIu64, h->limit);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int cg_read(const char *dir, const char *file, char **out, struct sn_err *err)
 {
-	_cleanup_free_ char *p = sn_path_join(dir, file);
-	if (!p)
-		return sn_err_set(err, ENOMEM, "read `%s/%s`", dir, file);
-	return sn_read_file(p, CG_READ_MAX, out, NULL, err);
+	int r = cg_read_opt(dir, file, out, err);
+	if (r == 0 && !*out)
+		return sn_err_set(err, ENOENT, "open `%s/%s`", dir, file);
+	return r;
 }
 
 static char *trim(char *s)
@@ -117,12 +132,37 @@ static char *trim(char *s)
 	return s;
 }
 
-int cg_read_u64(const char *dir, const char *file, uint64_t *out, struct sn_err *err)
+/* cgroup files are kernfs seq_files: a read hands out every record that
+ * fits in the buffer, so one that fills less than half of it has given
+ * all there is and the read at EOF can be spared (a scrape of 128
+ * subnodes reads ~1,700 files); a larger file is read again to its end. */
+int cg_read_opt(const char *dir, const char *file, char **out, struct sn_err *err)
 {
-	_cleanup_free_ char *buf = NULL;
-	int r = cg_read(dir, file, &buf, err);
+	*out = NULL;
+	_cleanup_free_ char *p = sn_path_join(dir, file);
+	if (!p)
+		return sn_err_set(err, ENOMEM, "read `%s/%s`", dir, file);
+	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : sn_err_sys(err, "open `%s`", p);
+	char buf[8192];
+	ssize_t n = SN_RETRY_EINTR(read(fd, buf, sizeof(buf)));
+	if (n < 0)
+		return sn_err_sys(err, "read `%s`", p);
+	if ((size_t)n <= sizeof(buf) / 2)
+		return (*out = strndup(buf, (size_t)n)) ? 0 : sn_err_set(err, ENOMEM, "read `%s`", p);
+	struct sn_err e = { 0 };
+	int r = sn_read_file(p, CG_READ_MAX, out, NULL, &e);
+	if (r == -ENOENT)
+		return 0;
 	if (r < 0)
-		return r;
+		*err = e;
+	return r;
+}
+
+static int parse_u64(const char *dir, const char *file, char *buf, uint64_t *out,
+		     struct sn_err *err)
+{
 	char *s = trim(buf);
 	if (strcmp(s, "max") == 0) {
 		*out = UINT64_MAX;
@@ -140,6 +180,24 @@ int cg_read_u64(const char *dir, const char *file, uint64_t *out, struct sn_err 
 	}
 	*out = v;
 	return 0;
+}
+
+int cg_read_u64(const char *dir, const char *file, uint64_t *out, struct sn_err *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	int r = cg_read(dir, file, &buf, err);
+	if (r < 0)
+		return r;
+	return parse_u64(dir, file, buf, out, err);
+}
+
+int cg_read_u64_opt(const char *dir, const char *file, uint64_t *out, struct sn_err *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	int r = cg_read_opt(dir, file, &buf, err);
+	if (r < 0 || !buf)
+		return r;
+	return parse_u64(dir, file, buf, out, err);
 }
 
 bool cg_kv_u64(const char *text, const char *key, uint64_t *out)
@@ -914,5 +972,11 @@ int cgroup_stats(const struct cgroup *cg, struct cgroup_stats *st, struct sn_err
 	cg_layout_free(&l);
 	if (r < 0)
 		return sn_err_wrap(err, "stats of cgroup `%s`", cg->path);
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0, cap = 0;
+	r = cg_collect_pids(main_dir, &pids, &n, &cap, err);
+	if (r < 0)
+		return sn_err_wrap(err, "stats of cgroup `%s`", cg->path);
+	st->processes = n;
 	return 0;
 }

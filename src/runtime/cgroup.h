@@ -42,10 +42,12 @@ struct cgroup_stats {
 	uint64_t memory_usage;          /* bytes */
 	uint64_t memory_limit;          /* bytes, UINT64_MAX = none */
 	uint64_t memory_cache, memory_rss;
+	uint64_t memory_inactive_file;  /* usage minus this = working set */
 	uint64_t memory_failcnt;        /* v1 failcnt / v2 memory.events max */
 	uint64_t oom_kills;
 	uint64_t pids_current, pids_limit; /* pids_limit UINT64_MAX = none */
 	uint64_t io_read_bytes, io_write_bytes;
+	uint64_t processes;             /* pids in cgroup.procs, sub-cgroups included */
 };
 
 /* Detect the layout of the cgroup filesystem(s) under root. */
@@ -116,7 +118,15 @@ int cgroup_kill_all(const struct cgroup *cg, int sig, struct sn_err *err);
 /* Remove the cgroup from every hierarchy (children first). A missing
  * cgroup is not an error; a populated one is (EBUSY). */
 int cgroup_destroy(const struct cgroup *cg, struct sn_err *err);
+/* The one reader of a cgroup's statistics (subrun, subnoded's stats and
+ * metrics). A cgroup that does not exist is -ENOENT. Pass the mode to
+ * cgroup_new when reading many: detection is two statfs calls. */
 int cgroup_stats(const struct cgroup *cg, struct cgroup_stats *st, struct sn_err *err);
+/* Can a blkio/io weight be applied to cgroups under root? v1 and hybrid:
+ * the blkio hierarchy has blkio.weight or blkio.bfq.weight (CFQ or BFQ);
+ * v2: the root's cgroup.controllers lists io. (cgroup_probe.c) */
+int cgroup_io_weight_available(const char *root, enum cgroup_mode mode, bool *yes,
+			       struct sn_err *err);
 
 /* Persist in / restore from the container state. */
 json_t *cgroup_to_json(const struct cgroup *cg);

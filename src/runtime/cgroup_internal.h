@@ -59,12 +59,21 @@ char *cg_v1_dir(const struct cg_layout *l, const char *ctrl, const char *path);
 /* Write val to dir/file; the error names value and file:
  * "write `max` to `/sys/fs/cgroup/pids/x/pids.max`: Invalid argument". */
 int cg_write(const char *dir, const char *file, const char *val, struct sn_err *err);
+/* linux.resources.hugepageLimits into dir's hugetlb.<size>.<suffix> files
+ * (v1: limit_in_bytes, v2: max). */
+int cg_write_hugepage_limits(const char *dir, const struct spec_resources *res,
+			     const char *suffix, struct sn_err *err);
 int cg_writef(const char *dir, const char *file, struct sn_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Read dir/file into a malloc'ed string (trailing newline kept). */
 int cg_read(const char *dir, const char *file, char **out, struct sn_err *err);
 /* Read a single number; "max" gives UINT64_MAX. -ENOENT when missing. */
 int cg_read_u64(const char *dir, const char *file, uint64_t *out, struct sn_err *err);
+/* The same for files that may be missing (stats: a controller not there):
+ * *out is left alone (cg_read_opt: set to NULL) and 0 returned. One open,
+ * no access() first: statistics of 128 cgroups are read every scrape. */
+int cg_read_opt(const char *dir, const char *file, char **out, struct sn_err *err);
+int cg_read_u64_opt(const char *dir, const char *file, uint64_t *out, struct sn_err *err);
 /* In "key value\n" files (memory.stat, cpu.stat): the value of key. */
 bool cg_kv_u64(const char *text, const char *key, uint64_t *out);
 /* mkdir -p base+path, one level at a time; *first_new gets the shallowest
@@ -107,6 +116,11 @@ int cg_v1_create(const struct cgroup *cg, const struct cg_layout *l, char **made
 		 size_t *n_made, struct sn_err *err);
 int cg_v1_apply(const struct cgroup *cg, const struct cg_layout *l,
 		const struct spec_resources *res, struct sn_err *err);
+/* Give subrun's default parent the realtime budget a child under it
+ * asks for (cgroup_v1_rt.c): 0 done, 1 when the parent is not the cause
+ * or not ours to change, <0 an error (err set). */
+int cg_v1_rt_make_room(const struct cgroup *cg, const char *dir, int64_t runtime,
+		       int64_t period, struct sn_err *err);
 int cg_v1_freeze(const struct cgroup *cg, const struct cg_layout *l, bool frozen,
 		 struct sn_err *err);
 int cg_v1_is_frozen(const struct cgroup *cg, const struct cg_layout *l, bool *frozen,

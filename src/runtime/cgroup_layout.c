@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,7 +257,9 @@ oom:
  * (create, apply, join, kill, destroy), and each read of mountinfo costs
  * the kernel a walk over every mount. It stays valid while the mount
  * table does: poll() on an open mountinfo reports POLLPRI after any
- * change, and then it is read again. */
+ * change, and then it is read again. A mutex guards it: the node daemon
+ * reads statistics (cgroup_stats) from several threads at once. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	int fd;                  /* /proc/self/mountinfo, or -1 */
 	char *root;
@@ -298,18 +301,21 @@ int cg_layout_load(const struct cgroup *cg, struct cg_layout *l, struct sn_err *
 	}
 	char real[PATH_MAX];
 	const char *root = realpath(cg->root, real) ? real : cg->root;
-	if (cache_valid(root, cg->mode)) {
-		if (layout_copy(&cache.l, l) < 0)
-			return sn_err_set(err, ENOMEM, "cgroup layout");
-		return 0;
-	}
+	pthread_mutex_lock(&cache_lock);
+	bool hit = cache_valid(root, cg->mode);
+	int copied = hit ? layout_copy(&cache.l, l) : 0;
+	pthread_mutex_unlock(&cache_lock);
+	if (hit)
+		return copied < 0 ? sn_err_set(err, ENOMEM, "cgroup layout") : 0;
 	/* opened before the read: a change during it shows at the next poll */
 	int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	bool from_mounts = false;
 	int r = layout_read(root, cg->mode, l, &from_mounts, err);
-	if (r == 0 && fd >= 0 && from_mounts)
+	if (r == 0 && fd >= 0 && from_mounts) {
+		pthread_mutex_lock(&cache_lock);
 		cache_store(fd, root, cg->mode, l);
-	else if (fd >= 0)
+		pthread_mutex_unlock(&cache_lock);
+	} else if (fd >= 0)
 		close(fd);
 	return r;
 }

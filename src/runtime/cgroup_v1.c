@@ -16,7 +16,9 @@
  *    and memory+swap are written in the order that keeps this true (runc's
  *    order): memsw first when it grows beyond the current limit.
  *  - cpu: cfs period before quota, rt period before runtime; on EINVAL
- *    (a quota that does not fit the old period) the other order is tried.
+ *    (a quota that does not fit the old period) the other order is tried;
+ *    a realtime budget the default parent subrun/ lacks is given to it
+ *    first (cgroup_v1_rt.c).
  *  - devices: rules are written to devices.allow / devices.deny one per
  *    write, in order, so the kernel's last-match semantics equal OCI's.
  *  - freezer: FROZEN is written again until freezer.state reads FROZEN
@@ -35,6 +37,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/fs.h"
 
 /* The kernel's "no limit" in v1 byte counters is PAGE_COUNTER_MAX pages;
@@ -44,8 +47,7 @@
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	SN_RETRY_EINTR(nanosleep(&ts, &ts));
 }
 
 /* The cgroup directory of controller ctrl, or an error naming what is
@@ -241,8 +243,21 @@ static int v1_cpu(const struct cgroup *cg, const struct cg_layout *l,
 		return r;
 	if (c->burst != SPEC_UNSET && (r = w_i64(dir, "cpu.cfs_burst_us", c->burst, err)) < 0)
 		return r;
-	if ((r = write_pair(dir, "cpu.rt_period_us", c->realtime_period, "cpu.rt_runtime_us",
-			    c->realtime_runtime, err)) < 0)
+	r = write_pair(dir, "cpu.rt_period_us", c->realtime_period, "cpu.rt_runtime_us",
+		       c->realtime_runtime, err);
+	if (r == -EINVAL) {
+		/* subrun's default parent may have no realtime budget yet */
+		struct sn_err first = *err;
+		int m = cg_v1_rt_make_room(cg, dir, c->realtime_runtime, c->realtime_period, err);
+		if (m == 0)
+			r = write_pair(dir, "cpu.rt_period_us", c->realtime_period,
+				       "cpu.rt_runtime_us", c->realtime_runtime, err);
+		else if (m == 1)
+			*err = first;
+		else
+			r = m;
+	}
+	if (r < 0)
 		return r;
 	if (c->idle != SPEC_UNSET && (r = w_i64(dir, "cpu.idle", c->idle, err)) < 0)
 		return r;
@@ -377,16 +392,8 @@ int cg_v1_apply(const struct cgroup *cg, const struct cg_layout *l,
 		_cleanup_free_ char *dir = NULL;
 		if ((r = need_dir(cg, l, "hugetlb", "linux.resources.hugepageLimits", &dir, err)) < 0)
 			return r;
-		for (size_t i = 0; i < res->n_hugepage_limits; i++) {
-			const struct spec_hugepage_limit *h = &res->hugepage_limits[i];
-			_cleanup_free_ char *file = NULL;
-			if (asprintf(&file, "hugetlb.%s.limit_in_bytes", h->page_size) < 0) {
-				file = NULL;
-				return sn_err_set(err, ENOMEM, "hugetlb");
-			}
-			if ((r = cg_writef(dir, file, err, "%" PRIu64, h->limit)) < 0)
-				return r;
-		}
+		if ((r = cg_write_hugepage_limits(dir, res, "limit_in_bytes", err)) < 0)
+			return r;
 	}
 	if (res->net_class_id != SPEC_UNSET) {
 		_cleanup_free_ char *dir = NULL;
@@ -472,30 +479,17 @@ static int stat_file(const struct cgroup *cg, const struct cg_layout *l, const c
 	_cleanup_free_ char *dir = cg_v1_dir(l, ctrl, cg->path);
 	if (!dir)
 		return errno == ENOMEM ? sn_err_set(err, ENOMEM, "stats") : -ENOENT;
-	_cleanup_free_ char *p = sn_path_join(dir, file);
-	if (!p)
-		return sn_err_set(err, ENOMEM, "stats");
-	if (access(p, F_OK) < 0 && errno == ENOENT)
-		return -ENOENT;
-	return sn_read_file(p, 4u << 20, out, NULL, err);
+	int r = cg_read_opt(dir, file, out, err);
+	return r < 0 ? r : *out ? 0 : -ENOENT;
 }
 
 static int stat_u64(const struct cgroup *cg, const struct cg_layout *l, const char *ctrl,
 		    const char *file, uint64_t *out, struct sn_err *err)
 {
-	_cleanup_free_ char *s = NULL;
-	int r = stat_file(cg, l, ctrl, file, &s, err);
-	if (r < 0)
-		return r == -ENOENT ? 0 : r;
-	unsigned long long v;
-	char *e;
-	errno = 0;
-	v = strtoull(s, &e, 10);
-	if (strncmp(s, "max", 3) == 0)
-		*out = UINT64_MAX;
-	else if (errno == 0 && e != s)
-		*out = v;
-	return 0;
+	_cleanup_free_ char *dir = cg_v1_dir(l, ctrl, cg->path);
+	if (!dir)
+		return errno == ENOMEM ? sn_err_set(err, ENOMEM, "stats") : 0;
+	return cg_read_u64_opt(dir, file, out, err);
 }
 
 /* blkio "maj:min Read N" lines, summed. */
@@ -556,6 +550,8 @@ int cg_v1_stats(const struct cgroup *cg, const struct cg_layout *l,
 			cg_kv_u64(ms, "cache", &st->memory_cache);
 		if (!cg_kv_u64(ms, "total_rss", &st->memory_rss))
 			cg_kv_u64(ms, "rss", &st->memory_rss);
+		if (!cg_kv_u64(ms, "total_inactive_file", &st->memory_inactive_file))
+			cg_kv_u64(ms, "inactive_file", &st->memory_inactive_file);
 	}
 	_cleanup_free_ char *oom = NULL;
 	if ((r = stat_file(cg, l, "memory", "memory.oom_control", &oom, err)) < 0 && r != -ENOENT)

@@ -38,13 +38,13 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/fs.h"
 
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	SN_RETRY_EINTR(nanosleep(&ts, &ts));
 }
 
 uint64_t cg_v2_cpu_weight(uint64_t shares)
@@ -175,6 +175,24 @@ static int enable_in(const char *dir, const char *ctrl, bool required, struct sn
 	return required ? r : 0;
 }
 
+/* Enable, in dir, the controllers wanted (each required or not) and the
+ * extra ones the unified keys name (never required). */
+static int enable_all(const char *dir, const char *const *want, const bool *required, size_t n,
+		      char *const *extra, size_t n_extra, struct sn_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = enable_in(dir, want[i], required[i], err);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < n_extra; i++) {
+		int r = enable_in(dir, extra[i], false, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int cg_v2_enable_controllers(const char *root, const char *path,
 			     const struct spec_resources *res, bool all_stats,
 			     struct sn_err *err)
@@ -208,16 +226,9 @@ int cg_v2_enable_controllers(const char *root, const char *path,
 		size_t len = strcspn(p, "/");
 		if (len == 0 || p[len] == '\0' || !p[len + strspn(p + len, "/")])
 			break;  /* p is the leaf: its parent (dir) was the last one */
-		for (size_t i = 0; i < n; i++) {
-			int r = enable_in(dir, want[i], required[i], err);
-			if (r < 0)
-				return r;
-		}
-		for (size_t i = 0; i < n_extra; i++) {
-			int r = enable_in(dir, extra[i], false, err);
-			if (r < 0)
-				return r;
-		}
+		int r = enable_all(dir, want, required, n, extra, n_extra, err);
+		if (r < 0)
+			return r;
 		char *next;
 		if (asprintf(&next, "%s/%.*s", dir, (int)len, p) < 0)
 			return sn_err_set(err, ENOMEM, "cgroup controllers");
@@ -225,17 +236,7 @@ int cg_v2_enable_controllers(const char *root, const char *path,
 		dir = next;
 		p += len;
 	}
-	for (size_t i = 0; i < n; i++) {
-		int r = enable_in(dir, want[i], required[i], err);
-		if (r < 0)
-			return r;
-	}
-	for (size_t i = 0; i < n_extra; i++) {
-		int r = enable_in(dir, extra[i], false, err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return enable_all(dir, want, required, n, extra, n_extra, err);
 }
 
 /* ------------------------------------------------------------ resources */
@@ -429,16 +430,8 @@ int cg_v2_apply(const char *root, const char *path, const struct spec_resources 
 	}
 	if (cg_res_has_blkio(res) && (r = v2_io(dir, &res->blockio, err)) < 0)
 		return r;
-	for (size_t i = 0; i < res->n_hugepage_limits; i++) {
-		const struct spec_hugepage_limit *h = &res->hugepage_limits[i];
-		_cleanup_free_ char *file = NULL;
-		if (asprintf(&file, "hugetlb.%s.max", h->page_size) < 0) {
-			file = NULL;
-			return sn_err_set(err, ENOMEM, "hugetlb");
-		}
-		if ((r = cg_writef(dir, file, err, "%" PRIu64, h->limit)) < 0)
-			return r;
-	}
+	if ((r = cg_write_hugepage_limits(dir, res, "max", err)) < 0)
+		return r;
 	return cg_v2_apply_unified(dir, res, err);
 }
 
@@ -479,36 +472,14 @@ int cg_v2_freeze(const char *dir, bool frozen, struct sn_err *err)
 
 /* ------------------------------------------------------------ stats */
 
-static int opt_read(const char *dir, const char *file, char **out, struct sn_err *err)
-{
-	_cleanup_free_ char *p = sn_path_join(dir, file);
-	if (!p)
-		return sn_err_set(err, ENOMEM, "stats");
-	if (access(p, F_OK) < 0 && errno == ENOENT) {
-		*out = NULL;
-		return 0;
-	}
-	return sn_read_file(p, 4u << 20, out, NULL, err);
-}
-
-static int opt_u64(const char *dir, const char *file, uint64_t *out, struct sn_err *err)
-{
-	_cleanup_free_ char *p = sn_path_join(dir, file);
-	if (!p)
-		return sn_err_set(err, ENOMEM, "stats");
-	if (access(p, F_OK) < 0 && errno == ENOENT)
-		return 0;
-	return cg_read_u64(dir, file, out, err);
-}
-
 int cg_v2_stats(const char *dir, struct cgroup_stats *st, struct sn_err *err)
 {
 	int r;
 	_cleanup_free_ char *cpu = NULL, *mem = NULL, *ev = NULL, *io = NULL;
-	if ((r = opt_read(dir, "cpu.stat", &cpu, err)) < 0 ||
-	    (r = opt_read(dir, "memory.stat", &mem, err)) < 0 ||
-	    (r = opt_read(dir, "memory.events", &ev, err)) < 0 ||
-	    (r = opt_read(dir, "io.stat", &io, err)) < 0)
+	if ((r = cg_read_opt(dir, "cpu.stat", &cpu, err)) < 0 ||
+	    (r = cg_read_opt(dir, "memory.stat", &mem, err)) < 0 ||
+	    (r = cg_read_opt(dir, "memory.events", &ev, err)) < 0 ||
+	    (r = cg_read_opt(dir, "io.stat", &io, err)) < 0)
 		return r;
 	uint64_t v;
 	if (cpu) {
@@ -525,15 +496,16 @@ int cg_v2_stats(const char *dir, struct cgroup_stats *st, struct sn_err *err)
 	if (mem) {
 		cg_kv_u64(mem, "file", &st->memory_cache);
 		cg_kv_u64(mem, "anon", &st->memory_rss);
+		cg_kv_u64(mem, "inactive_file", &st->memory_inactive_file);
 	}
 	if (ev) {
 		cg_kv_u64(ev, "max", &st->memory_failcnt);
 		cg_kv_u64(ev, "oom_kill", &st->oom_kills);
 	}
-	if ((r = opt_u64(dir, "memory.current", &st->memory_usage, err)) < 0 ||
-	    (r = opt_u64(dir, "memory.max", &st->memory_limit, err)) < 0 ||
-	    (r = opt_u64(dir, "pids.current", &st->pids_current, err)) < 0 ||
-	    (r = opt_u64(dir, "pids.max", &st->pids_limit, err)) < 0)
+	if ((r = cg_read_u64_opt(dir, "memory.current", &st->memory_usage, err)) < 0 ||
+	    (r = cg_read_u64_opt(dir, "memory.max", &st->memory_limit, err)) < 0 ||
+	    (r = cg_read_u64_opt(dir, "pids.current", &st->pids_current, err)) < 0 ||
+	    (r = cg_read_u64_opt(dir, "pids.max", &st->pids_limit, err)) < 0)
 		return r;
 	for (const char *line = io; line && *line;) {
 		const char *rb = strstr(line, "rbytes="), *wb = strstr(line, "wbytes=");

@@ -206,3 +206,15 @@ int confine_process(const struct spec_process *p, const struct spec_seccomp *sc,
 		*notify_fd = steal_fd(nfd);
 	return 0;
 }
+
+void confine_warn_lsm(const struct spec_process *p, const char *what)
+{
+	if (p->apparmor_profile && *p->apparmor_profile)
+		sn_warn("%s: process.apparmorProfile `%s` is not applied: subrun loads no AppArmor "
+			"profile (runc and crun apply it, and refuse it on a host without AppArmor)",
+			what, p->apparmor_profile);
+	if (p->selinux_label && *p->selinux_label)
+		sn_warn("%s: process.selinuxLabel `%s` is not applied: subrun sets no SELinux label "
+			"(runc and crun set it, and refuse it on a host without SELinux)",
+			what, p->selinux_label);
+}

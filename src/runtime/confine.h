@@ -35,6 +35,11 @@ int confine_process(const struct spec_process *p, const struct spec_seccomp *sc,
  * rt_sigaction). */
 int confine_reset_signals(struct sn_err *err);
 
+/* subrun applies no LSM profile or label: say so in the log (what names
+ * the container) when the process asks for one, so that nobody believes a
+ * container confined that is not. docs/SUBRUN.md has the reasons. */
+void confine_warn_lsm(const struct spec_process *p, const char *what);
+
 /* Pieces, for tests and for callers that need a different order. */
 int confine_rlimits(const struct spec_rlimit *r, size_t n, struct sn_err *err);
 int confine_oom_score_adj(int64_t adj, struct sn_err *err);
@@ -51,6 +56,12 @@ int confine_seccomp_load(const struct spec_seccomp *sc, int *notify_fd,
  * SCM_RIGHTS and the container state JSON (as the OCI spec describes). */
 int seccomp_notify_send(const char *listener_path, int notify_fd,
 			const char *state_json, struct sn_err *err);
+/* Ambient capabilities the kernel will not raise (not in both permitted
+ * and inheritable): confine_caps skips them, as runc and crun do. The
+ * parent calls caps_warn_skipped before it makes the process: one warning
+ * in its log (prefixed with what) naming them. */
+uint64_t caps_ambient_skipped(const struct spec_caps *caps);
+void caps_warn_skipped(const struct spec_caps *caps, const char *what);
 /* Capability name <-> number ("CAP_SYS_ADMIN"); -1 if unknown. */
 int caps_from_name(const char *name);
 const char *caps_name(int cap);

@@ -21,6 +21,7 @@
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/fs.h"
 #include "base/log.h"
 
@@ -79,8 +80,7 @@ static void ctx_abort(struct create_ctx *c, pid_t child)
 		kill(c->init_pid, SIGKILL);
 	if (child > 0) {
 		kill(child, SIGKILL);
-		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-			;
+		SN_RETRY_EINTR(waitpid(child, NULL, 0));
 	}
 	if (c->init_pid > 0 && c->init_pid != child)
 		proc_wait_exit(c->init_pid, 0, 2000);
@@ -175,6 +175,12 @@ static int prepare(const struct container_opts *o, bool foreground, struct creat
 	if (!c->spec->process)
 		return sn_err_msg(err, EINVAL, "%s/config.json: process: required to create a container",
 				  c->bundle);
+	/* what runc and crun also let through, said in the log */
+	char what[128];
+	snprintf(what, sizeof(what), "container `%s`", o->id);
+	if (c->spec->process->has_caps)
+		caps_warn_skipped(&c->spec->process->caps, what);
+	confine_warn_lsm(c->spec->process, what);
 	_cleanup_free_ char *rp = c->spec->root_path[0] == '/' ? strdup(c->spec->root_path)
 							       : sn_path_join(c->bundle, c->spec->root_path);
 	if (!rp || !realpath(rp, buf))
@@ -264,8 +270,7 @@ static int serve_child(struct create_ctx *c, pid_t child, struct sn_err *err)
 		switch (m.type) {
 		case SYNC_INIT_PID:
 			c->init_pid = m.pid;
-			while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-				;
+			SN_RETRY_EINTR(waitpid(child, NULL, 0));
 			break;
 		case SYNC_HOOKS:
 			r = run_parent_hooks(c, err);
@@ -459,9 +464,11 @@ static int wait_init_exec(struct container_state *st, struct sn_err *err)
 	}
 	if (unlink(done) < 0)
 		return sn_err_sys(err, "unlink `%s`", done);
-	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
-		return sn_err_sys(err, "fcntl `%s`", done);
+	int r = sn_fd_set_nonblock(fd, false, err);
+	if (r < 0) {
+		sn_err_wrap(err, "`%s`", done);
+		return r;
+	}
 	char b[64];
 	for (;;) {
 		ssize_t n = read(fd, b, sizeof(b));

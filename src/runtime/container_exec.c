@@ -14,6 +14,7 @@
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -32,7 +33,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/close_range.h>
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -170,13 +170,17 @@ static int exec_child(const struct exec_opts *o, const struct spec *s, const str
 			if (setns(fds[i], t) < 0)
 				return sn_err_sys(err, "join %s namespace", spec_namespace_name(t));
 		}
-	if (p->terminal && (r = terminal_setup(console_sock, false, p->console_height,
-					       p->console_width, err)) < 0)
+	if (p->terminal ? (r = terminal_setup(console_sock, false, p->console_height,
+					      p->console_width, err)) < 0
+			: (r = terminal_new_session(err)) < 0)
 		return r;
 	if (console_sock >= 0)
 		close(console_sock);
 	_cleanup_free_ char *exe = NULL;
 	if ((r = proc_find_executable(p->args[0], p->env, &exe, err)) < 0)
+		return r;
+	_cleanup_(proc_env_home_freep) char **env_home = NULL;
+	if ((r = proc_env_add_home(p->env, p->user.uid, &env_home, err)) < 0)
 		return r;
 	const struct spec_seccomp *sc = s->linux_.seccomp;
 	if ((r = confine_reset_signals(err)) < 0 ||
@@ -197,9 +201,12 @@ static int exec_child(const struct exec_opts *o, const struct spec *s, const str
 	if (sc && p->no_new_privileges && (r = confine_seccomp_load(sc, NULL, err)) < 0)
 		return r;
 	unsigned keep = 3 + (unsigned)o->preserve_fds;
-	syscall(SYS_close_range, keep, ~0U, CLOSE_RANGE_CLOEXEC);
-	fcntl(sync_sock, F_SETFD, FD_CLOEXEC);
-	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
+	if ((r = sn_fds_close_from(keep, SN_FDS_CLOEXEC, err)) < 0)
+		return r;
+	if (fcntl(sync_sock, F_SETFD, FD_CLOEXEC) < 0)
+		return sn_err_sys(err, "mark the sync socket close-on-exec");
+	char *const *envp = env_home ? env_home : p->env;
+	execve(exe, p->args, envp ? envp : (char *[]){ NULL });
 	return sn_err_sys(err, "exec `%s`", exe);
 }
 
@@ -226,6 +233,11 @@ int container_exec(const struct exec_opts *o, int *status, struct sn_err *err)
 		return st->config ? r : sn_err_msg(err, EINVAL, "container `%s` has no saved config", o->id);
 	if ((r = build_process(o, st->config, &p, err)) < 0)
 		return r;
+	char what[128];
+	snprintf(what, sizeof(what), "exec in container `%s`", o->id);
+	if (p->has_caps)
+		caps_warn_skipped(&p->caps, what);
+	confine_warn_lsm(p, what);
 	if (p->terminal && o->detach && !o->console_socket)
 		return sn_err_msg(err, EINVAL, "exec: --tty with --detach needs --console-socket");
 
@@ -329,8 +341,7 @@ int container_exec(const struct exec_opts *o, int *status, struct sn_err *err)
 		close(master);
 	}
 	int ws = 0;
-	while (waitpid(child, &ws, 0) < 0 && errno == EINTR)
-		;
+	SN_RETRY_EINTR(waitpid(child, &ws, 0));
 	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : 255;
 out:
 	cgroup_join_close(&cj);

@@ -10,7 +10,8 @@
  *      cgroup);
  *   3. (staged, new pid ns) fork so that the init is pid 1;
  *   4. hostname, rootfs, create-time hooks, pivot_root, masked/read-only
- *      paths, sysctl, terminal;
+ *      paths, sysctl, terminal (or, without one, a session of its own,
+ *      as runc gives every container process);
  *   5. rlimits, no_new_privs, capabilities, identity, seccomp;
  *   6. tell the parent "created" and block on the exec fifo until `start`;
  *   7. startContainer hooks, close every fd we do not hand on, execve (its
@@ -26,12 +27,11 @@
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
-#include <linux/close_range.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -128,24 +128,6 @@ static int setup_namespaces(struct create_ctx *c, struct sn_err *err)
 	return 0;
 }
 
-/* Mark every fd from `from` on close-on-exec, except preserved ones. */
-static int close_fds_on_exec(int from, struct sn_err *err)
-{
-	if (syscall(SYS_close_range, (unsigned)from, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
-		return 0;
-	/* fallback for kernels without CLOSE_RANGE_CLOEXEC */
-	_cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
-	if (!d)
-		return sn_err_sys(err, "opendir /proc/self/fd");
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		int fd = atoi(de->d_name);
-		if (fd >= from && fd != dirfd(d))
-			fcntl(fd, F_SETFD, FD_CLOEXEC);
-	}
-	return 0;
-}
-
 static int listen_fds(char *const *env)
 {
 	for (char *const *e = env; e && *e; e++)
@@ -235,6 +217,8 @@ int container_init_main(struct create_ctx *c)
 			return fail(c, &err);
 		close(c->console_sock);
 		c->console_sock = -1;
+	} else if ((r = terminal_new_session(&err)) < 0) {
+		return fail(c, &err);
 	}
 	if (new_mnt && (r = rootfs_finalize(&rc, &err)) < 0)
 		return fail(c, &err);
@@ -246,6 +230,11 @@ int container_init_main(struct create_ctx *c)
 	_cleanup_free_ char *exe = NULL;
 	if ((r = proc_find_executable(p->args[0], p->env, &exe, &err)) < 0)
 		return fail(c, &err);
+	/* HOME from the container's /etc/passwd, while we can read it */
+	_cleanup_(proc_env_home_freep) char **env_home = NULL;
+	if ((r = proc_env_add_home(p->env, p->user.uid, &env_home, &err)) < 0)
+		return fail(c, &err);
+	char *const *envp = env_home ? env_home : p->env;
 
 	/* confinement: see confine.h for why this order */
 	const struct spec_seccomp *sc = s->linux_.seccomp;
@@ -284,9 +273,7 @@ int container_init_main(struct create_ctx *c)
 	/* Blocked here until `start`. */
 	char b;
 	ssize_t n;
-	do
-		n = read(fifo, &b, 1);
-	while (n < 0 && errno == EINTR);
+	n = SN_RETRY_EINTR(read(fifo, &b, 1));
 	if (n != 1) {
 		fprintf(stderr, "subrun: container init: read exec fifo: %s\n", strerror(errno));
 		return 1;
@@ -304,11 +291,11 @@ int container_init_main(struct create_ctx *c)
 		return 1;
 	}
 	int keep = 3 + c->o->preserve_fds + listen_fds(p->env);
-	if (close_fds_on_exec(keep, &err) < 0) {
+	if (sn_fds_close_from((unsigned)keep, SN_FDS_CLOEXEC, &err) < 0) {
 		fprintf(stderr, "subrun: %s\n", err.msg);
 		return 1;
 	}
-	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
+	execve(exe, p->args, envp ? envp : (char *[]){ NULL });
 	fprintf(stderr, "subrun: exec `%s`: %s\n", exe, strerror(errno));
 	return 127;
 }

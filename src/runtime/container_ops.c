@@ -26,7 +26,11 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct s
 	if (r < 0)
 		return r;
 	enum container_status s = state_status(st);
-	if (s == STATUS_STOPPED)
+	/* --all (runc's, not the spec's operation) also reaches what a stopped
+	 * container left in its cgroup (no pid namespace: the init's children
+	 * outlive it), and succeeds, as in runc and crun: podman's cleanup
+	 * relies on it */
+	if (s == STATUS_STOPPED && !(all && st->cgroup))
 		return sn_err_msg(err, ESRCH, "container `%s` is not running", id);
 	if (all && st->cgroup) {
 		if ((r = cgroup_kill_all(st->cgroup, sig, err)) < 0)

@@ -4,7 +4,8 @@
  * the normal case), we fill it the way runc does:
  *   - default nodes null, zero, full, random, urandom, tty (0666, root);
  *   - symlinks fd -> /proc/self/fd, stdin/stdout/stderr -> /proc/self/fd/0..2,
- *     core -> /proc/kcore, ptmx -> pts/ptmx (the container's own devpts);
+ *     core -> /proc/kcore (only where the kernel has one, as runc: a
+ *     dangling link is noise), ptmx -> pts/ptmx (the container's own devpts);
  *   - directories pts and shm, and an empty /dev/console that the terminal
  *     code bind-mounts the pty slave onto.
  * If the spec does not mount /dev (or binds a host dir there), the default
@@ -13,7 +14,9 @@
  * linux.devices are created in every case, at their path inside the rootfs
  * (OCI allows any path; it is resolved in the root like a mount
  * destination, so `dev -> /` in the image cannot put a node on the host).
- * Types: c and u (char), b (block), p (fifo). Mode defaults to 0666 and
+ * Trailing slashes in a device path are dropped (`/dev/fuse/` is the node
+ * /dev/fuse), as runc and crun clean the path. Types: c and u (char), b
+ * (block), p (fifo). Mode defaults to 0666 and
  * owner to 0:0. An existing node is kept (runc does the same).
  *
  * In a user namespace mknod of devices is not allowed: we create an empty
@@ -52,13 +55,13 @@ static const struct dev_node default_devices[] = {
 	{ "/dev/tty", 'c', 5, 0, 0666, 0, 0 },
 };
 
-static const struct { const char *target, *name; } default_links[] = {
-	{ "/proc/self/fd", "fd" },
-	{ "/proc/self/fd/0", "stdin" },
-	{ "/proc/self/fd/1", "stdout" },
-	{ "/proc/self/fd/2", "stderr" },
-	{ "/proc/kcore", "core" },
-	{ "pts/ptmx", "ptmx" },
+static const struct { const char *target, *name; bool if_target; } default_links[] = {
+	{ "/proc/self/fd", "fd", false },
+	{ "/proc/self/fd/0", "stdin", false },
+	{ "/proc/self/fd/1", "stdout", false },
+	{ "/proc/self/fd/2", "stderr", false },
+	{ "/proc/kcore", "core", true }, /* CONFIG_PROC_KCORE may be off */
+	{ "pts/ptmx", "ptmx", false },
 };
 
 /* Split "/dev/x/y" into a parent fd (resolved, created, in root) and name. */
@@ -151,7 +154,8 @@ static int make_default_dev(int root_fd, bool in_userns, struct sn_err *err)
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < SN_ARRAY_SIZE(default_links); i++)
-		if (symlinkat(default_links[i].target, dev, default_links[i].name) < 0 &&
+		if ((!default_links[i].if_target || access(default_links[i].target, F_OK) == 0) &&
+		    symlinkat(default_links[i].target, dev, default_links[i].name) < 0 &&
 		    errno != EEXIST)
 			return sn_err_sys(err, "symlink `/dev/%s` -> `%s`", default_links[i].name,
 					  default_links[i].target);
@@ -185,8 +189,13 @@ int devices_setup(const struct rootfs_ctx *ctx, int root_fd, bool dev_fresh,
 					sd->major > 0xfff || sd->minor > 0xfffff))
 			return sn_err_msg(err, EINVAL, "linux.devices[%zu] `%s`: bad major/minor %lld:%lld",
 					  i, sd->path, (long long)sd->major, (long long)sd->minor);
+		_cleanup_free_ char *path = strdup(sd->path);
+		if (!path)
+			return sn_err_set(err, ENOMEM, "linux.devices[%zu]", i);
+		for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
+			path[n - 1] = '\0';
 		struct dev_node d = {
-			.path = sd->path,
+			.path = path,
 			.type = sd->type,
 			.major = (unsigned)(sd->major < 0 ? 0 : sd->major),
 			.minor = (unsigned)(sd->minor < 0 ? 0 : sd->minor),

@@ -1,7 +1,11 @@
 /* hooks.c — running OCI hooks (prestart, createRuntime, createContainer,
  * startContainer, poststart, poststop).
  *
- * One hook = fork + execve(path, args or [path], env or empty), with:
+ * One hook = fork + execve(path, args or [path], env), with:
+ *  - env: the hook's own when the config gives one (`[]` is an empty
+ *    environment); without an `env` key the hook inherits ours, as runc
+ *    and crun do (the spec leaves it open, and hooks such as the NVIDIA
+ *    one expect PATH and their variables from the caller's environment);
  *  - stdin: a pipe carrying the container state JSON. Hooks may exit
  *    without reading it, so SIGPIPE is blocked in the calling thread while
  *    the hook runs (EPIPE is then just "the hook did not want it"), and a
@@ -31,13 +35,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/clock.h"
+#include "base/fd.h"
 #include "base/log.h"
 
 #define HOOK_OUT_KEEP 4096
@@ -99,13 +104,6 @@ static const char *tail_str(struct tailbuf *t)
 	return t->data + start;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Read what is there (non-blocking fd); returns false on EOF or error. */
 static bool drain(int fd, struct tailbuf *t)
 {
@@ -122,14 +120,6 @@ static bool drain(int fd, struct tailbuf *t)
 			return true;
 		return false;
 	}
-}
-
-static int set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return -errno;
-	return 0;
 }
 
 /* In the child: put fd on target, leaving it open across exec. */
@@ -158,13 +148,8 @@ static void hook_child(const char *path, char *const argv[], char *const envp[],
 	rep = 3;
 	if (child_move(in, 0) < 0 || child_move(out, 1) < 0 || child_move(errf, 2) < 0)
 		goto fail;
-	if (syscall(SYS_close_range, 4U, ~0U, 0U) < 0) {
-		struct rlimit rl;
-		long max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
-				   ? (long)rl.rlim_cur : 65536;
-		for (long fd = 4; fd < max; fd++)
-			close((int)fd);
-	}
+	if (sn_fds_close_from(4, SN_FDS_CLOSE, NULL) < 0)
+		goto fail;
 
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	for (int sig = 1; sig < NSIG; sig++)
@@ -211,9 +196,8 @@ static int hook_run_one(const struct spec_hook *h, const char *label,
 
 	/* argv / envp before fork: the child may not allocate. */
 	char *argv_path[2] = { h->path, NULL };
-	char *envp_none[1] = { NULL };
 	char *const *argv = (h->args && h->n_args) ? h->args : argv_path;
-	char *const *envp = h->env ? h->env : envp_none;
+	char *const *envp = h->env ? h->env : environ;
 
 	pid_t pid = fork();
 	if (pid < 0)
@@ -229,23 +213,22 @@ static int hook_run_one(const struct spec_hook *h, const char *label,
 	/* Did execve happen? EOF = yes; an int = its errno. */
 	int exec_errno = 0;
 	ssize_t n;
-	do
-		n = read(rep_r, &exec_errno, sizeof(exec_errno));
-	while (n < 0 && errno == EINTR);
+	n = SN_RETRY_EINTR(read(rep_r, &exec_errno, sizeof(exec_errno)));
 	if (n == (ssize_t)sizeof(exec_errno)) {
 		int st;
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
+		SN_RETRY_EINTR(waitpid(pid, &st, 0));
 		return sn_err_set(err, exec_errno, "%s: execve", label);
 	}
 
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (set_nonblock(in_w) < 0 || set_nonblock(out_r) < 0 || set_nonblock(err_r) < 0) {
-		int e = errno;
+	int nb = 0;
+	if ((nb = sn_fd_set_nonblock(in_w, true, err)) < 0 ||
+	    (nb = sn_fd_set_nonblock(out_r, true, err)) < 0 ||
+	    (nb = sn_fd_set_nonblock(err_r, true, err)) < 0) {
 		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		return sn_err_set(err, e, "%s: fcntl O_NONBLOCK", label);
+		SN_RETRY_EINTR(waitpid(pid, NULL, 0));
+		sn_err_wrap(err, "%s", label);
+		return nb;
 	}
 
 	const char *in_data = state_json ? state_json : "";
@@ -254,7 +237,7 @@ static int hook_run_one(const struct spec_hook *h, const char *label,
 		sn_closep(&in_w), in_w = -1;
 
 	int64_t timeout_ms = h->timeout == SPEC_UNSET || h->timeout <= 0 ? -1 : h->timeout * 1000;
-	int64_t deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
+	int64_t deadline = timeout_ms >= 0 ? sn_now_ms() + timeout_ms : -1;
 	bool timed_out = false;
 	int status = 0;
 	bool reaped = false;
@@ -274,7 +257,7 @@ static int hook_run_one(const struct spec_hook *h, const char *label,
 
 		int wait_ms = -1;
 		if (deadline >= 0) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - sn_now_ms();
 			wait_ms = left > 0 ? (int)left : 0;
 		}
 		if (pidfd < 0 && (wait_ms < 0 || wait_ms > 50))
@@ -283,8 +266,7 @@ static int hook_run_one(const struct spec_hook *h, const char *label,
 		if (r < 0 && errno != EINTR) {
 			int e = errno;
 			kill(pid, SIGKILL);
-			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-				;
+			SN_RETRY_EINTR(waitpid(pid, NULL, 0));
 			return sn_err_set(err, e, "%s: poll", label);
 		}
 		if (r > 0) {
@@ -313,7 +295,7 @@ static int hook_run_one(const struct spec_hook *h, const char *label,
 				break;
 			}
 		}
-		if (deadline >= 0 && now_ms() >= deadline) {
+		if (deadline >= 0 && sn_now_ms() >= deadline) {
 			timed_out = true;
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
@@ -321,8 +303,7 @@ static int hook_run_one(const struct spec_hook *h, const char *label,
 		}
 	}
 	if (!reaped) {
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
+		SN_RETRY_EINTR(waitpid(pid, &status, 0));
 	}
 	/* What the hook wrote before it ended; a grandchild holding the pipes
 	 * gets no more of our time. */
@@ -417,8 +398,7 @@ int hooks_run(const struct spec_hooks *hooks, enum spec_hook_kind kind,
 	sigpending(&pending);
 	if (!was_pending && sigismember(&pending, SIGPIPE) == 1) {
 		struct timespec zero = { 0, 0 };
-		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
-			;
+		SN_RETRY_EINTR(sigtimedwait(&pipe_set, NULL, &zero));
 	}
 	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	return ret;

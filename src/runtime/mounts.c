@@ -10,8 +10,10 @@
  *                MS_REMOUNT|MS_BIND of the new mount keeping the flags the
  *                source had unless the spec cleared them; flags locked by a
  *                user namespace are kept (see rfs_bind_remount). Only the top
- *                mount of an rbind is remounted (like runc's "ro"; "rro" with
- *                mount_setattr is not done).
+ *                mount of an rbind is remounted (like runc's "ro"); the
+ *                recursive forms ("rro", "rnosuid", ... as in runc and crun)
+ *                go to every mount of the tree with one
+ *                mount_setattr(AT_RECURSIVE), for any mount type.
  *   sysfs        fresh only with a new network namespace; otherwise (or on
  *                EPERM) rbind the host's /sys and remount it read-only, as
  *                runc does.
@@ -476,6 +478,23 @@ static int mount_sysfs(const struct rootfs_ctx *ctx, int root_fd, int fd,
 		       m->clear & ~MS_RDONLY, ctx->rootfs, err);
 }
 
+/* The recursive options (rro, rnosuid, ...) on the new mount and every
+ * mount below it, in one mount_setattr (Linux 5.12). */
+static int apply_recursive_attrs(int root_fd, const struct spec_mount *m, const char *rootfs,
+				 struct sn_err *err)
+{
+	_cleanup_close_ int fd = -1;
+	int r = reopen_dest(root_fd, m->destination, &fd, err);
+	if (r < 0)
+		return sn_err_wrap(err, "rootfs `%s`", rootfs);
+	struct mount_attr attr = { .attr_set = m->rec_attr_set, .attr_clr = m->rec_attr_clr };
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return sn_err_sys(err, "mount_setattr (set %#x, clear %#x, recursive) on `%s` "
+				  "(in rootfs `%s`)%s", m->rec_attr_set, m->rec_attr_clr, m->destination,
+				  rootfs, errno == ENOSYS ? ": recursive mount options need Linux 5.12" : "");
+	return 0;
+}
+
 /* ------------------------------------------------------------ entry */
 
 int mounts_apply(const struct rootfs_ctx *ctx, int root_fd,
@@ -559,6 +578,8 @@ int mounts_apply(const struct rootfs_ctx *ctx, int root_fd,
 		}
 	}
 	if (r < 0)
+		return r;
+	if ((m->rec_attr_set || m->rec_attr_clr) && (r = apply_recursive_attrs(root_fd, m, ctx->rootfs, err)) < 0)
 		return r;
 	return apply_propagation(root_fd, m, ctx->rootfs, err);
 }

@@ -1,6 +1,7 @@
 /* proc.c — see proc.h. */
 #include "runtime/proc.h"
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/fs.h"
 
 #include <errno.h>
@@ -118,9 +119,7 @@ int proc_wait_exit(pid_t pid, uint64_t start_time, int timeout_ms)
 		}
 		struct pollfd p = { .fd = pfd, .events = POLLIN };
 		int r;
-		do
-			r = poll(&p, 1, timeout_ms);
-		while (r < 0 && errno == EINTR);
+		r = SN_RETRY_EINTR(poll(&p, 1, timeout_ms));
 		close(pfd);
 		if (r == 0)
 			return proc_is_alive(pid, start_time) ? -ETIMEDOUT : 0;

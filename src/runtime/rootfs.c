@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "runtime/rootfs.h"
 #include "runtime/rootfs_internal.h"
 
@@ -48,6 +49,19 @@ static unsigned long initial_propagation(unsigned long spec)
 	if (spec & (MS_SLAVE | MS_PRIVATE))
 		return spec;
 	return MS_REC | MS_PRIVATE;   /* default, and first step of shared/unbindable */
+}
+
+/* The rootfs path names the topmost mount on it: open that one. The path
+ * is ours (the bundle's), and the mount just made on it is on the rootfs
+ * itself, so this reaches nothing outside it. */
+static int reopen_root(const char *rootfs, int *root_fd, struct sn_err *err)
+{
+	int fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return sn_err_sys(err, "open rootfs `%s` after a mount on `/`", rootfs);
+	close(*root_fd);
+	*root_fd = fd;
+	return 0;
 }
 
 int rootfs_prepare(const struct rootfs_ctx *ctx, struct sn_err *err)
@@ -76,6 +90,11 @@ int rootfs_prepare(const struct rootfs_ctx *ctx, struct sn_err *err)
 		if (r < 0)
 			return sn_err_wrap(err, "mounts[%zu]", i);
 		dev_fresh = dev_fresh || mounts_is_fresh_dev(&s->mounts[i]);
+		/* A mount on "/" covers the rootfs (runc allows it): the later
+		 * mounts and the pivot go onto the new top, not under it. */
+		if (strcmp(s->mounts[i].destination, "/") == 0 &&
+		    (r = reopen_root(ctx->rootfs, &root_fd, err)) < 0)
+			return sn_err_wrap(err, "mounts[%zu]", i);
 	}
 	return devices_setup(ctx, root_fd, dev_fresh, err);
 }
@@ -190,9 +209,7 @@ int rootfs_sysctl(const struct spec *s, struct sn_err *err)
 			return sn_err_sys(err, "linux.sysctl: open `/proc/sys/%s`", rel);
 		size_t len = strlen(kv->value);
 		ssize_t w;
-		do
-			w = write(fd, kv->value, len);
-		while (w < 0 && errno == EINTR);
+		w = SN_RETRY_EINTR(write(fd, kv->value, len));
 		if (w < 0)
 			return sn_err_sys(err, "linux.sysctl: write `%s` to `/proc/sys/%s`", kv->value, rel);
 		if ((size_t)w != len)

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fd.h"
 #include "base/log.h"
 
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
@@ -345,48 +346,14 @@ int seccomp_notify_send(const char *listener_path, int notify_fd,
 	_cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return sn_err_sys(err, "seccomp listener `%s`: socket", listener_path);
-	int r;
-	do
-		r = connect(s, (struct sockaddr *)&addr, sizeof(addr));
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
+	if (SN_RETRY_EINTR(connect(s, (struct sockaddr *)&addr, sizeof(addr))) < 0)
 		return sn_err_sys(err, "connect to seccomp listener `%s`", listener_path);
 
 	const char *data = state_json ? state_json : "";
 	size_t len = strlen(data);
 	/* The payload must not be empty: the fd travels with the first byte. */
-	char nul = '\0';
-	struct iovec iov = { .iov_base = len ? (void *)data : &nul, .iov_len = len ? len : 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cm = { 0 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cm.buf, .msg_controllen = sizeof(cm.buf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
-
-	ssize_t w;
-	do
-		w = sendmsg(s, &msg, MSG_NOSIGNAL);
-	while (w < 0 && errno == EINTR);
-	if (w < 0)
-		return sn_err_sys(err, "send state and notify fd to seccomp listener `%s`",
-				  listener_path);
-	/* A large state may go out in pieces; the fd went with the first. */
-	size_t off = (size_t)w;
-	while (len && off < len) {
-		w = send(s, data + off, len - off, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return sn_err_sys(err, "send state to seccomp listener `%s`", listener_path);
-		off += (size_t)w;
-	}
-	return 0;
+	int r = sn_fd_send(s, notify_fd, len ? data : "", len ? len : 1, err);
+	if (r < 0)
+		sn_err_wrap(err, "send state and notify fd to seccomp listener `%s`", listener_path);
+	return r;
 }

@@ -126,6 +126,24 @@ static const struct mount_opt mount_opts[] = {
 #endif
 };
 
+/* Recursive forms (runc and crun take them; mount_setattr with
+ * AT_RECURSIVE applies them to every mount of an rbind): set / clear are
+ * MOUNT_ATTR_* bits; the atime ones clear the whole atime field first. */
+static const struct mount_opt recursive_opts[] = {
+	{ "rro", MOUNT_ATTR_RDONLY, 0 },          { "rrw", 0, MOUNT_ATTR_RDONLY },
+	{ "rnosuid", MOUNT_ATTR_NOSUID, 0 },      { "rsuid", 0, MOUNT_ATTR_NOSUID },
+	{ "rnodev", MOUNT_ATTR_NODEV, 0 },        { "rdev", 0, MOUNT_ATTR_NODEV },
+	{ "rnoexec", MOUNT_ATTR_NOEXEC, 0 },      { "rexec", 0, MOUNT_ATTR_NOEXEC },
+	{ "rnodiratime", MOUNT_ATTR_NODIRATIME, 0 }, { "rdiratime", 0, MOUNT_ATTR_NODIRATIME },
+	{ "rnosymfollow", MOUNT_ATTR_NOSYMFOLLOW, 0 }, { "rsymfollow", 0, MOUNT_ATTR_NOSYMFOLLOW },
+	{ "rrelatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME },
+	{ "rnorelatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME },
+	{ "ratime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME },
+	{ "rnoatime", MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME },
+	{ "rstrictatime", MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME },
+	{ "rnostrictatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME },
+};
+
 static const struct mount_opt propagation_opts[] = {
 	{ "shared", MS_SHARED, 0 },          { "rshared", MS_SHARED | MS_REC, 0 },
 	{ "slave", MS_SLAVE, 0 },            { "rslave", MS_SLAVE | MS_REC, 0 },
@@ -151,6 +169,17 @@ static int parse_mount_options(struct spec_mount *m, const char *path, struct sn
 		for (size_t k = 0; !known && k < SN_ARRAY_SIZE(propagation_opts); k++)
 			if (strcmp(o, propagation_opts[k].name) == 0) {
 				m->propagation = propagation_opts[k].set;
+				known = true;
+			}
+		for (size_t k = 0; !known && k < SN_ARRAY_SIZE(recursive_opts); k++)
+			if (strcmp(o, recursive_opts[k].name) == 0) {
+				const struct mount_opt *ro = &recursive_opts[k];
+				bool atime = ro->clear == MOUNT_ATTR__ATIME;
+				m->rec_attr_clr |= (unsigned)ro->clear;
+				m->rec_attr_set &= ~(unsigned)(atime ? MOUNT_ATTR__ATIME : ro->clear);
+				m->rec_attr_set |= (unsigned)ro->set;
+				if (!atime)
+					m->rec_attr_clr &= ~(unsigned)ro->set;
 				known = true;
 			}
 		if (!known && strcmp(o, "tmpcopyup") == 0) {
@@ -246,6 +275,10 @@ static int parse_mounts(json_t *root, struct spec *s, struct sn_err *err)
 
 /* ------------------------------------------------------------ process */
 
+/* An unknown name is refused: runc and crun leave it out with a warning,
+ * but the spec says "Any value which cannot be mapped to a relevant
+ * kernel interface MUST cause an error" (config.md, capabilities), and the
+ * runtime-tools file process_capabilities_fail checks exactly that. */
 static int parse_caps_set(json_t *c, const char *path, const char *key, uint64_t *out,
 			  bool *present, struct sn_err *err)
 {
@@ -663,6 +696,8 @@ int spec_parse(json_t *doc, const char *what, struct spec **out, struct sn_err *
 		r = sn_err_msg(err, EINVAL, "linux.timeOffsets: needs a time namespace");
 		goto fail;
 	}
+	if ((r = spec_check_sysctls(s, err)) < 0)
+		goto fail;
 	*out = s;
 	return 0;
 fail:

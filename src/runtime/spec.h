@@ -44,6 +44,9 @@ struct spec_mount {
 	bool tmpcopyup;          /* "tmpcopyup" extension */
 	struct spec_id_map *uid_mappings, *gid_mappings; /* idmapped mounts */
 	size_t n_uid_mappings, n_gid_mappings;
+	/* recursive options ("rro", "rnosuid", ...): MOUNT_ATTR_* for
+	 * mount_setattr(AT_RECURSIVE) on the whole tree of the mount */
+	unsigned int rec_attr_set, rec_attr_clr;
 };
 
 /* ---------------------------------------------------------------- process */
@@ -287,7 +290,7 @@ int spec_load(const char *bundle, struct spec **out, struct sn_err *err);
 /* Parse a process object alone (exec --process). */
 int spec_parse_process(json_t *obj, const char *path, struct spec_process **out,
 		       struct sn_err *err);
-/* Parse linux.resources alone (update -r). */
+/* Parse linux.resources alone (update -r). On failure *out holds nothing to free. */
 int spec_parse_resources(json_t *obj, const char *path, struct spec_resources *out,
 			 struct sn_err *err);
 void spec_free(struct spec *s);

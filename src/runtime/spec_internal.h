@@ -24,6 +24,9 @@ int spec_parse_id_maps(json_t *obj, const char *path, const char *key,
 /* Parse the linux object into s->linux_. */
 int spec_parse_linux(json_t *lx, const char *path, struct spec *s, struct sn_err *err);
 void spec_linux_free(struct spec_linux *l);
+/* Refuse sysctls that are not in a namespace of the container's own
+ * (spec_sysctl.c). */
+int spec_check_sysctls(const struct spec *s, struct sn_err *err);
 int spec_seccomp_action_from_name(const char *name, uint32_t *out);
 
 #endif

@@ -299,8 +299,8 @@ static int parse_blockio(json_t *res, const char *path, struct spec_resources *r
 	return 0;
 }
 
-int spec_parse_resources(json_t *res, const char *path, struct spec_resources *rs,
-			 struct sn_err *err)
+static int parse_resources(json_t *res, const char *path, struct spec_resources *rs,
+			   struct sn_err *err)
 {
 	memset(rs, 0, sizeof(*rs));
 	rs->pids_limit = SPEC_UNSET;
@@ -398,6 +398,17 @@ int spec_parse_resources(json_t *res, const char *path, struct spec_resources *r
 		}
 	}
 	return 0;
+}
+
+/* On failure what was parsed is freed: callers (`subrun update -r`) free
+ * the resources only on success. */
+int spec_parse_resources(json_t *res, const char *path, struct spec_resources *rs,
+			 struct sn_err *err)
+{
+	int r = parse_resources(res, path, rs, err);
+	if (r < 0)
+		spec_resources_free(rs);
+	return r;
 }
 
 void spec_resources_free(struct spec_resources *r)

@@ -38,66 +38,32 @@
 #include "base/cleanup.h"
 #include "runtime/rootfs_internal.h"
 #include "runtime/terminal.h"
+#include "base/fd.h"
 
 #define TERMINAL_NAME_MAX 4096
 
 int terminal_send_fd(int sock, int fd, const char *name, struct sn_err *err)
 {
 	const char *payload = name && *name ? name : "fd";
-	struct iovec iov = { .iov_base = (void *)payload, .iov_len = strlen(payload) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	memset(&ctl, 0, sizeof(ctl));
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	ssize_t n;
-	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return sn_err_sys(err, "send fd `%s` over the console socket", payload);
-	return 0;
+	int r = sn_fd_send(sock, fd, payload, strlen(payload), err);
+	if (r < 0)
+		sn_err_wrap(err, "send fd `%s` over the console socket", payload);
+	return r;
 }
 
 int terminal_recv_fd(int sock, int *fd, struct sn_err *err)
 {
 	char name[TERMINAL_NAME_MAX];
-	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) - 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	memset(&ctl, 0, sizeof(ctl));
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-	};
-	ssize_t n;
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return sn_err_sys(err, "receive fd from the console socket");
+	size_t n = 0;
+	int r = sn_fd_recv(sock, fd, name, sizeof(name) - 1, &n, err);
+	if (r < 0) {
+		sn_err_wrap(err, "receive fd from the console socket");
+		return r;
+	}
+	if (*fd >= 0)
+		return 0;
 	if (n == 0)
 		return sn_err_msg(err, ECONNRESET, "receive fd: console socket closed");
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int))) {
-			memcpy(fd, CMSG_DATA(c), sizeof(int));
-			return 0;
-		}
-	}
-	if (msg.msg_flags & MSG_CTRUNC)
-		return sn_err_msg(err, EMSGSIZE, "receive fd: control data truncated");
 	return sn_err_msg(err, EBADMSG, "receive fd: message carried no fd");
 }
 
@@ -124,9 +90,7 @@ int terminal_connect(const char *path, int *sock, struct sn_err *err)
 	if (s < 0)
 		return sn_err_sys(err, "socket for console socket `%s`", path);
 	int r;
-	do
-		r = connect(s, (struct sockaddr *)&addr, sizeof(addr));
-	while (r < 0 && errno == EINTR);
+	r = SN_RETRY_EINTR(connect(s, (struct sockaddr *)&addr, sizeof(addr)));
 	if (r < 0)
 		return sn_err_sys(err, "connect to console socket `%s`", path);
 	*sock = steal_fd(s);
@@ -183,8 +147,8 @@ int terminal_setup(int sock, bool mount_console_, uint32_t rows, uint32_t cols,
 	r = terminal_send_fd(sock, master, name, err);
 	if (r < 0)
 		return r;
-	if (setsid() < 0 && getsid(0) != getpid())
-		return sn_err_sys(err, "setsid");
+	if ((r = terminal_new_session(err)) < 0)
+		return r;
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)
 		return sn_err_sys(err, "make `%s` the controlling terminal", name);
 	for (int i = 0; i <= 2; i++)
@@ -195,21 +159,14 @@ int terminal_setup(int sock, bool mount_console_, uint32_t rows, uint32_t cols,
 	return 0;
 }
 
-/* ------------------------------------------------------------ relay */
-
-static int write_all(int fd, const char *buf, size_t len)
+int terminal_new_session(struct sn_err *err)
 {
-	while (len) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		buf += w;
-		len -= (size_t)w;
-	}
+	if (setsid() < 0 && getsid(0) != getpid())
+		return sn_err_sys(err, "setsid");
 	return 0;
 }
+
+/* ------------------------------------------------------------ relay */
 
 static void copy_winsize(int from, int to)
 {
@@ -247,7 +204,7 @@ static int relay_loop(int master, bool tty, int sfd, struct sn_err *err)
 				return 0;
 			if (n < 0)
 				return sn_err_sys(err, "read the pty master");
-			int r = write_all(STDOUT_FILENO, buf, (size_t)n);
+			int r = sn_write_all(STDOUT_FILENO, buf, (size_t)n);
 			if (r < 0)
 				return sn_err_set(err, -r, "write pty output to stdout");
 		}
@@ -264,11 +221,11 @@ static int relay_loop(int master, bool tty, int sfd, struct sn_err *err)
 					char eof = 4;
 					if (tcgetattr(master, &t) == 0)
 						eof = (char)t.c_cc[VEOF];
-					(void)write_all(master, &eof, 1);
+					(void)sn_write_all(master, &eof, 1);
 				}
 				continue;
 			}
-			int r = write_all(master, buf, (size_t)n);
+			int r = sn_write_all(master, buf, (size_t)n);
 			if (r < 0 && r != -EIO)
 				return sn_err_set(err, -r, "write input to the pty master");
 		}

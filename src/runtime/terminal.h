@@ -17,6 +17,12 @@
  * the slave onto /dev/console (init yes, exec no). */
 int terminal_setup(int sock, bool mount_console, uint32_t rows, uint32_t cols,
 		   struct sn_err *err);
+/* A session and process group of its own (setsid; fine when already a
+ * session leader). Every container process gets one, with a terminal or
+ * without, as runc does: a signal to the caller's process group (a ^C, a
+ * kill of a job) must not reach into the container, and a job-control
+ * shell inside needs to lead its own group. */
+int terminal_new_session(struct sn_err *err);
 /* Send fd with SCM_RIGHTS and a name payload. */
 int terminal_send_fd(int sock, int fd, const char *name, struct sn_err *err);
 /* Receive one fd sent by terminal_send_fd. */

@@ -154,9 +154,10 @@ teardown() { image_teardown; }
   [ "$status" -eq 1 ]
   # a server that accepts and never answers
   port=$(free_port)
-  python3 -c 'import socket,sys,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(8); c=[s.accept() for _ in range(3)]; time.sleep(60)' "$port" &
+  local ready=$BATS_TEST_TMPDIR/silent.ready
+  python3 -c 'import socket,sys,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(8); open(sys.argv[2],"w").close(); c=[s.accept() for _ in range(3)]; time.sleep(60)' "$port" "$ready" &
   IMG_PIDS+=($!)
-  sleep 0.3
+  wait_file "$ready"
   start=$(date +%s)
   run simg pull --timeout 2 "127.0.0.1:$port/chain/bb:v1"
   echo "$output"

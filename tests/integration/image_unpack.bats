@@ -51,7 +51,7 @@ check_good_tree() {
   [ "$status" -eq 0 ]
   check_good_tree "$IMG_TMP/b/rootfs"
   simg snapshot-rm "$IMG_TMP/b"
-  ! grep -q "$IMG_TMP/b/rootfs" /proc/self/mountinfo
+  not grep -q "$IMG_TMP/b/rootfs" /proc/self/mountinfo
 }
 
 @test "refuses_layer_whose_content_does_not_match_its_diff_id" {
@@ -87,7 +87,7 @@ check_good_tree() {
     [[ "$output" == *"entry \`"* ]]
     [ -z "$(ls "$IMG_ROOT/layers")" ]
     [ -z "$(ls "$IMG_ROOT/snapshots")" ]
-    ! grep -q "$IMG_TMP/bundle-$n" /proc/self/mountinfo
+    not grep -q "$IMG_TMP/bundle-$n" /proc/self/mountinfo
     [ "$(tree_state "$CANARY")" = "$canary_before" ]
     [ "$(cat "$CANARY/target")" = original ]
     [ ! -e /pwned ] && [ ! -e "$IMG_TMP/pwned" ] && [ ! -e /tmp/pwned ]

@@ -85,7 +85,7 @@ threads() { ls "/proc/$NODE_PID/task" | wc -l; }
   local rc=0
   wait "$NODE_PID" || rc=$?
   [ "$rc" -eq 0 ] || { cat "$NODE_DIR/daemon.log"; return 1; }
-  ! grep -qi "panic\|suspended connections" "$NODE_DIR/daemon.log"
+  not grep -qi "panic\|suspended connections" "$NODE_DIR/daemon.log"
   # the subnode runs on under its supervisor; the next daemon adopts it
   node_daemon
   [ "$(sn inspect talker | jq -r '.[0].State.Status')" = running ]

@@ -21,11 +21,13 @@ crash_daemon() { node_crash_daemon "$@"; }
 
 state_of() { sn inspect "$1" 2>/dev/null | jq -r '.[0].State.Status'; }
 
+# Each check returns on its own: the function is also called on the left
+# of `||`, where bash runs it with set -e off.
 gone_without_trace() {
   run sn inspect c
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 1 ] || { echo "inspect c: status $status: $output"; return 1; }
   [ -z "$(node_leftovers)" ] || { node_leftovers; return 1; }
-  [ "$(ls "$NODE_ROOT/images/snapshots" | wc -l)" = 0 ]
+  [ "$(ls "$NODE_ROOT/images/snapshots" | wc -l)" = 0 ] || { echo "snapshots left"; return 1; }
 }
 
 @test "crash during a create before its row says created: the create is undone without a trace" {

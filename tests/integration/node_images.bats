@@ -115,7 +115,7 @@ node_tool_pids() { pgrep -P "$NODE_PID" -x subnode-image || true; }
   wait "$client" || true
   wait_for bash -c "[ -z \"\$(pgrep -P $NODE_PID -x subnode-image)\" ]"
   [ "$(node_store_state)" = "$before" ]
-  ! sn image ls | grep -q slow/bb
+  not grep -q slow/bb <<<"$(sn image ls)"
   # the store works on: a subnode from the image that was there
   run sn run --rm --name after busybox echo still-fine
   [ "$status" -eq 0 ]
@@ -167,7 +167,7 @@ node_tool_pids() { pgrep -P "$NODE_PID" -x subnode-image || true; }
   run sn image load < /dev/null
   [ "$status" -eq 1 ]
   [ "$(node_store_state)" = "$before" ]
-  ! sn image ls | grep -q up/bb
+  not grep -q up/bb <<<"$(sn image ls)"
   wait_for bash -c "[ -z \"\$(ls '$NODE_ROOT/images/tmp')\" ]"
   [ -z "$(node_tool_pids)" ]
 }

@@ -94,7 +94,7 @@ simulate_reboot() {
   sn exec a sh -c 'echo x > /x'
   simulate_reboot
   node_daemon   # the same boot id: a crash of every supervisor, not a reboot
-  ! grep -q "the host restarted" "$NODE_DIR/daemon.log"
+  not grep -q "the host restarted" "$NODE_DIR/daemon.log"
   [ "$(state_of a)" = running ]       # desired running: started again, whatever its policy
   [ "$(sn exec a cat /x)" = x ]
   [ "$(state_of b)" = exited ]

@@ -96,7 +96,7 @@ stop_sends_sigterm_and_rm_leaves_nothing() {
   # no runtime state, cgroup or mount left for it
   [ ! -e "$(pm_state_dir "$RT")/$id" ]
   [ -z "$(find /sys/fs/cgroup -maxdepth 4 -name "*$id*" 2>/dev/null)" ]
-  ! grep -qF "$id" /proc/self/mountinfo
+  not grep -qF "$id" /proc/self/mountinfo
 }
 
 pause_and_unpause_freeze_and_thaw() {

@@ -84,6 +84,34 @@ teardown() {
   [ "$output" = "0 1 2 3 " ]
 }
 
+# On a kernel without close_range(2) (before 5.9), or where a seccomp
+# profile refuses it, subrun walks /proc/self/fd instead: the same promise,
+# with fds of the caller's open too (7, 8, 9: not CLOEXEC).
+@test "without close_range, no runtime or caller fd reaches the container or an exec'd process" {
+  ncr=$REPO/build-asan/tests/helpers/no-close-range
+  [ -x "$ncr" ] || skip "the no-close-range helper is not built (make asan)"
+  # the helper really takes close_range away
+  run "$ncr" python3 -c 'import os
+try:
+    os.closerange  # exists; the syscall is what matters
+    import ctypes; libc = ctypes.CDLL(None, use_errno=True)
+    r = libc.syscall(436, 100, 200, 0)
+    print(r, ctypes.get_errno())
+except Exception as e:
+    print(e)'
+  [ "$output" = "-1 38" ]
+  edit_config "$B" '.process.args = ["sh","-c","ls /proc/self/fd | tr \"\\n\" \" \""]'
+  cd "$B"
+  run "$ncr" "$SUBRUN" --root "$SUBRUN_ROOT" run "$ID" 7</etc/hostname 8</etc/hostname 9>/dev/null
+  [ "$status" -eq 0 ]
+  [ "$output" = "0 1 2 3 " ]
+  edit_config "$B" '.process.args = ["sleep","1000"]'
+  sr run -d "$ID-x"
+  run "$ncr" "$SUBRUN" --root "$SUBRUN_ROOT" exec "$ID-x" sh -c 'ls /proc/self/fd | tr "\n" " "' 7</etc/hostname
+  [ "$output" = "0 1 2 3 " ]
+  sr delete --force "$ID-x"
+}
+
 @test "--preserve-fds hands exactly the named extra fds to the container" {
   edit_config "$B" '.process.args = ["sh","-c","cat <&3; ls /proc/self/fd | tr \"\\n\" \" \""]'
   echo from-fd-3 > "$B/extra"

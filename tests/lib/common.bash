@@ -18,6 +18,27 @@ BUSYBOX=${BUSYBOX:-/bin/busybox}
 
 sn_unique() { echo "sn-$1-$$-$RANDOM"; }
 
+# wait_for CMD...: retry for up to 10 s (WAIT_TRIES × 0.1 s); then once
+# more, so the test fails with what CMD says.
+wait_for() {
+  local i
+  for i in $(seq "${WAIT_TRIES:-100}"); do "$@" && return 0; sleep 0.1; done
+  "$@"
+}
+
+# wait_file PATH: until PATH exists (a server's "ready" mark), up to 10 s.
+wait_file() { wait_for test -e "$1"; }
+
+# not CMD...: succeeds when CMD fails, fails the test when CMD succeeds. A
+# bare `! CMD` can never fail a bats test (bash's set -e ignores a command
+# whose status is inverted), so a negative check is written `not CMD`.
+not() {
+  if "$@"; then
+    echo "expected to fail: $*" >&2
+    return 1
+  fi
+}
+
 # make_busybox_rootfs DIR: a minimal rootfs with busybox-static and its applets.
 make_busybox_rootfs() {
   local r=$1

@@ -16,6 +16,9 @@
  *     snapshot-rm DIR
  *
  *     prepare REF                  unpack the layers into the layer cache
+ *     volume-export [--] DIR       a volume's tree as a stream on stdout
+ *     volume-import [--] DIR       a stream from stdin unpacked into DIR
+ *                                  (both: src/image/volstream.c; no store)
  *
  * Exit 0 on success, 1 with the error on stderr. Progress goes to stderr
  * when it is a terminal (or with --progress).
@@ -43,18 +46,12 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/json.h"
 #include "image/image.h"
 
 static bool show_progress, json_mode;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* One JSON line on stdout, flushed (the daemon reads it as it comes). */
 static void json_line(json_t *j)
@@ -72,7 +69,7 @@ static void progress_json(const struct image_progress *p)
 {
 	static int64_t last[64];
 	if (p->event == IMAGE_PROGRESS_DATA && p->done < p->total) {
-		int64_t t = now_ms();
+		int64_t t = sn_now_ms();
 		if (t - last[p->index % 64] < 100)
 			return;
 		last[p->index % 64] = t;
@@ -126,6 +123,7 @@ static int usage(void)
 		"usage: subnode-image [--root DIR] [--progress | --json] COMMAND\n"
 		"  pull REF [--insecure] [--creds user:pass] [--ca-file F] [--timeout S] [--parallel N] [--unpack]\n"
 		"  import PATH|- [--name REF] [--unpack] [--label L] | prepare REF\n"
+		"  volume-export DIR | volume-import DIR\n"
 		"  export REF --format oci|docker OUT\n"
 		"  ls [--json] | inspect REF | rm REF | gc\n"
 		"  unpack REF DEST | bundle REF DIR [--id ID] [-- ARGS...] | snapshot-rm DIR\n");
@@ -397,6 +395,34 @@ static int cmd_snapshot_rm(struct image_store *s, const char *dir, struct sn_err
 	return 0;
 }
 
+/* volume-export DIR (the stream on stdout) and volume-import DIR (from
+ * stdin; the digest as the last JSON line). They work on a volume's
+ * directory, not on the store. */
+static int cmd_volume(int argc, char **argv, struct sn_err *e)
+{
+	int k = 1;
+	if (k < argc && strcmp(argv[k], "--") == 0)
+		k++;
+	if (k + 1 != argc)
+		return usage();
+	const char *dir = argv[k];
+	if (strcmp(argv[0], "volume-export") == 0)
+		return image_volume_export(dir, 1, e) < 0 ? fail(e) : 0;
+	if (strcmp(argv[0], "volume-import") != 0)
+		return usage();
+	char digest[IMAGE_DIGEST_SIZE];
+	if (image_volume_import(0, dir, digest, e) < 0) {
+		if (e->code == EPERM)   /* an entry that escapes: the stream is bad */
+			e->code = EINVAL;
+		return fail(e);
+	}
+	if (json_mode)
+		json_line(json_pack("{s:s}", "digest", digest));
+	else
+		printf("%s\n", digest);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *root = getenv("SUBNODE_IMAGE_ROOT");
@@ -425,6 +451,8 @@ int main(int argc, char **argv)
 	int cargc = argc - i;
 	char **cargv = argv + i;
 	struct sn_err e = { 0 };
+	if (strncmp(cmd, "volume-", 7) == 0)
+		return cmd_volume(cargc, cargv, &e);
 	struct image_store *s = NULL;
 	if (image_store_open(root, &s, &e) < 0)
 		return fail(&e);

@@ -5,6 +5,7 @@
  * connection as keystrokes. A client that cannot keep up is dropped rather
  * than blocking the supervisor. */
 #include "attach.h"
+#include "base/fd.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -59,20 +60,6 @@ static void drop(struct client *c)
 	c->inlen = 0;
 }
 
-static bool send_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 void attach_accept(void)
 {
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -100,8 +87,8 @@ static void watch(struct client *c)
 	size_t start = ring_len < sizeof(ring) ? 0 : ring_pos;
 	size_t first = ring_len < sizeof(ring) ? ring_len : sizeof(ring) - ring_pos;
 	c->watching = true;
-	if (!send_all(c->fd, ring + start, first) ||
-	    (ring_len >= sizeof(ring) && !send_all(c->fd, ring, ring_pos)))
+	if (sn_send_all(c->fd, ring + start, first, MSG_DONTWAIT) < 0 ||
+	    (ring_len >= sizeof(ring) && sn_send_all(c->fd, ring, ring_pos, MSG_DONTWAIT) < 0))
 		drop(c);
 }
 
@@ -123,7 +110,7 @@ void attach_output(const char *buf, size_t n)
 			ring_len++;
 	}
 	for (int i = 0; i < ATTACH_MAX_CLIENTS; i++)
-		if (clients[i].fd >= 0 && clients[i].watching && !send_all(clients[i].fd, buf, n))
+		if (clients[i].fd >= 0 && clients[i].watching && sn_send_all(clients[i].fd, buf, n, MSG_DONTWAIT) < 0)
 			drop(&clients[i]);
 }
 

@@ -16,6 +16,8 @@
  * kill the container, which then restarts (whatever the policy).
  */
 #include "health.h"
+#include "base/clock.h"
+#include "base/fd.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,13 +45,7 @@ static unsigned failing;
 static char output[256];
 static long long start_deadline_ms;
 static bool restart_pending;
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static long long check_started_ms, last_check_ms = -1;
 
 static void arm(unsigned ms)
 {
@@ -89,7 +85,7 @@ void health_started(pid_t pid)
 	status = "starting";
 	failing = 0;
 	output[0] = '\0';
-	start_deadline_ms = mono_ms() + ho.start_ms;
+	start_deadline_ms = sn_now_ms() + ho.start_ms;
 	arm(ho.interval_ms);
 }
 
@@ -206,7 +202,8 @@ static void spawn_check(void)
 	}
 	close(p[1]);
 	out_fd = p[0];
-	fcntl(out_fd, F_SETFL, O_NONBLOCK);
+	sn_fd_set_nonblock(out_fd, true, NULL); /* not fatal: reads are poll-driven */
+	check_started_ms = sn_now_ms();
 	arm(ho.timeout_ms);
 }
 
@@ -240,11 +237,12 @@ static void take_output(void)
 static bool result(bool ok)
 {
 	check_pid = 0;
+	last_check_ms = sn_now_ms() - check_started_ms;
 	bool changed;
 	if (ok) {
 		failing = 0;
 		changed = set_status("healthy");
-	} else if (mono_ms() < start_deadline_ms) {
+	} else if (sn_now_ms() < start_deadline_ms) {
 		changed = false;   /* the start period: failures do not count */
 	} else if (++failing >= ho.retries) {
 		changed = set_status("unhealthy");
@@ -288,6 +286,7 @@ bool health_on_child(pid_t pid, int st, bool *changed)
 }
 
 const char *health_status(void) { return status; }
+long long health_last_check_ms(void) { return last_check_ms; }
 unsigned health_failing(void) { return failing; }
 const char *health_output(void) { return output; }
 

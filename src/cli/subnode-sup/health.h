@@ -26,6 +26,7 @@ bool health_on_timer(void);
 /* A child was reaped: true when it was the check (*changed: status changed). */
 bool health_on_child(pid_t pid, int status, bool *changed);
 const char *health_status(void);     /* "", starting, healthy, unhealthy */
+long long health_last_check_ms(void); /* how long the last check took; -1: none yet */
 unsigned health_failing(void);
 const char *health_output(void);     /* last output, one line, escaped */
 /* Unhealthy with restart on: the caller kills the container once. */

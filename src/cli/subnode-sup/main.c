@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "base/fd.h"
 #include "health.h"
 
 #define LINE_MAX_LEN 16384
@@ -123,10 +124,10 @@ static void write_status(void)
 	int n = snprintf(body, sizeof(body),
 			 "state=%s\npid=%d\nexit_code=%d\nrestart_count=%u\nstarted_at=%lld\n"
 			 "finished_at=%lld\nsup_pid=%d\noom=%d\nerror=%s\nhealth=%s\nhealth_failing=%u\n"
-			 "health_output=%s\n",
+			 "health_output=%s\nhealth_check_ms=%lld\n",
 			 st.state, (int)st.pid, st.exit_code, st.restarts, st.started_at,
 			 st.finished_at, (int)getpid(), st.oom, st.error, health_status(), health_failing(),
-			 health_output());
+			 health_output(), health_last_check_ms());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
@@ -405,16 +406,10 @@ static int console_receive(int lfd)
 	int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (c < 0)
 		return -1;
-	char buf[256], cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf) };
+	char buf[256];
 	int fd = -1;
-	if (recvmsg(c, &m, MSG_CMSG_CLOEXEC) >= 0) {
-		struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-		if (h && h->cmsg_type == SCM_RIGHTS)
-			memcpy(&fd, CMSG_DATA(h), sizeof(int));
-	}
+	if (sn_fd_recv(c, &fd, buf, sizeof(buf), NULL, NULL) < 0)
+		fd = -1;
 	close(c);
 	return fd;
 }
@@ -472,8 +467,9 @@ static int container_start(char *msg, size_t msgn)
 			attach_set_pty(master);
 		}
 	}
-	fcntl(out_s.fd, F_SETFL, O_NONBLOCK);
-	fcntl(err_s.fd, F_SETFL, O_NONBLOCK);
+	/* Not fatal: a blocking read only delays the other stream. */
+	sn_fd_set_nonblock(out_s.fd, true, NULL);
+	sn_fd_set_nonblock(err_s.fd, true, NULL);
 	char pidbuf[32] = "";
 	int fd = rc == 0 ? open(pidp, O_RDONLY | O_CLOEXEC) : -1;
 	if (fd >= 0) {
@@ -727,6 +723,8 @@ int main(int argc, char **argv)
 				if (health_on_child(w, status, &hchanged)) {
 					if (hchanged)
 						publish();
+					else
+						write_status();   /* the check's duration, for metrics */
 					if (health_take_restart() && st.pid > 0) {
 						o.force_restart = true;
 						kill_container(SIGKILL);

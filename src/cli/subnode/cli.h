@@ -42,6 +42,13 @@ int cmd_exec(int argc, char **argv);
  * dashes) into HostConfig; -1 (message printed) when v is malformed. */
 int cli_net_option(json_t *hc, const char *opt, const char *v);
 int cmd_update(int argc, char **argv);
+/* The manager verbs (cmd_manager.c): node ls|inspect|maintenance|activate|
+ * leave and chain …, after cli_manager_init(-M URL, token). */
+int cli_manager_init(const char *url, const char *token);
+void cli_manager_free(void);
+int cmd_manager_node(int argc, char **argv);
+int cmd_chain(int argc, char **argv);
+int cmd_volume(int argc, char **argv);
 /* An upgraded raw session (exec start, attach); see cmd_exec.c. */
 int cli_session(const char *path, const char *body, bool tty, bool in, const char *resize_path);
 

@@ -10,6 +10,8 @@
  */
 #include "cli.h"
 #include "base/cleanup.h"
+#include "base/fd.h"
+#include "base/frame.h"
 #include "base/json.h"
 
 #include <errno.h>
@@ -26,16 +28,7 @@
 
 static bool put(int fd, const char *p, size_t n)
 {
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
+	return sn_write_all(fd, p, n) == 0;
 }
 
 /* One byte, waiting for it: > 0, or 0 at the end. */
@@ -63,31 +56,10 @@ static void resize(const char *resize_path)
 	client_call(&g_cli, "POST", path, NULL, NULL, NULL, &err);
 }
 
-/* Docker framing → fd 1 / 2 */
-struct frames { unsigned char hdr[8]; size_t hlen, left; int fd; };
-
-static void unframe(struct frames *d, const char *p, size_t n)
+/* Docker framing → fd 1 (stdout) or 2 (stderr). */
+static bool emit_stdio(int stream, const char *p, size_t n, void *arg)
 {
-	while (n) {
-		if (!d->left) {
-			size_t t = 8 - d->hlen < n ? 8 - d->hlen : n;
-			memcpy(d->hdr + d->hlen, p, t);
-			d->hlen += t;
-			p += t;
-			n -= t;
-			if (d->hlen < 8)
-				return;
-			d->hlen = 0;
-			d->fd = d->hdr[0] == 2 ? 2 : 1;
-			d->left = (size_t)d->hdr[4] << 24 | (size_t)d->hdr[5] << 16 | (size_t)d->hdr[6] << 8 | d->hdr[7];
-			continue;
-		}
-		size_t t = d->left < n ? d->left : n;
-		put(d->fd, p, t);
-		d->left -= t;
-		p += t;
-		n -= t;
-	}
+	return put(stream == 2 ? 2 : 1, p, n);
 }
 
 /* POST path with an upgrade, then relay our stdin/stdout over the raw
@@ -151,7 +123,7 @@ int cli_session(const char *path, const char *sbody, bool tty, bool in, const ch
 	sigaddset(&mask, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	int sfd = raw ? signalfd(-1, &mask, SFD_CLOEXEC) : -1;
-	struct frames fr = { 0 };
+	struct sn_frame_reader fr = { 0 };
 	bool stdin_open = in;
 	char buf[16384];
 	signal(SIGPIPE, SIG_IGN);   /* a stream cut short is an error, not our end */
@@ -162,7 +134,7 @@ int cli_session(const char *path, const char *sbody, bool tty, bool in, const ch
 			if (tty)
 				put(1, buf, (size_t)k);
 			else
-				unframe(&fr, buf, (size_t)k);
+				sn_frame_feed(&fr, buf, (size_t)k, emit_stdio, NULL);
 		}
 		if (k == 0)
 			break;

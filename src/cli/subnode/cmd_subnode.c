@@ -2,6 +2,8 @@
  * restart, kill, rm, ps, inspect, logs, wait. Each builds one or a few API
  * calls (docs/API.md) and prints a table, a name per line, or --json. */
 #include "cli.h"
+#include "base/fd.h"
+#include "base/frame.h"
 #include "base/cleanup.h"
 #include "base/json.h"
 
@@ -27,52 +29,15 @@ static bool kv_set(json_t *obj, const char *s)
 }
 
 /* ---- Docker's multiplexed stream → our stdout/stderr */
-struct demux {
-	unsigned char hdr[8];
-	size_t hlen;
-	size_t left;   /* payload bytes left in the current frame */
-	int fd;
-};
-
-static bool write_all(int fd, const char *p, size_t n)
+/* Docker framing → fd 1 (stdout) or 2 (stderr). */
+static bool emit_stdio(int stream, const char *p, size_t n, void *arg)
 {
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
+	return sn_write_all(stream == 2 ? 2 : 1, p, n) == 0;
 }
 
 static bool demux_cb(const char *data, size_t len, void *arg)
 {
-	struct demux *d = arg;
-	while (len) {
-		if (d->left == 0) {
-			size_t take = 8 - d->hlen < len ? 8 - d->hlen : len;
-			memcpy(d->hdr + d->hlen, data, take);
-			d->hlen += take;
-			data += take;
-			len -= take;
-			if (d->hlen < 8)
-				return true;
-			d->hlen = 0;
-			d->fd = d->hdr[0] == 2 ? 2 : 1;
-			d->left = (size_t)d->hdr[4] << 24 | (size_t)d->hdr[5] << 16 | (size_t)d->hdr[6] << 8 | d->hdr[7];
-			continue;
-		}
-		size_t take = d->left < len ? d->left : len;
-		if (!write_all(d->fd, data, take))
-			return false;
-		d->left -= take;
-		data += take;
-		len -= take;
-	}
-	return true;
+	return sn_frame_feed(arg, data, len, emit_stdio, NULL);
 }
 
 static int stream_logs(const char *name, bool follow, const char *tail, const char *since, bool ts)
@@ -85,7 +50,7 @@ static int stream_logs(const char *name, bool follow, const char *tail, const ch
 		     follow ? "&follow=1" : "", t ? "&tail=" : "", t ? t : "", s ? "&since=" : "",
 		     s ? s : "", ts ? "&timestamps=1" : "") < 0)
 		return EXIT_FAIL;
-	struct demux d = { 0 };
+	struct sn_frame_reader d = { 0 };
 	struct sn_err err = { 0 };
 	int r = client_stream(&g_cli, "GET", path, demux_cb, &d, NULL, &err);
 	return r < 0 ? cli_fail(r, &err) : 0;

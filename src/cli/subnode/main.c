@@ -1,6 +1,7 @@
 /* subnode — the CLI for people and scripts driving a subnoded.
  *
  *   subnode [-H unix:///path | tcp://host:port] [--token T] COMMAND ...
+ *   subnode -M URL [--token T] node|chain ...   (a manager; cmd_manager.c)
  *
  * The daemon is found with -H, else $SUBNODE_HOST, else the default socket
  * /run/subnode/subnoded.sock; a TCP daemon takes --token or $SUBNODE_TOKEN
@@ -104,10 +105,18 @@ static void usage(FILE *f)
 		"  image pull REF [--insecure]   image import PATH [--name REF]\n"
 		"  image load [-i FILE] [--name REF]   (the archive is uploaded; stdin without -i)\n"
 		"  image ls [-q] [--json]         image rm [-f] REF...\n"
+		"volumes:\n"
+		"  volume create NAME [--size S] [--label K=V]   volume ls [-q] [--json]\n"
+		"  volume inspect NAME...   volume rm NAME...\n"
+		"  volume export [--pause] [-o FILE] NAME   volume import [--size S] [-i FILE] NAME\n"
 		"node:\n"
-		"  node info [--json]\n\n"
+		"  node info [--json]\n"
+		"manager (-M URL or $SUBNODE_MANAGER, --token or $SUBNODE_TOKEN):\n"
+		"  node ls|inspect NAME|maintenance NAME|activate NAME|leave NAME [--json]\n"
+		"  chain create NAME --image REF [--size S] [--members N] [-e K=V] [-- CMD...]\n"
+		"  chain ls [--json]   chain inspect NAME [--json]   chain rm NAME\n\n"
 		"run/create options: --name N, --size S, -e K=V, --restart no|on-failure[:N]|always|unless-stopped,\n"
-		"  -v /host:/ctr[:ro], -l K=V, --entrypoint E, -w DIR, -u USER, --hostname H,\n"
+		"  -v /host:/ctr[:ro] | -v VOLUME:/ctr[:ro][,size=S], -l K=V, --entrypoint E, -w DIR, -u USER, --hostname H,\n"
 		"  --stop-signal S, --stop-timeout N, --health-cmd C | --health-http [HOST:]PORT[/PATH] |\n"
 		"  --health-tcp [HOST:]PORT, --health-interval D, --health-timeout D, --health-retries N,\n"
 		"  --health-start-period D, --health-on-unhealthy none|restart, --json\n"
@@ -120,11 +129,11 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	const char *host = getenv("SUBNODE_HOST"), *token = getenv("SUBNODE_TOKEN"),
-		   *ca = getenv("SUBNODE_TLS_CA");
+		   *ca = getenv("SUBNODE_TLS_CA"), *manager = getenv("SUBNODE_MANAGER");
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (TAKE("-H", "--host", host) || TAKE(NULL, "--token", token) ||
-		    TAKE(NULL, "--tlscacert", ca))
+		    TAKE(NULL, "--tlscacert", ca) || TAKE("-M", "--manager", manager))
 			continue;
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
@@ -143,6 +152,16 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	struct sn_err err = { 0 };
+	const char *cmd0 = argv[i], *verb = i + 1 < argc ? argv[i + 1] : "";
+	if (strcmp(cmd0, "chain") == 0 || (strcmp(cmd0, "node") == 0 && strcmp(verb, "info") &&
+					   strcmp(verb, "--json") && *verb)) {
+		int mrc = cli_manager_init(manager, token);
+		if (mrc == 0)
+			mrc = strcmp(cmd0, "chain") == 0 ? cmd_chain(argc - i, argv + i) :
+							   cmd_manager_node(argc - i, argv + i);
+		cli_manager_free();
+		return mrc;
+	}
 	if (client_init(&g_cli, host, token, ca, &err) < 0) {
 		fprintf(stderr, "subnode: %s\n", err.msg);
 		return EXIT_USAGE;
@@ -162,6 +181,7 @@ int main(int argc, char **argv)
 	else if (strcmp(cmd, "wait") == 0) rc = cmd_wait(sub_argc, sub);
 	else if (strcmp(cmd, "events") == 0) rc = cmd_events(sub_argc, sub);
 	else if (strcmp(cmd, "image") == 0 || strcmp(cmd, "images") == 0) rc = cmd_image(sub_argc, sub);
+	else if (strcmp(cmd, "volume") == 0 || strcmp(cmd, "volumes") == 0) rc = cmd_volume(sub_argc, sub);
 	else if (strcmp(cmd, "node") == 0 || strcmp(cmd, "info") == 0) rc = cmd_node(sub_argc, sub);
 	else if (strcmp(cmd, "stats") == 0) rc = cmd_stats(sub_argc, sub);
 	else if (strcmp(cmd, "exec") == 0) rc = cmd_exec(sub_argc, sub);

@@ -14,11 +14,11 @@
  *    the start of a stream;
  *  - deferred (api_defer): what may block — create, start, stop (up to its
  *    timeout), kill, restart, remove, exec start, image import/remove —
- *    runs on a worker of the bounded pool (workers.c) with the connection
+ *    runs on a worker of the bounded pool (api/workers.c) with the connection
  *    suspended; the worker resumes it and the HTTP thread sends the result;
  *  - waiting (api_wait, api_stream_wait): streams (`logs -f`, `events`,
  *    `stats`, pull progress, image upload) and `wait` suspend their
- *    connection between chunks and register with the hub (hub.c) what
+ *    connection between chunks and register with the hub (api/hub.c) what
  *    would let them go on; no thread is held meanwhile.
  *
  * Upgraded connections (exec and attach: docker's hijack) are relayed by a
@@ -46,11 +46,13 @@
 #include "node/network.h"
 #include "base/cleanup.h"
 #include "base/json.h"
+#include "base/clock.h"
 #include "base/log.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,56 +61,6 @@
 #define API_HTTP_THREADS 2u
 #define API_WORKERS_MAX 8u
 #define API_WORKERS_IDLE_S 1u
-
-/* ---- replies */
-
-static int status_of(int e)
-{
-	switch (e) {
-	case EINVAL: case E2BIG: case ENAMETOOLONG: return MHD_HTTP_BAD_REQUEST;
-	case EACCES: case EPERM: return MHD_HTTP_FORBIDDEN;
-	case ENOENT: return MHD_HTTP_NOT_FOUND;
-	case EEXIST: case EBUSY: case ENOSPC: return MHD_HTTP_CONFLICT;
-	default: return MHD_HTTP_INTERNAL_SERVER_ERROR;
-	}
-}
-
-enum MHD_Result api_send_json(struct MHD_Connection *c, unsigned status, json_t *j)
-{
-	char *txt = j ? sn_json_dump(j, false) : NULL;
-	json_decref(j);
-	if (!txt)
-		txt = strdup("{\"message\":\"out of memory\"}");
-	size_t len = txt ? strlen(txt) : 0;
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, txt, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(txt);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	MHD_add_response_header(r, "Api-Version", NODE_API_VERSION);
-	enum MHD_Result ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-enum MHD_Result api_send_error(struct MHD_Connection *c, int status, const char *msg)
-{
-	return api_send_json(c, (unsigned)status, json_pack("{s:s}", "message", msg));
-}
-
-enum MHD_Result api_send_err(struct MHD_Connection *c, int r, const struct sn_err *e)
-{
-	return api_send_error(c, status_of(e->code ? e->code : -r), e->msg[0] ? e->msg : strerror(-r));
-}
-
-enum MHD_Result api_send_empty(struct MHD_Connection *c, unsigned status)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-	enum MHD_Result ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
 
 enum MHD_Result api_send_result(struct api *a, struct MHD_Connection *c, struct req *rq)
 {
@@ -120,156 +72,11 @@ enum MHD_Result api_send_result(struct api *a, struct MHD_Connection *c, struct 
 	return api_send_empty(c, st);
 }
 
-enum MHD_Result api_send_stream(struct MHD_Connection *c, const char *type, size_t block,
-				MHD_ContentReaderCallback reader, void *cls,
-				MHD_ContentReaderFreeCallback fr)
-{
-	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, block, reader,
-								       cls, fr);
-	if (!resp) {
-		fr(cls);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type", type);
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ret;
-}
-
-const char *api_arg(struct MHD_Connection *c, const char *k)
-{
-	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, k);
-}
-
-bool api_arg_bool(struct MHD_Connection *c, const char *k)
-{
-	const char *v = api_arg(c, k);
-	return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || (!*v));
-}
-
-long api_arg_long(struct MHD_Connection *c, const char *k)
-{
-	const char *v = api_arg(c, k);
-	if (!v)
-		return -1;
-	char *end;
-	long x = strtol(v, &end, 10);
-	return *end || !*v || x < 0 ? -2 : x;
-}
-
-int api_parse_filters(struct MHD_Connection *c, json_t **out, struct sn_err *e)
-{
-	const char *f = api_arg(c, "filters");
-	*out = NULL;
-	if (!f || !*f)
-		return 0;
-	int r = sn_json_loadb(f, strlen(f), "filters", out, e);
-	if (r < 0)
-		return r;
-	if (!json_is_object(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		return sn_err_msg(e, EINVAL, "filters: must be a JSON object");
-	}
-	return 0;
-}
-
-ssize_t api_drain_pending(char **pending, size_t *plen, size_t *poff, char *buf, size_t max)
-{
-	if (*poff < *plen) {
-		size_t n = *plen - *poff < max ? *plen - *poff : max;
-		memcpy(buf, *pending + *poff, n);
-		*poff += n;
-		return (ssize_t)n;
-	}
-	free(*pending);
-	*pending = NULL;
-	*plen = *poff = 0;
-	return 0;
-}
-
-void api_pending_line(char **pending, size_t *plen, json_t *j)
-{
-	char *txt = j ? sn_json_dump(j, false) : NULL;
-	json_decref(j);
-	if (!txt)
-		return;
-	size_t len = strlen(txt);
-	char *nb = realloc(*pending, *plen + len + 1);
-	if (nb) {
-		memcpy(nb + *plen, txt, len);
-		nb[*plen + len] = '\n';
-		*pending = nb;
-		*plen += len + 1;
-	}
-	free(txt);
-}
-
 /* ---- serving: deferred, waiting */
 
 bool api_stopping(struct api *a)
 {
 	return __atomic_load_n(&a->n->stopping, __ATOMIC_RELAXED) != 0;
-}
-
-bool api_client_gone(struct MHD_Connection *c)
-{
-	int fd = hub_conn_fd(c);
-	if (fd < 0)
-		return true;
-	struct pollfd pf = { .fd = fd, .events = POLLRDHUP };
-	return poll(&pf, 1, 0) > 0 && (pf.revents & (POLLRDHUP | POLLHUP | POLLERR));
-}
-
-struct hub_want api_want(void)
-{
-	struct hub_want w = { .timeout_ms = -1 };
-	for (int i = 0; i < HUB_MAX_FDS; i++)
-		w.fd[i] = -1;
-	return w;
-}
-
-/* A connection of the TLS listener has a thread of its own, on which
- * libmicrohttpd 0.9.75 does not resume a connection suspended from the
- * access handler: there, operations run in place and waits block, as they
- * did before the worker pool. */
-static bool in_place(struct MHD_Connection *c)
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	return ci && ci->tls_session;
-}
-
-/* Block until w happens (a node event: at most 200 ms). */
-static void block_wait(struct MHD_Connection *c, const struct hub_want *w)
-{
-	struct pollfd pf[HUB_MAX_FDS + 1];
-	nfds_t n = 0;
-	for (int i = 0; i < HUB_MAX_FDS; i++)
-		if (w->fd[i] >= 0)
-			pf[n++] = (struct pollfd){ .fd = w->fd[i],
-						   .events = (short)((w->events[i] & EPOLLIN ? POLLIN : 0) |
-								     (w->events[i] & EPOLLOUT ? POLLOUT : 0) |
-								     (w->events[i] & EPOLLRDHUP ? POLLRDHUP : 0)) };
-	int fd = hub_conn_fd(c);
-	if (fd >= 0)
-		pf[n++] = (struct pollfd){ .fd = fd, .events = POLLRDHUP };
-	int t = w->timeout_ms;
-	if (w->node_event && (t < 0 || t > 200))
-		t = 200;
-	while (poll(pf, n, t) < 0 && errno == EINTR)
-		;
-}
-
-/* Also resume when the client hangs up (the last free slot). */
-static void want_hangup(struct hub_want *w, struct MHD_Connection *c)
-{
-	int fd = hub_conn_fd(c);
-	for (int i = 0; i < HUB_MAX_FDS && fd >= 0; i++)
-		if (w->fd[i] < 0) {
-			w->fd[i] = fd;
-			w->events[i] = EPOLLRDHUP;
-			return;
-		}
 }
 
 static void run_work(struct work *w)
@@ -283,7 +90,7 @@ static enum MHD_Result defer(struct workers *p, struct MHD_Connection *c, struct
 {
 	rq->fn = fn;
 	rq->cont = cont ? cont : api_send_result;
-	if (in_place(c)) {
+	if (api_conn_tls(c)) {
 		fn(rq->a, rq);
 		api_cont_fn k = rq->cont;
 		rq->cont = NULL;
@@ -313,8 +120,8 @@ enum MHD_Result api_wait(struct api *a, struct MHD_Connection *c, struct req *rq
 {
 	if (api_stopping(a))
 		return api_send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the daemon is stopping");
-	if (in_place(c)) {
-		block_wait(c, w);
+	if (api_conn_tls(c)) {
+		api_block_wait(c, w);
 		return cont(a, c, rq);
 	}
 	rq->cont = cont;
@@ -326,11 +133,11 @@ bool api_suspend(struct api *a, struct MHD_Connection *c, struct hub_want *w)
 {
 	if (api_stopping(a))
 		return false;
-	if (in_place(c)) {
-		block_wait(c, w);
+	if (api_conn_tls(c)) {
+		api_block_wait(c, w);
 		return true;
 	}
-	want_hangup(w, c);
+	api_want_hangup(w, c);
 	MHD_suspend_connection(c);
 	hub_wait(a->hub, c, w);
 	return true;
@@ -351,7 +158,8 @@ static void work_create(struct api *a, struct req *rq)
 
 static enum MHD_Result h_create(struct api *a, struct MHD_Connection *c, struct req *rq)
 {
-	int r = sn_json_loadb(rq->body ? rq->body : "", rq->len, "request body", &rq->in, &rq->e);
+	int r = sn_json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, "request body", &rq->in,
+			      &rq->e);
 	if (r < 0)
 		return api_send_err(c, r, &rq->e);
 	const char *name = api_arg(c, "name");
@@ -372,7 +180,8 @@ static void work_update(struct api *a, struct req *rq)
 /* POST /containers/{id}/update: a live allow-list (network.c). */
 static enum MHD_Result h_update(struct api *a, struct MHD_Connection *c, struct req *rq)
 {
-	int r = sn_json_loadb(rq->body ? rq->body : "", rq->len, "request body", &rq->in, &rq->e);
+	int r = sn_json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, "request body", &rq->in,
+			      &rq->e);
 	if (r < 0)
 		return api_send_err(c, r, &rq->e);
 	return api_defer(a, c, rq, work_update, NULL);
@@ -490,6 +299,8 @@ static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char
 	}
 	if (get && strcmp(url, "/events") == 0)
 		return api_events(a, c);
+	if (get && strcmp(url, "/metrics") == 0)
+		return api_metrics(a, c, rq);
 	if (get && strcmp(url, "/containers/json") == 0) {
 		_cleanup_json_ json_t *filters = NULL;
 		if ((r = api_parse_filters(c, &filters, &e)) < 0)
@@ -501,6 +312,8 @@ static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char
 		return api_images(a, c, rq, url, method);
 	if (strncmp(url, "/exec/", 6) == 0)
 		return api_exec(a, c, rq, url, method);
+	if (strcmp(url, "/volumes") == 0 || strncmp(url, "/volumes/", 9) == 0)
+		return api_volumes(a, c, rq, url, method);
 	if (strcmp(url, "/containers/create") == 0) {
 		if (strcmp(method, "POST") != 0)
 			return api_send_error(c, 405, "method not allowed");
@@ -519,35 +332,6 @@ static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char
 	return api_send_error(c, 404, "page not found");
 }
 
-static bool token_ok(struct api_http *h, struct MHD_Connection *c)
-{
-	if (!h->token)
-		return true;
-	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-	if (!v || strncasecmp(v, "Bearer ", 7) != 0)
-		return false;
-	const char *t = v + 7;
-	size_t n = strlen(h->token);
-	if (strlen(t) != n)
-		return false;
-	unsigned char d = 0;   /* constant time */
-	for (size_t i = 0; i < n; i++)
-		d |= (unsigned char)(t[i] ^ h->token[i]);
-	return d == 0;
-}
-
-static enum MHD_Result unauthorized(struct MHD_Connection *c)
-{
-	static const char msg[] = "{\"message\":\"unauthorized: a valid bearer token is required\"}";
-	struct MHD_Response *r = MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg,
-								  MHD_RESPMEM_PERSISTENT);
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
 /* An image upload streams its body elsewhere: decided on the headers. */
 static bool is_upload(struct MHD_Connection *c, const char *url, const char *method)
 {
@@ -557,6 +341,9 @@ static bool is_upload(struct MHD_Connection *c, const char *url, const char *met
 		const char *slash = strchr(url + 1, '/');
 		url = slash ? slash : "/";
 	}
+	size_t ul = strlen(url);
+	if (strncmp(url, "/volumes/", 9) == 0 && ul > 16 && strcmp(url + ul - 7, "/import") == 0)
+		return true;   /* a volume import streams its body too */
 	return strcmp(url, "/images/load") == 0 && !api_arg(c, "path");
 }
 
@@ -573,8 +360,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			return MHD_NO;
 		rq->a = a;
 		rq->http = h;
+		rq->t0_us = sn_now_us();
+		api_route_name(url, rq->route, sizeof(rq->route));
+		snprintf(rq->method, sizeof(rq->method), "%s", method);
 		*con_cls = rq;
-		if (token_ok(h, c) && is_upload(c, url, method)) {
+		if (api_bearer_ok(c, h->token) && is_upload(c, url, method)) {
 			rq->routed = true;
 			return route(a, c, url, method, rq);   /* sets rq->upload */
 		}
@@ -583,17 +373,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	if (rq->upload && (*upload_size || !rq->cont))
 		return rq->upload(a, c, rq, upload, upload_size);
 	if (*upload_size) {
-		if (rq->len + *upload_size > API_BODY_MAX) {
-			rq->too_big = true;
-		} else {
-			char *nb = realloc(rq->body, rq->len + *upload_size + 1);
-			if (!nb)
-				return MHD_NO;
-			rq->body = nb;
-			memcpy(rq->body + rq->len, upload, *upload_size);
-			rq->len += *upload_size;
-			rq->body[rq->len] = '\0';
-		}
+		if (api_body_append(&rq->body, API_BODY_MAX, upload, *upload_size) < 0)
+			return MHD_NO;
 		*upload_size = 0;
 		return MHD_YES;
 	}
@@ -605,9 +386,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return cont(a, c, rq);
 	}
 	rq->routed = true;
-	if (!token_ok(h, c))
-		return unauthorized(c);
-	if (rq->too_big)
+	if (!api_bearer_ok(c, h->token))
+		return api_send_unauthorized(c);
+	if (rq->body.too_big)
 		return api_send_error(c, 413, "request body larger than 1 MiB");
 	sn_debug("%s %s", method, url);
 	return route(a, c, url, method, rq);
@@ -619,6 +400,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct req *rq = *con_cls;
 	if (!rq)
 		return;
+	api_request_done(rq->a, c, rq);
 	hub_trim_later(rq->a->hub, 1000);
 	if (rq->ctx_free)
 		rq->ctx_free(rq->ctx);
@@ -626,19 +408,9 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	json_decref(rq->out);
 	free(rq->arg1);
 	free(rq->arg2);
-	free(rq->body);
+	api_body_free(&rq->body);
 	free(rq);
 	*con_cls = NULL;
-}
-
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char buf[512];
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	size_t l = strlen(buf);
-	while (l && buf[l - 1] == '\n')
-		buf[--l] = '\0';
-	sn_debug("http: %s", buf);
 }
 
 static int start_http(struct api *a, struct api_http *h, const struct api_listener *l,
@@ -655,7 +427,7 @@ static int start_http(struct api *a, struct api_http *h, const struct api_listen
 			 MHD_ALLOW_UPGRADE |
 			 (tls ? MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION : MHD_USE_EPOLL);
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+				MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log, h,
 				MHD_OPTION_HTTPS_MEM_CERT, tls ? l->cert_pem : "",
 				MHD_OPTION_HTTPS_MEM_KEY, tls ? l->key_pem : "",
 				MHD_OPTION_LISTEN_SOCKET, l->fd,
@@ -678,10 +450,11 @@ int api_start(struct node *n, const struct api_listener *l, size_t nl, struct ap
 	if (!a)
 		return sn_err_set(err, ENOMEM, "api");
 	a->n = n;
+	api_reply_header("Api-Version", NODE_API_VERSION);
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
-	int r = hub_start(node_events_fd(n), &a->hub);
-	if (r < 0) {
+	int r = api_reqstats_new(&a->reqstats);
+	if (r < 0 || (r = hub_start(node_events_fd(n), &a->hub)) < 0) {
 		sn_err_set(err, -r, "api: start the hub");
 		api_stop(a);
 		return r;
@@ -723,6 +496,7 @@ void api_stop(struct api *a)
 	workers_free(a->workers);
 	workers_free(a->slow);
 	hub_free(a->hub);
+	api_reqstats_free(a->reqstats);
 	pthread_cond_destroy(&a->cond);
 	pthread_mutex_destroy(&a->lock);
 	free(a);

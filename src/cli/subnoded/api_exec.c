@@ -20,11 +20,11 @@
  * after the callback returns, and then it neither reliably ends the stream
  * when our side closes nor passes a half-close on (seen with 0.9.75 over
  * epoll: a third of the sessions hung after their process had ended). So
- * upgrade_run (upgrade.c) pumps the TLS session against a socketpair in
+ * upgrade_run (api/upgrade.c) pumps the TLS session against a socketpair in
  * the callback, and the relay serves the other end.
  */
 #include "api_internal.h"
-#include "upgrade.h"
+#include "api/upgrade.h"
 #include "node/exec.h"
 #include "base/cleanup.h"
 #include "base/json.h"
@@ -125,7 +125,7 @@ static void upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const c
 	a->relays++;
 	pthread_mutex_unlock(&a->lock);
 	if (x->tls) {
-		/* in this callback: see the top of the file and upgrade.c */
+		/* in this callback: see the top of the file and api/upgrade.c */
 		upgrade_run(c, true, &a->n->stopping, sock, x->extra, x->extra_len, urh,
 			    relay_serve, x);
 		relay_end(x);
@@ -308,8 +308,8 @@ static enum MHD_Result h_exec_start(struct api *a, struct MHD_Connection *c, str
 	struct sn_err e = { 0 };
 	_cleanup_json_ json_t *body = NULL;
 	bool detach = false;
-	if (rq->len) {
-		int r = sn_json_loadb(rq->body, rq->len, "request body", &body, &e);
+	if (rq->body.len) {
+		int r = sn_json_loadb(rq->body.data, rq->body.len, "request body", &body, &e);
 		if (r < 0)
 			return api_send_err(c, r, &e);
 		static const char *const keys[] = { "Detach", "Tty", "ConsoleSize", NULL };
@@ -343,7 +343,8 @@ enum MHD_Result api_exec_create(struct api *a, struct MHD_Connection *c, struct 
 	struct sn_err e = { 0 };
 	_cleanup_json_ json_t *body = NULL;
 	json_t *out = NULL;
-	int r = sn_json_loadb(rq->body ? rq->body : "", rq->len, "request body", &body, &e);
+	int r = sn_json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, "request body", &body,
+			      &e);
 	if (r == 0)
 		r = node_exec_create(a->n, id, body, &out, &e);
 	return r < 0 ? api_send_err(c, r, &e) : api_send_json(c, MHD_HTTP_CREATED, out);

@@ -21,6 +21,7 @@
  * was.
  */
 #include "api_internal.h"
+#include "base/fd.h"
 #include "node/imagejob.h"
 #include "base/cleanup.h"
 #include "base/json.h"
@@ -131,6 +132,9 @@ struct load {
 	struct node_image_job *job;
 	int in;                   /* the tool's stdin (O_NONBLOCK); -1 once closed */
 	bool refused;             /* the tool stopped reading: drop the rest */
+	api_cont_fn reply;        /* once the tool has written its last line */
+	void (*done)(void *arg);  /* after the tool is gone (an import's undo) */
+	void *done_arg;
 };
 
 static void load_free(void *cls)
@@ -139,6 +143,8 @@ static void load_free(void *cls)
 	if (ld->in >= 0)
 		close(ld->in);
 	node_image_job_free(ld->job);   /* killed if still running */
+	if (ld->done)
+		ld->done(ld->done_arg);
 	free(ld);
 }
 
@@ -190,7 +196,7 @@ static enum MHD_Result load_finish(struct api *a, struct MHD_Connection *c, stru
 {
 	struct load *ld = rq->ctx;
 	if (node_image_job_read(ld->job, NULL, NULL) == 1)
-		return load_reply(a, c, rq);
+		return ld->reply(a, c, rq);
 	struct hub_want w = api_want();
 	w.fd[0] = node_image_job_fd(ld->job);
 	w.events[0] = EPOLLIN;
@@ -237,26 +243,52 @@ static enum MHD_Result load_upload(struct api *a, struct MHD_Connection *c, stru
 	return MHD_YES;
 }
 
-static enum MHD_Result h_load_upload(struct api *a, struct MHD_Connection *c, struct req *rq)
+enum MHD_Result api_upload_start(struct api *a, struct MHD_Connection *c, struct req *rq,
+				 const struct node_image_job_opts *o, api_cont_fn reply,
+				 void (*done)(void *arg), void *done_arg)
 {
 	struct load *ld = calloc(1, sizeof(*ld));
-	if (!ld)
+	if (!ld) {
+		if (done)
+			done(done_arg);
 		return api_send_error(c, 500, "out of memory");
+	}
 	ld->in = -1;
+	ld->reply = reply;
+	ld->done = done;
+	ld->done_arg = done_arg;
 	struct sn_err e = { 0 };
-	const char *name = api_arg(c, "name");
-	struct node_image_job_opts o = { .kind = NODE_IMAGE_LOAD, .name = name && *name ? name : NULL,
-					 .unpack = true };
-	int r = node_image_job_start(a->n, &o, &ld->job, &ld->in, &e);
+	int r = node_image_job_start(a->n, o, &ld->job, &ld->in, &e);
 	if (r < 0) {
-		free(ld);
+		load_free(ld);
 		return api_send_err(c, r, &e);
 	}
-	fcntl(ld->in, F_SETFL, fcntl(ld->in, F_GETFL) | O_NONBLOCK);
+	if ((r = sn_fd_set_nonblock(ld->in, true, &e)) < 0) {
+		load_free(ld);
+		return api_send_err(c, r, &e);
+	}
 	rq->ctx = ld;
 	rq->ctx_free = load_free;
 	rq->upload = load_upload;
 	return MHD_YES;
+}
+
+struct node_image_job *api_upload_job(struct req *rq)
+{
+	return ((struct load *)rq->ctx)->job;
+}
+
+void *api_upload_arg(struct req *rq)
+{
+	return ((struct load *)rq->ctx)->done_arg;
+}
+
+static enum MHD_Result h_load_upload(struct api *a, struct MHD_Connection *c, struct req *rq)
+{
+	const char *name = api_arg(c, "name");
+	struct node_image_job_opts o = { .kind = NODE_IMAGE_LOAD, .name = name && *name ? name : NULL,
+					 .unpack = true };
+	return api_upload_start(a, c, rq, &o, load_reply, NULL, NULL);
 }
 
 /* ---- load from a path, remove */

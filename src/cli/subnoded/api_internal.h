@@ -5,8 +5,12 @@
 #define SN_SUBNODED_API_INTERNAL_H
 
 #include "api.h"
-#include "hub.h"
-#include "workers.h"
+#include "api/conn.h"
+#include "api/hub.h"
+#include "api/reply.h"
+#include "api/request.h"
+#include "api/workers.h"
+#include "api/reqstats.h"
 #include "base/err.h"
 
 #include <jansson.h>
@@ -37,6 +41,7 @@ struct api {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	unsigned relays;      /* upgraded streams (exec, attach) still relaying */
+	struct api_reqstats *reqstats;  /* requests by route and status (/metrics) */
 };
 
 struct req;
@@ -48,11 +53,12 @@ typedef void (*api_work_fn)(struct api *a, struct req *rq);
 
 /* One request, from its headers to its completion. */
 struct req {
+	int64_t t0_us;        /* when its headers came (latency, /metrics) */
+	char route[48];       /* its route's template (api_route_name) */
+	char method[8];
 	struct api *a;
 	struct api_http *http;  /* the listener it came in on */
-	char *body;           /* the JSON body (<= API_BODY_MAX) */
-	size_t len;
-	bool too_big;
+	struct api_body body; /* the JSON body (<= API_BODY_MAX) */
 	bool routed;          /* routed once: later calls go to cont */
 	api_cont_fn cont;
 	/* a blocking operation: inputs copied on the HTTP thread ... */
@@ -77,21 +83,13 @@ struct req {
 				  const char *data, size_t *size);
 };
 
-/* ---- api.c: replies and query arguments */
-enum MHD_Result api_send_json(struct MHD_Connection *c, unsigned status, json_t *j);
-enum MHD_Result api_send_error(struct MHD_Connection *c, int status, const char *msg);
-enum MHD_Result api_send_err(struct MHD_Connection *c, int r, const struct sn_err *e);
-enum MHD_Result api_send_empty(struct MHD_Connection *c, unsigned status);
+/* ---- api.c: replies (the generic ones: api/reply.h, api/request.h) */
 /* The outcome of a deferred operation (rq->r, rq->e, rq->status, rq->out). */
 enum MHD_Result api_send_result(struct api *a, struct MHD_Connection *c, struct req *rq);
-const char *api_arg(struct MHD_Connection *c, const char *k);
-bool api_arg_bool(struct MHD_Connection *c, const char *k);
-long api_arg_long(struct MHD_Connection *c, const char *k);   /* -1 absent, -2 malformed */
-int api_parse_filters(struct MHD_Connection *c, json_t **out, struct sn_err *e);
-/* A queued response whose body comes from reader (a stream). */
-enum MHD_Result api_send_stream(struct MHD_Connection *c, const char *type, size_t block,
-				MHD_ContentReaderCallback reader, void *cls,
-				MHD_ContentReaderFreeCallback fr);
+static inline int api_parse_filters(struct MHD_Connection *c, json_t **out, struct sn_err *e)
+{
+	return api_arg_json_object(c, "filters", out, e);
+}
 
 /* ---- the three ways to serve (api.c) */
 /* Hand fn to a worker with c suspended; then cont (api_send_result when
@@ -113,17 +111,7 @@ bool api_suspend(struct api *a, struct MHD_Connection *c, struct hub_want *w);
  * return what the reader must return (0, or END_WITH_ERROR when the daemon
  * stops). */
 ssize_t api_stream_wait(struct api *a, struct MHD_Connection *c, struct hub_want *w);
-/* Has the client hung up? (no wait) */
-bool api_client_gone(struct MHD_Connection *c);
 bool api_stopping(struct api *a);
-/* An empty want (no fd, no timeout). */
-struct hub_want api_want(void);
-
-/* Hand out what is left of a stream's pending chunk; once it is used up,
- * free it and return 0 so the caller produces the next one. */
-ssize_t api_drain_pending(char **pending, size_t *plen, size_t *poff, char *buf, size_t max);
-/* Append a JSON line to a pending buffer. */
-void api_pending_line(char **pending, size_t *plen, json_t *j);
 
 /* ---- api_streams.c: logs, events, stats, wait */
 enum MHD_Result api_logs(struct api *a, struct MHD_Connection *c, const char *id);
@@ -135,6 +123,22 @@ enum MHD_Result api_wait_exit(struct api *a, struct MHD_Connection *c, struct re
 enum MHD_Result api_images(struct api *a, struct MHD_Connection *c, struct req *rq, const char *url,
 			   const char *method);
 
+/* Stream the request body into the image tool's stdin (an image load, a
+ * volume import; see api_images.c): reply runs once the body is in and
+ * the tool has written its last line (it calls node_image_job_finish on
+ * api_upload_job(rq)); done(done_arg) runs when the request is freed,
+ * after the tool is gone (killed if it still ran: a client that left). */
+struct node_image_job_opts;
+enum MHD_Result api_upload_start(struct api *a, struct MHD_Connection *c, struct req *rq,
+				 const struct node_image_job_opts *o, api_cont_fn reply,
+				 void (*done)(void *arg), void *done_arg);
+struct node_image_job *api_upload_job(struct req *rq);
+void *api_upload_arg(struct req *rq);   /* done_arg */
+
+/* ---- api_volumes.c */
+enum MHD_Result api_volumes(struct api *a, struct MHD_Connection *c, struct req *rq, const char *url,
+			    const char *method);
+
 /* ---- api_exec.c: exec and attach */
 enum MHD_Result api_exec(struct api *a, struct MHD_Connection *c, struct req *rq, const char *url,
 			 const char *method);
@@ -143,5 +147,13 @@ enum MHD_Result api_exec_create(struct api *a, struct MHD_Connection *c, struct 
 enum MHD_Result api_attach(struct api *a, struct MHD_Connection *c, struct req *rq, const char *id);
 /* Wait for the relays of upgraded streams to end (at shutdown). */
 void api_relays_wait(struct api *a);
+
+/* ---- api_metrics.c: GET /metrics (Prometheus) */
+enum MHD_Result api_metrics(struct api *a, struct MHD_Connection *c, struct req *rq);
+/* The route template of url ("/containers/{id}/json"; "other" when none):
+ * a bounded label for the request histogram. */
+void api_route_name(const char *url, char *out, size_t size);
+/* A request ended: into the histogram. */
+void api_request_done(struct api *a, struct MHD_Connection *c, struct req *rq);
 
 #endif

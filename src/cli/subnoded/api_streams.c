@@ -1,11 +1,12 @@
 /* api_streams.c — the API's long responses: logs (follow), events, stats
  * (a line a second) and wait. None holds a thread while it has nothing to
  * send: its content reader (or handler) suspends the connection and asks
- * the hub (hub.c) to resume it — logs after 100 ms (the file may have
+ * the hub (api/hub.c) to resume it — logs after 100 ms (the file may have
  * grown), events at the next node event, stats at the next second, wait
  * at the next node event or after 200 ms — or when the client hangs up.
  */
 #include "api_internal.h"
+#include "base/clock.h"
 #include "node/logs.h"
 #include "base/cleanup.h"
 #include "base/json.h"
@@ -16,13 +17,6 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <time.h>
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- logs */
 
@@ -159,7 +153,7 @@ static ssize_t ev_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		if (s->plen)
 			continue;
 		struct hub_want w = api_want();
-		w.node_event = true;
+		w.event = true;
 		if (s->until)
 			w.timeout_ms = (int)((s->until - now + 1) * 1000);
 		return api_stream_wait(s->a, s->c, &w);
@@ -223,7 +217,8 @@ static json_t *stats_sample(struct stats_stream *s, struct sn_err *e)
 	json_t *cur = NULL;
 	if (node_stats(s->a->n, s->id, &cur, e) < 0)
 		return NULL;
-	json_object_set(cur, "precpu_stats", s->prev ? json_object_get(s->prev, "cpu_stats") : json_object());
+	json_object_set_new(cur, "precpu_stats",
+			    s->prev ? json_incref(json_object_get(s->prev, "cpu_stats")) : json_object());
 	json_decref(s->prev);
 	s->prev = json_incref(cur);
 	return cur;
@@ -238,7 +233,7 @@ static ssize_t stats_reader(void *cls, uint64_t pos, char *buf, size_t max)
 			return got;
 		if (api_client_gone(s->c))
 			return MHD_CONTENT_READER_END_WITH_ERROR;
-		int64_t now = mono_ms();
+		int64_t now = sn_now_ms();
 		if (now < s->next_ms) {
 			struct hub_want w = api_want();
 			w.timeout_ms = (int)(s->next_ms - now);
@@ -302,7 +297,7 @@ enum MHD_Result api_stats(struct api *a, struct MHD_Connection *c, struct req *r
 		return api_wait(a, c, rq, &w, stats_second);
 	}
 	api_pending_line(&s->pending, &s->plen, j);
-	s->next_ms = mono_ms() + 1000;
+	s->next_ms = sn_now_ms() + 1000;
 	return api_send_stream(c, "application/json", 4096, stats_reader, s, stats_free);
 }
 
@@ -318,7 +313,7 @@ static enum MHD_Result wait_check(struct api *a, struct MHD_Connection *c, struc
 	if (r == -ETIMEDOUT) {
 		/* a die event, or the supervisor gone without one: look again */
 		struct hub_want w = api_want();
-		w.node_event = true;
+		w.event = true;
 		w.timeout_ms = 200;
 		return api_wait(a, c, rq, &w, wait_check);
 	}

@@ -4,12 +4,15 @@
  *
  *   subnoded [--root DIR] [--socket PATH] [--config FILE] [--runtime R]
  *            [--supervisor S] [--cgroup-parent /P] [--log-level L] [--log FILE]
+ *            [--manager URL --join-token-file F --advertise IP [--node-name N]
+ *             [--operator O] [--port-base P]]   (the manager link: manager_link.c)
  *
  * Command-line flags override the config file, which overrides the
  * defaults (config.c). SIGTERM/SIGINT stop the daemon; subnodes keep
  * running under their supervisors and are adopted by the next start.
  */
 #include "api.h"
+#include "manager_link.h"
 #include "node/node.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -41,6 +44,8 @@ static void usage(FILE *f)
 		   "  --cgroup-parent P    parent cgroup of the subnodes (default /subnode)\n"
 		   "  --log FILE           daemon log (default stderr)\n"
 		   "  --log-level LEVEL    error, warn, info (default) or debug\n"
+		   "  --manager URL        join this manager (with --join-token-file F --advertise IP\n"
+		   "                       [--node-name N] [--operator O] [--port-base P]; docs/MANAGER.md)\n"
 		   "  --version, --help\n");
 }
 
@@ -136,7 +141,11 @@ int main(int argc, char **argv)
 		{ "runtime", 1, 0, 'R' }, { "cgroup-parent", 1, 0, 'g' }, { "log", 1, 0, 'l' },
 		{ "log-level", 1, 0, 'L' }, { "supervisor", 1, 0, 'S' }, { "version", 0, 0, 'v' },
 		{ "help", 0, 0, 'h' },
+		{ "manager", 1, 0, 1001 }, { "join-token-file", 1, 0, 1002 }, { "advertise", 1, 0, 1003 },
+		{ "node-name", 1, 0, 1004 }, { "operator", 1, 0, 1005 }, { "port-base", 1, 0, 1006 },
 		{ 0, 0, 0, 0 } };
+	struct manager_link_opts mlo = { 0 };
+	pid_t link_pid = -1;
 	const char *root = NULL, *sock = NULL, *cfgfile = NULL, *runtime = NULL, *cgp = NULL,
 		   *logf = NULL, *level = NULL, *sup = NULL;
 	int c;
@@ -152,6 +161,12 @@ int main(int argc, char **argv)
 		case 'S': sup = optarg; break;
 		case 'v': printf("subnoded %s (API %s)\n", NODE_VERSION, NODE_API_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
+		case 1001: mlo.manager = optarg; break;
+		case 1002: mlo.join_token_file = optarg; break;
+		case 1003: mlo.advertise = optarg; break;
+		case 1004: mlo.name = optarg; break;
+		case 1005: mlo.operator = optarg; break;
+		case 1006: mlo.port_base = optarg; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -247,12 +262,18 @@ int main(int argc, char **argv)
 	sn_info("subnoded %s ready: root %s, socket %s, runtime %s%s%s%s", NODE_VERSION, n.cfg.root,
 		n.cfg.socket, n.runtime_path, n.cfg.tcp ? ", tcp " : "", n.cfg.tcp ? n.cfg.tcp : "",
 		n.cfg.tcp ? (cert ? " (TLS)" : " (plain HTTP)") : "");
+	if (manager_link_start(&mlo, sl > 0 ? self : NULL, n.cfg.socket, n.cfg.root, &link_pid,
+			       &err) < 0) {
+		sn_error("%s", err.msg);
+		goto out;
+	}
 	int sig = 0;
 	while (sigwait(&mask, &sig) == 0 && sig == SIGHUP)
 		;
 	sn_info("signal %d: stopping (subnodes keep running)", sig);
 	rc = 0;
 out:
+	manager_link_stop(link_pid);
 	api_stop(api);
 	if (lfd >= 0)
 		unlink(n.cfg.socket ? n.cfg.socket : cfg.socket);

@@ -16,6 +16,7 @@
 #include "base/cleanup.h"
 #include "base/err.h"
 #include "base/fs.h"
+#include "base/frame.h"
 #include "base/json.h"
 #include "base/sha256.h"
 
@@ -187,6 +188,54 @@ static void sha256_known_vectors(void **state)
 	assert_false(sn_digest_is_valid("md5:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
 }
 
+struct collected {
+	char out[64], err[64];
+	size_t no, ne;
+};
+
+static bool collect(int stream, const char *p, size_t n, void *arg)
+{
+	struct collected *c = arg;
+	char *dst = stream == 2 ? c->err : c->out;
+	size_t *len = stream == 2 ? &c->ne : &c->no;
+	memcpy(dst + *len, p, n);
+	*len += n;
+	return true;
+}
+
+/* Frames written by sn_frame_header come back whole from sn_frame_feed,
+ * whatever the sizes of the pieces the bytes arrive in. */
+static void frames_round_trip_in_pieces_of_any_size(void **state)
+{
+	unsigned char wire[64];
+	size_t w = 0;
+	sn_frame_header(wire + w, 1, 5);
+	memcpy(wire + w + 8, "hello", 5);
+	w += 13;
+	sn_frame_header(wire + w, 2, 3);
+	memcpy(wire + w + 8, "err", 3);
+	w += 11;
+	sn_frame_header(wire + w, 1, 0);
+	w += 8;
+	sn_frame_header(wire + w, 1, 6);
+	memcpy(wire + w + 8, " world", 6);
+	w += 14;
+	assert_int_equal(wire[4] | wire[5] | wire[6], 0);
+	assert_int_equal(wire[7], 5);
+	for (size_t piece = 1; piece <= w; piece++) {
+		struct sn_frame_reader r = { 0 };
+		struct collected c = { 0 };
+		for (size_t off = 0; off < w; off += piece) {
+			size_t n = w - off < piece ? w - off : piece;
+			assert_true(sn_frame_feed(&r, (const char *)wire + off, n, collect, &c));
+		}
+		assert_int_equal(c.no, 11);
+		assert_memory_equal(c.out, "hello world", 11);
+		assert_int_equal(c.ne, 3);
+		assert_memory_equal(c.err, "err", 3);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +253,7 @@ int main(void)
 		cmocka_unit_test(json_only_keys_refuses_unknown_field),
 		cmocka_unit_test(json_uint_accepts_max_u64_and_refuses_negative),
 		cmocka_unit_test(sha256_known_vectors),
+		cmocka_unit_test(frames_round_trip_in_pieces_of_any_size),
 	};
 	return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #ifndef SN_TEST_CHILD_HELPERS_H
 #define SN_TEST_CHILD_HELPERS_H
 
+#include "test_fork.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -50,7 +51,7 @@ static inline int run_child(child_fn fn, void *arg, char *buf, size_t len)
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -1;
-	pid_t pid = fork();
+	pid_t pid = test_fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {

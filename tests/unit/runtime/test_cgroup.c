@@ -302,7 +302,7 @@ static void v2_fake_create_failure_removes_made_dirs(void **state)
 	struct cgroup *cg = NULL;
 	struct sn_err e = { 0 };
 	assert_int_equal(cgroup_new(f->dir, "/a/b", CGROUP_V2, &cg, &e), 0);
-	assert_true(cgroup_create(cg, 0, &r, &e) < 0);
+	assert_int_equal(cgroup_create(cg, 0, &r, &e), -ENOENT);
 	assert_non_null(strstr(e.msg, "write `5` to `"));
 	assert_non_null(strstr(e.msg, "/a/b/pids.max`"));
 	_cleanup_free_ char *a = sn_path_join(f->dir, "a");
@@ -457,11 +457,12 @@ static void v1_fake_stats_read_v1_files(void **state)
 	touch(f->dir, "memory/ct/memory.usage_in_bytes", "4096\n");
 	touch(f->dir, "memory/ct/memory.limit_in_bytes", "9223372036854771712\n");
 	touch(f->dir, "memory/ct/memory.failcnt", "3\n");
-	touch(f->dir, "memory/ct/memory.stat", "cache 10\nrss 20\ntotal_cache 11\ntotal_rss 21\n");
+	touch(f->dir, "memory/ct/memory.stat", "cache 10\nrss 20\ninactive_file 5\ntotal_cache 11\n"
+					       "total_rss 21\ntotal_inactive_file 6\n");
 	touch(f->dir, "memory/ct/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
 	touch(f->dir, "pids/ct/pids.current", "4\n");
 	touch(f->dir, "pids/ct/pids.max", "max\n");
-	touch(f->dir, "pids/ct/cgroup.procs", "");
+	touch(f->dir, "pids/ct/cgroup.procs", "7\n8\n");
 	touch(f->dir, "blkio/ct/blkio.throttle.io_service_bytes",
 	      "8:0 Read 100\n8:0 Write 200\n8:16 Read 1\n8:0 Total 300\nTotal 301\n");
 	struct cgroup *cg = NULL;
@@ -477,6 +478,8 @@ static void v1_fake_stats_read_v1_files(void **state)
 	assert_int_equal(st.memory_failcnt, 3);
 	assert_int_equal(st.memory_cache, 11);
 	assert_int_equal(st.memory_rss, 21);
+	assert_int_equal(st.memory_inactive_file, 6);
+	assert_int_equal(st.processes, 2);
 	assert_int_equal(st.oom_kills, 2);
 	assert_int_equal(st.pids_current, 4);
 	assert_true(st.pids_limit == UINT64_MAX);
@@ -491,7 +494,8 @@ static void v2_fake_stats_read_v2_files(void **state)
 				     "nr_periods 9\nnr_throttled 2\nthrottled_usec 7\n");
 	touch(f->dir, "ct/memory.current", "8192\n");
 	touch(f->dir, "ct/memory.max", "max\n");
-	touch(f->dir, "ct/memory.stat", "anon 100\nfile 200\n");
+	touch(f->dir, "ct/memory.stat", "anon 100\nfile 200\ninactive_file 150\n");
+	touch(f->dir, "ct/cgroup.procs", "41\n");
 	touch(f->dir, "ct/memory.events", "low 0\nhigh 0\nmax 5\noom 1\noom_kill 1\n");
 	touch(f->dir, "ct/pids.current", "3\n");
 	touch(f->dir, "ct/pids.max", "20\n");
@@ -512,12 +516,36 @@ static void v2_fake_stats_read_v2_files(void **state)
 	assert_true(st.memory_limit == UINT64_MAX);
 	assert_int_equal(st.memory_cache, 200);
 	assert_int_equal(st.memory_rss, 100);
+	assert_int_equal(st.memory_inactive_file, 150);
+	assert_int_equal(st.processes, 1);
 	assert_int_equal(st.memory_failcnt, 5);
 	assert_int_equal(st.oom_kills, 1);
 	assert_int_equal(st.pids_current, 3);
 	assert_int_equal(st.pids_limit, 20);
 	assert_int_equal(st.io_read_bytes, 15);
 	assert_int_equal(st.io_write_bytes, 20);
+}
+
+static void fake_io_weight_is_asked_of_the_layout(void **state)
+{
+	struct fake *f = *state;
+	struct sn_err e = { 0 };
+	bool yes = true;
+	/* v2: the root's controllers */
+	touch(f->dir, "cgroup.controllers", "cpuset cpu memory pids\n");
+	assert_int_equal(cgroup_io_weight_available(f->dir, CGROUP_V2, &yes, &e), 0);
+	assert_false(yes);
+	touch(f->dir, "cgroup.controllers", "cpuset cpu io memory pids\n");
+	assert_int_equal(cgroup_io_weight_available(f->dir, CGROUP_V2, &yes, &e), 0);
+	assert_true(yes);
+	/* v1: a weight file in the blkio hierarchy (CFQ or BFQ); throttling alone is not one */
+	touch(f->dir, "memory/memory.stat", "");
+	touch(f->dir, "blkio/blkio.throttle.io_service_bytes", "");
+	assert_int_equal(cgroup_io_weight_available(f->dir, CGROUP_V1, &yes, &e), 0);
+	assert_false(yes);
+	touch(f->dir, "blkio/blkio.bfq.weight", "100\n");
+	assert_int_equal(cgroup_io_weight_available(f->dir, CGROUP_V1, &yes, &e), 0);
+	assert_true(yes);
 }
 
 /* ------------------------------------------------------------ paths, json */
@@ -692,6 +720,7 @@ int main(void)
 		FT(v1_fake_missing_hierarchy_for_set_limit_is_error),
 		FT(v1_fake_stats_read_v1_files),
 		FT(v2_fake_stats_read_v2_files),
+		FT(fake_io_weight_is_asked_of_the_layout),
 		cmocka_unit_test(resolve_path_cases),
 		cmocka_unit_test(json_round_trip_keeps_mode_root_path),
 		FT(detect_mode_of_this_host_and_fake_root),

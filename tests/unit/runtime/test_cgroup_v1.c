@@ -7,6 +7,7 @@
  * reaps them and removes the whole unique tree from every hierarchy, also
  * when an assertion failed half-way.
  */
+#include "test_fork.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -120,7 +121,7 @@ static bool need_v1(struct t *t)
 
 static pid_t spawn_counter(struct t *t, size_t slot)
 {
-	pid_t p = fork();
+	pid_t p = test_fork();
 	assert_true(p >= 0);
 	if (p == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -242,6 +243,7 @@ static void join_and_check(struct t *t, unsigned long clone_flags)
 	if (cgroup_join_clone(&j, clone_flags, &kid, &enter_v2, &e) < 0)
 		fail_msg("%s", e.msg);
 	if (kid == 0) {
+		test_child_reset();
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(ready[0]);
 		struct sn_err ce = { 0 };
@@ -478,7 +480,7 @@ static void v1_bad_cpuset_value_names_file_and_leaves_nothing(void **state)
 	struct cgroup *cg = NULL;
 	assert_int_equal(cgroup_new(ROOT, t->path, t->mode, &cg, &e), 0);
 	pid_t a = spawn_counter(t, 0);
-	assert_true(cgroup_create(cg, a, &r, &e) < 0);
+	assert_int_equal(cgroup_create(cg, a, &r, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "write `abc` to `"));
 	assert_non_null(strstr(e.msg, "/cpuset.cpus`"));
 	assert_non_null(strstr(e.msg, t->path));

@@ -15,6 +15,7 @@
  * tree in case the test child died half-way. Grandchildren carry
  * PR_SET_PDEATHSIG so they die with the child.
  */
+#include "test_fork.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -76,7 +77,7 @@ static int in_private_cgroup2(struct t *t, v2_fn fn, char *msg, size_t size)
 {
 	int p[2];
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	pid_t c = fork();
+	pid_t c = test_fork();
 	assert_true(c >= 0);
 	if (c == 0) {
 		close(p[0]);
@@ -204,7 +205,7 @@ static void drop_cgroups(struct cgroup *cg, struct cgroup *base)
 
 static pid_t spawn_counter(struct t *t)
 {
-	pid_t p = fork();
+	pid_t p = test_fork();
 	if (p == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		for (;;) {
@@ -258,7 +259,7 @@ static int probe_in(const struct cgroup *cg, const struct probe *pr, size_t n, i
 	int go[2], res[2];
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0)
 		return sn_err_sys(e, "pipe");
-	pid_t c = fork();
+	pid_t c = test_fork();
 	if (c < 0)
 		return sn_err_sys(e, "fork");
 	if (c == 0) {
@@ -522,6 +523,7 @@ static int fn_clone_into(struct t *t, char *msg, size_t size)
 	bool enter_v2 = true;
 	CHECK(cgroup_join_clone(&j, 0, &kid, &enter_v2, &e) == 0, "clone: %s", e.msg);
 	if (kid == 0) {
+		test_child_reset();
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		for (;;)
 			pause();

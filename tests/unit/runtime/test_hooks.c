@@ -171,21 +171,30 @@ static void args_and_env_are_passed_and_nothing_else_inherited(void **state)
 	assert_string_equal(got, want);
 }
 
-static void without_args_argv0_is_the_path_and_env_is_empty(void **state)
+/* Without an `env` key the hook inherits the runtime's environment (as
+ * runc and crun); `env: []` is an empty one. */
+static void without_args_argv0_is_the_path_and_without_env_ours_is_inherited(void **state)
 {
 	_cleanup_free_ char *out = scratch_file("noargs.out");
 	_cleanup_free_ char *body = NULL;
-	assert_true(asprintf(&body, "echo \"$#|${HOME:-nohome}\" > '%s'", out) > 0);
+	assert_true(asprintf(&body, "echo \"$#|${SN_HOOK_TEST_MARK:-unset}\" >> '%s'", out) > 0);
 	_cleanup_free_ char *path = script("noargs.sh", body);
 	struct spec_hook h = hook(path);
 	struct spec_hooks hs = { 0 };
 	hs.list[SPEC_HOOK_START_CONTAINER] = &h;
 	hs.n[SPEC_HOOK_START_CONTAINER] = 1;
 	struct sn_err err = { 0 };
-	assert_int_equal(hooks_run(&hs, SPEC_HOOK_START_CONTAINER, NULL, &err), 0);
+	setenv("SN_HOOK_TEST_MARK", "inherited", 1);
+	int r1 = hooks_run(&hs, SPEC_HOOK_START_CONTAINER, NULL, &err);
+	char *none[] = { NULL };
+	h.env = none;
+	int r2 = hooks_run(&hs, SPEC_HOOK_START_CONTAINER, NULL, &err);
+	unsetenv("SN_HOOK_TEST_MARK");
+	assert_int_equal(r1, 0);
+	assert_int_equal(r2, 0);
 	_cleanup_free_ char *got = read_text(out);
 	assert_non_null(got);
-	assert_string_equal(got, "0|nohome\n");
+	assert_string_equal(got, "0|inherited\n0|unset\n");
 }
 
 static void failing_hook_error_names_kind_index_path_status_and_stderr(void **state)
@@ -421,7 +430,7 @@ int main(void)
 		cmocka_unit_test(large_state_reaches_a_reading_hook_whole),
 		cmocka_unit_test(hook_that_ignores_stdin_is_fine),
 		cmocka_unit_test(args_and_env_are_passed_and_nothing_else_inherited),
-		cmocka_unit_test(without_args_argv0_is_the_path_and_env_is_empty),
+		cmocka_unit_test(without_args_argv0_is_the_path_and_without_env_ours_is_inherited),
 		cmocka_unit_test(failing_hook_error_names_kind_index_path_status_and_stderr),
 		cmocka_unit_test(hook_killed_by_a_signal_says_which),
 		cmocka_unit_test(long_stderr_keeps_its_end),

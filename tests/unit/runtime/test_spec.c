@@ -80,12 +80,29 @@ static void refuses_rlimit_soft_above_hard(void **state)
 	expect_refused(d, "process.rlimits[0]: soft limit 2048 is above hard limit 1024");
 }
 
+/* runc and crun leave an unknown capability out; the spec says it MUST
+ * cause an error, and so it does here. */
 static void refuses_unknown_capability(void **state)
 {
 	json_t *d = base_doc();
 	json_t *caps = json_object_get(json_object_get(d, "process"), "capabilities");
 	json_object_set_new(caps, "effective", json_pack("[s,s]", "CAP_KILL", "CAP_TEST"));
 	expect_refused(d, "process.capabilities.effective[1]: unknown capability \"CAP_TEST\"");
+}
+
+/* "rro" and friends become mount_setattr attributes, not filesystem data */
+static void recursive_mount_options_become_mount_attrs(void **state)
+{
+	json_t *d = base_doc();
+	json_array_append_new(json_object_get(d, "mounts"),
+			      json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s]}", "destination", "/mnt", "type", "bind",
+					"source", "/tmp", "options", "rbind", "rro", "rnosuid", "rsuid", "rnoatime"));
+	struct spec *s = parse_ok(d);
+	const struct spec_mount *m = &s->mounts[s->n_mounts - 1];
+	assert_int_equal(m->rec_attr_set, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOATIME);
+	assert_int_equal(m->rec_attr_clr, MOUNT_ATTR_NOSUID | MOUNT_ATTR__ATIME);
+	assert_null(m->data);
+	spec_free(s);
 }
 
 static void refuses_relative_cwd_and_empty_args(void **state)
@@ -149,6 +166,47 @@ static void refuses_hostname_without_uts_namespace(void **state)
 	json_t *ns = json_object_get(json_object_get(d, "linux"), "namespaces");
 	json_array_remove(ns, 3); /* uts */
 	expect_refused(d, "hostname: needs a new uts namespace");
+}
+
+/* base_doc with sysctl {key: "1"} and without the namespace of type
+ * drop (NULL: all kept). */
+static json_t *doc_with_sysctl(const char *key, const char *drop)
+{
+	json_t *d = base_doc();
+	json_t *lx = json_object_get(d, "linux");
+	json_t *ns = json_object_get(lx, "namespaces");
+	for (size_t i = 0; drop && i < json_array_size(ns); i++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(ns, i), "type")), drop) == 0)
+			json_array_remove(ns, i--);
+	json_object_set_new(lx, "sysctl", json_pack("{s:s}", key, "1"));
+	return d;
+}
+
+static void sysctls_only_in_a_namespace_of_the_containers_own(void **state)
+{
+	json_t *d;
+	expect_refused(doc_with_sysctl("net.ipv4.ip_forward", "network"),
+		       "linux.sysctl.net.ipv4.ip_forward: needs a network namespace");
+	expect_refused(doc_with_sysctl("kernel.shmmax", "ipc"),
+		       "linux.sysctl.kernel.shmmax: needs an ipc namespace");
+	expect_refused(doc_with_sysctl("fs.mqueue.msg_max", "ipc"), "needs an ipc namespace");
+	d = doc_with_sysctl("kernel.domainname", "uts");
+	json_object_del(d, "hostname");
+	expect_refused(d, "needs a uts namespace");
+	expect_refused(doc_with_sysctl("kernel.panic", NULL),
+		       "linux.sysctl.kernel.panic: not a namespaced sysctl");
+	expect_refused(doc_with_sysctl("vm.swappiness", NULL), "not a namespaced sysctl");
+	expect_refused(doc_with_sysctl("kernel.hostname", NULL), "conflicts with the `hostname` field");
+	/* joining the runtime's own network namespace is joining the host's */
+	d = doc_with_sysctl("net.ipv4.ip_forward", "network");
+	json_array_append_new(json_object_get(json_object_get(d, "linux"), "namespaces"),
+			      json_pack("{s:s, s:s}", "type", "network", "path", "/proc/self/ns/net"));
+	expect_refused(d, "needs a network namespace");
+
+	static const char *const ok[] = { "net.ipv4.ip_forward", "kernel.shmmax", "kernel.sem",
+					  "fs.mqueue.msg_max", "kernel.domainname" };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		spec_free(parse_ok(doc_with_sysctl(ok[i], NULL)));
 }
 
 static void refuses_user_namespace_without_mappings(void **state)
@@ -271,6 +329,7 @@ int main(void)
 		cmocka_unit_test(refuses_unknown_rlimit_naming_the_field),
 		cmocka_unit_test(refuses_rlimit_soft_above_hard),
 		cmocka_unit_test(refuses_unknown_capability),
+		cmocka_unit_test(recursive_mount_options_become_mount_attrs),
 		cmocka_unit_test(refuses_relative_cwd_and_empty_args),
 		cmocka_unit_test(refuses_wrong_types),
 		cmocka_unit_test(oci_version_must_be_a_1x_semver),
@@ -283,6 +342,7 @@ int main(void)
 		cmocka_unit_test(seccomp_profile_parses_and_bad_action_is_refused),
 		cmocka_unit_test(resources_parse_and_bad_device_rule_is_refused),
 		cmocka_unit_test(invalid_json_names_file_line_column),
+		cmocka_unit_test(sysctls_only_in_a_namespace_of_the_containers_own),
 	};
 	return cmocka_run_group_tests_name("spec", tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
  * pty), the latter to prove raw mode, SIGWINCH size propagation and the
  * termios restore.
  */
+#include "test_fork.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -233,7 +234,7 @@ static void setup_sends_master_and_child_stdio_is_the_pty(void **state)
 {
 	int sv[2];
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	pid_t pid = fork();
+	pid_t pid = test_fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		close(sv[0]);
@@ -302,7 +303,7 @@ static void relay_copies_both_ways_until_hangup(void **state)
 	open_pty(&master, &slave);
 	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-	pid_t ct = fork();
+	pid_t ct = test_fork();
 	assert_true(ct >= 0);
 	if (ct == 0) {
 		close(master);
@@ -313,7 +314,7 @@ static void relay_copies_both_ways_until_hangup(void **state)
 		echo_container(slave);
 	}
 	close(slave);
-	pid_t relay = fork();
+	pid_t relay = test_fork();
 	assert_true(relay >= 0);
 	if (relay == 0) {
 		alarm(20);
@@ -347,7 +348,7 @@ static void relay_on_a_tty_goes_raw_forwards_sigwinch_and_restores(void **state)
 	open_pty(&omaster, &oslave); /* the user's terminal */
 	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
 	assert_int_equal(ioctl(omaster, TIOCSWINSZ, &ws), 0);
-	pid_t ct = fork();
+	pid_t ct = test_fork();
 	assert_true(ct >= 0);
 	if (ct == 0) {
 		close(master);
@@ -356,7 +357,7 @@ static void relay_on_a_tty_goes_raw_forwards_sigwinch_and_restores(void **state)
 		echo_container(slave);
 	}
 	close(slave);
-	pid_t relay = fork();
+	pid_t relay = test_fork();
 	assert_true(relay >= 0);
 	if (relay == 0) {
 		alarm(20);

@@ -1,0 +1,18 @@
+# bench/lib.sh — what the node benchmarks share: timing and memory readers,
+# and the removal of what a run left under its work dir (mounts) and its
+# cgroup parent. Sourced by bench/node/run.sh and bench/metrics/run.sh.
+
+now() { date +%s.%N; }
+kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+pss() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
+
+# bench_remove_leftovers DIR CGNAME: unmount everything under DIR, remove
+# the cgroups named CGNAME (every hierarchy, children first), then DIR.
+bench_remove_leftovers() {
+  local dir=$1 cg=$2 m d
+  for m in $(awk -v p="$dir" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo | sort -r); do umount -l "$m"; done
+  for d in $(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name "$cg"); do
+    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
+  rm -rf "$dir"
+}

@@ -1,0 +1,133 @@
+/* serve.c — `subnode-manager serve`: the manager's API over HTTP on TCP.
+ *
+ * The routes are src/manager/api.c; this file moves bytes: libmicrohttpd
+ * with a thread per connection (a desired-subnodes watch blocks its own
+ * connection's thread for up to 30 s; nothing else waits), request bodies
+ * up to 1 MiB, and a tick thread that runs the failure detector four times
+ * a second. A thread per connection is the plainest correct server for
+ * now (its cost: one thread per node's watch; fine for tests and small
+ * networks, not for 10,000 nodes). Request bodies and
+ * query arguments go through src/api's helpers (request.h); the hub and
+ * its workers wait on file descriptors, while a watch waits on the store's
+ * condition variable — moving the watch onto the hub needs the store to
+ * signal an fd (an eventfd per watcher), the next step.
+ */
+#include "serve.h"
+#include "api/request.h"
+#include "base/cleanup.h"
+#include "base/log.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_BODY (1 << 20)
+
+static const char *query_get(void *ctx, const char *key)
+{
+	return api_arg(ctx, key);
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *conn, struct mgr_resp *r)
+{
+	size_t len = r->body ? strlen(r->body) : 0;
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, r->body ? r->body : (char *)"",
+								    r->body ? MHD_RESPMEM_MUST_FREE :
+								    MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		free(r->body);
+		return MHD_NO;
+	}
+	if (r->content_type)
+		MHD_add_response_header(resp, "Content-Type", r->content_type);
+	enum MHD_Result ok = MHD_queue_response(conn, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	return ok;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
+			       const char *method, const char *version, const char *data,
+			       size_t *data_size, void **con_cls)
+{
+	struct mgr_api *api = cls;
+	struct api_body *up = *con_cls;
+	if (!up) {
+		up = calloc(1, sizeof(*up));
+		if (!up)
+			return MHD_NO;
+		*con_cls = up;
+		return MHD_YES;
+	}
+	if (*data_size) {
+		if (api_body_append(up, MAX_BODY, data, *data_size) < 0)
+			return MHD_NO;
+		*data_size = 0;
+		return MHD_YES;
+	}
+	struct mgr_resp r = { 0 };
+	if (up->too_big) {
+		r.status = 413;
+		r.content_type = "application/json";
+		r.body = strdup("{\"message\":\"request body: larger than 1 MiB\"}");
+		return send_resp(conn, &r);
+	}
+	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	const char *bearer = auth && strncmp(auth, "Bearer ", 7) == 0 ? auth + 7 : NULL;
+	struct mgr_req req = { .method = method, .path = url, .query = query_get,
+			       .query_ctx = conn, .bearer = bearer, .body = up->data,
+			       .body_len = up->len };
+	mgr_api_handle(api, &req, &r);
+	return send_resp(conn, &r);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct api_body *up = *con_cls;
+	if (up) {
+		api_body_free(up);
+		free(up);
+		*con_cls = NULL;
+	}
+}
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	stopping = 1;
+}
+
+int serve_run(struct mgr_api *api, int listen_fd, struct sn_err *err)
+{
+	struct MHD_Daemon *d = MHD_start_daemon(
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL,
+		0, NULL, NULL, handler, api, MHD_OPTION_LISTEN_SOCKET, listen_fd,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+		MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+		MHD_OPTION_END);
+	if (!d)
+		return sn_err_msg(err, EIO, "serve: libmicrohttpd could not start");
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL)) {
+		MHD_stop_daemon(d);
+		return sn_err_sys(err, "sigaction");
+	}
+	while (!stopping) {
+		struct sn_err terr = { 0 };
+		if (mgr_tick(api->m, &terr))
+			sn_warn("tick: %s", terr.msg);
+		struct timespec ts = { 0, 250 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	sn_info("stopping");
+	MHD_stop_daemon(d);
+	return 0;
+}

@@ -1,0 +1,12 @@
+/* serve.h — the HTTP server of `subnode-manager serve` (serve.c). */
+#ifndef SN_SUBNODE_MANAGER_SERVE_H
+#define SN_SUBNODE_MANAGER_SERVE_H
+
+#include "base/err.h"
+#include "manager/api.h"
+
+/* Serve api on the listening socket until SIGTERM/SIGINT, running the
+ * failure detector meanwhile. */
+int serve_run(struct mgr_api *api, int listen_fd, struct sn_err *err);
+
+#endif

@@ -1,0 +1,48 @@
+/* api.h — the manager's HTTP/JSON API as a transport-free function: a
+ * request (method, path, query, bearer token, body) in, a status and a body
+ * out. The server program (src/cli/subnode-manager) only moves bytes; the
+ * routes, their authentication and their errors are here, testable without
+ * a socket. Routes: docs/API.md, Manager.
+ *
+ * Authentication: admin routes take `Authorization: Bearer <admin token>`;
+ * a node's own routes take its credential (or the admin token); join takes
+ * the join token. Tokens are compared in constant time. Errors are
+ * {"message": "..."} with 400 (bad input, naming the field), 401 (no or
+ * bad token), 404, 409 (duplicate, not allowed in this state, no room),
+ * 410 (a node that has left), 500.
+ */
+#ifndef SN_MANAGER_API_H
+#define SN_MANAGER_API_H
+
+#include <stddef.h>
+#include "manager/manager.h"
+
+struct mgr_api {
+	struct mgr *m;
+	char admin_token[128];
+	char join_token[128];
+	int max_wait_ms;     /* the longest a desired-subnodes watch is held (30000) */
+};
+
+struct mgr_req {
+	const char *method;
+	const char *path;            /* without the query */
+	const char *(*query)(void *ctx, const char *key);  /* NULL when absent */
+	void *query_ctx;
+	const char *bearer;          /* NULL when no Authorization: Bearer */
+	const char *body;
+	size_t body_len;
+};
+
+struct mgr_resp {
+	int status;
+	char *body;                  /* malloc'ed */
+	const char *content_type;    /* static */
+};
+
+/* Always fills resp (errors too); never fails itself. */
+void mgr_api_handle(struct mgr_api *a, const struct mgr_req *req, struct mgr_resp *resp);
+/* HTTP status of an -errno of manager.h. */
+int mgr_api_status(int err);
+
+#endif
