@@ -19,10 +19,10 @@
  * cAdvisor's container_memory_failcnt is left out: a counter without
  * _total, which promtool refuses (the stats API has it as failcnt).
  *
- * Volumes: container_fs_usage_bytes and container_fs_limit_bytes (label
- * device = the volume's name) belong with the families below once the
- * node has volumes: a table of their own next to net_fams, fed by a
- * volume reader in sample.c.
+ * Volumes: container_fs_usage_bytes and container_fs_limit_bytes, one
+ * series per volume a subnode binds (label device = the volume's name, as
+ * cAdvisor labels a file system by its device), for every subnode made:
+ * a volume's data outlives its subnode's run.
  *
  * Memory: the text of 128 subnodes is several hundred KiB, so it is not
  * built at once: the summary is read (a few KiB a subnode), then each
@@ -241,6 +241,31 @@ static void render_net_fam(struct node_metrics *m, FILE *f, const struct nfam *n
 	}
 }
 
+/* ---- volumes (per volume a subnode binds) */
+
+static void render_fs_fam(struct node_metrics *m, FILE *f, const char *name, const char *key,
+			  const char *help)
+{
+	head(f, name, "gauge", help);
+	for (size_t i = 0; i < m->sum.n_subs; i++) {
+		const char *vol;
+		json_t *v;
+		json_object_foreach(m->sum.subs[i].volumes, vol, v) {
+			fprintf(f, "%s{%s,device=\"", name, m->labels[i]);
+			put_value_escaped(f, vol);
+			fprintf(f, "\"} %lld\n", (long long)json_integer_value(json_object_get(v, key)));
+		}
+	}
+}
+
+static void render_volumes(struct node_metrics *m, FILE *f)
+{
+	render_fs_fam(m, f, "container_fs_usage_bytes", "usage",
+		      "Number of bytes that are consumed by the container on this filesystem.");
+	render_fs_fam(m, f, "container_fs_limit_bytes", "limit",
+		      "Number of bytes that can be consumed by the container on this filesystem.");
+}
+
 /* ---- the node and its subnodes' lifecycle */
 
 static void kinds(FILE *f, const char *name, const char *help, double total, double used)
@@ -350,7 +375,7 @@ static void render_process(struct node_metrics *m, FILE *f)
 
 #define N_CONTAINER SN_ARRAY_SIZE(container_fams)
 #define N_NET SN_ARRAY_SIZE(net_fams)
-#define N_STEPS (N_CONTAINER + N_NET + 3)
+#define N_STEPS (N_CONTAINER + N_NET + 4)
 
 static void render_step(struct node_metrics *m, FILE *f, size_t step)
 {
@@ -362,6 +387,8 @@ static void render_step(struct node_metrics *m, FILE *f, size_t step)
 		render_lifecycle(m, f);
 	else if (step == N_CONTAINER + N_NET + 1)
 		render_node(m, f);
+	else if (step == N_CONTAINER + N_NET + 2)
+		render_volumes(m, f);
 	else
 		render_process(m, f);
 }

@@ -45,6 +45,7 @@ struct node_sample {
 	uint64_t cpu_shares, cpu_quota_us, cpu_period_us;  /* what its units gave */
 	struct node_netdev *net;     /* every device of its namespace, lo too */
 	size_t n_net;
+	json_t *volumes;             /* {name: {usage, limit}} of the volumes it binds */
 };
 
 /* Read the subnode of db row `row`. Missing pieces (no cgroup: not

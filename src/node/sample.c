@@ -15,6 +15,7 @@
  * supervisor and labels may be half there.
  */
 #include "node/metrics.h"
+#include "node/volume.h"
 #include "node/node.h"
 #include "node/db.h"
 #include "base/cleanup.h"
@@ -129,6 +130,7 @@ int node_sample_read(struct node *n, json_t *row, struct node_sample *s, struct 
 		if (s->has_cgroup)
 			s->pid = (int)json_integer_value(json_object_get(st, "pid"));
 	}
+	s->volumes = node_volumes_stats(n, cfg);
 	/* gone meanwhile: no devices, not an error */
 	if (s->pid > 0 && node_netdev_read(s->pid, &s->net, &s->n_net, &e) == -ENOMEM) {
 		node_sample_free(s);
@@ -147,6 +149,7 @@ void node_sample_free(struct node_sample *s)
 	free(s->health);
 	json_decref(s->labels);
 	free(s->net);
+	json_decref(s->volumes);
 	memset(s, 0, sizeof(*s));
 }
 

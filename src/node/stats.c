@@ -93,7 +93,7 @@ int node_stats(struct node *n, const char *ref, json_t **out, struct sn_err *err
 		return r;
 	*out = stats_json(&s);
 	if (*out)
-		json_object_set_new(*out, "volumes", node_volumes_stats(n, json_object_get(row, "config")));
+		json_object_set(*out, "volumes", s.volumes ? s.volumes : json_object());
 	node_sample_free(&s);
 	return *out ? 0 : sn_err_set(err, ENOMEM, "stats");
 }

@@ -46,6 +46,10 @@ node_index() { # NAME → I
     [[ "$output" == *"member $s of 4 peers 0=127.0.0."*":300"* ]]
     run sn exec "$id" cat /etc/subnode/peers.json
     [[ "$output" == *"\"name\": \"c1-$s\""* ]]
+    # its data volume at /data (SUBNODE_DATA), a file system of its own
+    sn exec "$id" sh -c 'echo "$SUBNODE_INDEX" > "$SUBNODE_DATA/mine"'
+    [ "$(sn volume inspect "c1-$s-data" | jq -r '.[0].Name')" = "c1-$s-data" ]
+    [ "$(sn exec "$id" cat /data/mine)" = "$s" ]
   done
   # the spare: the node without a member
   spare=""
@@ -64,6 +68,9 @@ node_index() { # NAME → I
   # the dead node comes back: its old member goes, and it becomes active
   mnode_restart "$victim"
   WAIT_TRIES=600 wait_for eval '[ -z "$(mnode_members "$victim")" ]'
+  # and its volume with it
+  mnode_use "$victim"
+  WAIT_TRIES=100 wait_for eval '[ "$(sn volume ls -q 2>/dev/null | grep -c "^c1-2-data$")" = 0 ]'
   WAIT_TRIES=300 wait_for eval '[ "$(mapi "$ADMIN" GET "/v1/nodes/${MN_NAME[$victim]}" | head -1 | jq -r .state)" = active ]'
   # the chain is whole and verify re-computes every placement
   [ "$(chain | jq .running)" = 4 ]

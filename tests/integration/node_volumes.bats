@@ -177,6 +177,15 @@ fill_tree() { # DIR: a small tree with a file of every kind a volume holds
   st=$(api GET '/containers/a/stats?stream=0&one-shot=1' | head -n -1)
   [ "$(jq .volumes.full.limit <<<"$st")" = $((32 * 1024 * 1024)) ]
   [ "$(jq .volumes.full.usage <<<"$st")" -ge "$written" ]
+  # and in /metrics, cAdvisor's container_fs_* with the volume as device
+  m=$(curl -sf --max-time 30 --unix-socket "$NODE_SOCK" http://x/metrics)
+  [ "$(grep '^container_fs_limit_bytes{.*name="a".*device="full"}' <<<"$m" | awk '{print $2}')" = $((32 * 1024 * 1024)) ]
+  [ "$(grep '^container_fs_usage_bytes{.*name="a".*device="full"}' <<<"$m" | awk '{print $2}')" -ge "$written" ]
+  [ "$(grep -c '^container_fs_usage_bytes{.*name="b".*device="other"}' <<<"$m")" = 1 ]
+  if command -v promtool >/dev/null; then
+    run promtool check metrics <<<"$m"
+    [ "$status" -eq 0 ] && [ -z "$output" ]
+  fi
   # the node's own file system did not fill up: a file outside still grows
   head -c 1048576 /dev/zero > "$NODE_DIR/outside"
 }

@@ -9,6 +9,8 @@
  *     SUBNODE_MEMBERS, SUBNODE_PORT_FIRST, SUBNODE_PORT_COUNT and
  *     SUBNODE_PEERS ("index=address:port,…" of every member), after the
  *     chain's own env;
+ *   - a data volume `<name>-data` (the node's default size for its slice)
+ *     at /data (SUBNODE_DATA), removed with the member;
  *   - a file /etc/subnode/peers.json (a read-only bind of
  *     STATE/members/<name>/), the assignment as the manager gave it,
  *     rewritten whenever the manager changes it (a peer moved), so a
@@ -22,6 +24,9 @@
 #include "base/log.h"
 
 #include <errno.h>
+
+#define MEMBER_VOLUME_SUFFIX "-data"
+#define MEMBER_DATA "/data"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +160,7 @@ static json_t *member_env(json_t *a)
 	ADD("SUBNODE_PORT_FIRST=%lld", (long long)json_integer_value(json_object_get(ports, "first")));
 	ADD("SUBNODE_PORT_COUNT=%lld", (long long)json_integer_value(json_object_get(ports, "count")));
 	ADD("SUBNODE_PEERS=%s", buf);
+	ADD("SUBNODE_DATA=%s", MEMBER_DATA);
 #undef ADD
 	return env;
 }
@@ -164,16 +170,17 @@ static int create_member(struct link *l, json_t *a, struct sn_err *err)
 	const char *name = json_string_value(json_object_get(a, "name"));
 	const char *image = json_string_value(json_object_get(a, "image"));
 	_cleanup_free_ char *dir = member_dir(l, name);
-	char bind[4200], index[32];
+	char bind[4200], data[300], index[32];
 	snprintf(bind, sizeof(bind), "%s:/etc/subnode:ro", dir ? dir : "");
+	snprintf(data, sizeof(data), "%s" MEMBER_VOLUME_SUFFIX ":" MEMBER_DATA, name ?: "");
 	snprintf(index, sizeof(index), "%lld", (long long)json_integer_value(json_object_get(a, "index")));
 	_cleanup_json_ json_t *req = json_pack(
-		"{ss so ss s{ss ss ss ss} s{s[s] s{ss}}}", "Image", image ?: "", "Env", member_env(a),
+		"{ss so ss s{ss ss ss ss} s{s[ss] s{ss}}}", "Image", image ?: "", "Env", member_env(a),
 		"Size", json_string_value(json_object_get(a, "size")) ?: "small", "Labels",
 		"subnode.member", name, "subnode.chain",
 		json_string_value(json_object_get(a, "chain")) ?: "", "subnode.chain_id",
 		json_string_value(json_object_get(a, "chain_id")) ?: "", "subnode.index", index,
-		"HostConfig", "Binds", bind, "RestartPolicy", "Name", "always");
+		"HostConfig", "Binds", bind, data, "RestartPolicy", "Name", "always");
 	if (!req || !dir)
 		return sn_err_set(err, ENOMEM, "member `%s`", name);
 	if (json_object_get(a, "cmd"))
@@ -246,6 +253,12 @@ int link_reconcile(struct link *l, json_t *desired, struct sn_err *err)
 		r = peer_call(&l->node, "DELETE", path, NULL, 60, &st, NULL, err);
 		if (r == 0 && st < 300) {
 			sn_info("member `%s`: no longer ours, removed", m);
+			/* its data volume goes with it: a member placed here
+			 * again starts from a live member's data, not stale data */
+			snprintf(path, sizeof(path), "/volumes/%s" MEMBER_VOLUME_SUFFIX, m);
+			struct sn_err ev = { 0 };
+			if (peer_call(&l->node, "DELETE", path, NULL, 60, &st, NULL, &ev) || (st >= 300 && st != 404))
+				sn_warn("member `%s`: its volume stays (%ld %s)", m, st, ev.msg);
 			_cleanup_free_ char *dir = member_dir(l, m);
 			struct sn_err e2 = { 0 };
 			if (dir)
