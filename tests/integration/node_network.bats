@@ -6,14 +6,43 @@
 # pairs: no traffic leaves the namespaces the test made, and deleting them
 # removes every bridge, veth and nftables table the test made, also after
 # a failure.
+#
+# Nothing may hang the file: each test has a time limit (bats kills what it
+# started and runs teardown), a wait gives up after WAIT_SECS of wall clock
+# however long each try takes, and a process a test starts in the
+# background closes bats' output (fd 3, which bats waits on before it
+# ends) and is killed in teardown even when the test failed before it did.
 
 load ../lib/common
 load ../lib/node
+
+: "${BATS_TEST_TIMEOUT:=${SN_TEST_TIMEOUT_NET:-300}}"
+WAIT_SECS=${WAIT_SECS:-60}
 
 setup_file() { node_file_setup; }
 teardown_file() { node_file_teardown; }
 
 NETNSES=()
+BG_PIDS=()
+N1=()
+
+# bg CMD...: CMD in the background, without bats' fd 3; its PID (CMD's own:
+# a simple command is exec'd, as `ip netns exec` execs its command) in
+# $REPLY and in BG_PIDS, which teardown stops.
+bg() {
+  "$@" 3>&- &
+  REPLY=$!
+  BG_PIDS+=("$REPLY")
+}
+
+# bg_stop PID: end a process bg started, and forget it.
+bg_stop() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  local p keep=()
+  for p in "${BG_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+  BG_PIDS=("${keep[@]}")
+}
 
 # net_ns: a fresh network namespace with lo up; its name in $REPLY.
 net_ns() {
@@ -47,7 +76,15 @@ setup() {
 }
 
 teardown() {
+  local pid
+  for pid in "${BG_PIDS[@]}"; do bg_stop "$pid"; done
   node_teardown
+  # the first node of the two-daemon test, if it failed before removing it
+  if [ ${#N1[@]} -gt 0 ] && [ "${N1[1]}" != "${NODE_DIR:-}" ]; then
+    node_load N1
+    node_teardown
+  fi
+  N1=()
   local ns
   for ns in "${NETNSES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   NETNSES=()
@@ -87,7 +124,7 @@ net_leftovers() {
   [[ $wip == 10.* ]] && [[ $cip == 10.* ]] && [ "$wip" != "$cip" ]
   [ "$(sn inspect web | jq -r '.[0].NetworkSettings.Ports["80/tcp"][0].HostPort')" = 8080 ]
   # by address across the bridge
-  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' exec client wget -qO- http://$wip:80/)\" = web ]"
+  wait_for bash -c "[ \"\$(timeout 10 '$NODE_BIN/subnode' exec client wget -qO- http://$wip:80/)\" = web ]"
   # its own name in /etc/hosts, a name server in resolv.conf
   sn exec web cat /etc/hosts | grep -q "^$wip[[:space:]]web$"
   sn exec web grep -q '^nameserver ' /etc/resolv.conf
@@ -107,11 +144,11 @@ net_leftovers() {
   run sn inspect dup
   [ "$status" -eq 1 ]
   # a port a process on the node holds is refused too, naming it
-  in_node busybox nc -l -p 9090 >/dev/null 2>&1 &
-  local ncpid=$!
+  bg ip netns exec "$NODE_NETNS" busybox nc -l -p 9090 >/dev/null 2>&1
+  local ncpid=$REPLY
   wait_for bash -c "ip netns exec $NODE_NETNS ss -ltn | grep -q ':9090 '"
   run sn run -d --name dup2 --network bridge -p 9090:80 busybox sleep 1
-  kill "$ncpid" 2>/dev/null || true; wait "$ncpid" 2>/dev/null || true
+  bg_stop "$ncpid"
   [ "$status" -ne 0 ]
   [[ $output =~ "9090/tcp is already in use by process "[0-9]+" (busybox)" ]] || { echo "$output"; false; }
   # removed: nothing of the network is left
@@ -157,10 +194,12 @@ net_leftovers() {
   sn run -d --name h --network host --port-slot auto busybox sleep 1000 >/dev/null
   [ "$(sn inspect h | jq -r '.[0].NetworkSettings.PortBase')" = 10064 ]
   [ "$(sn exec h sh -c 'echo $SUBNODE_PORT_BASE')" = 10064 ]
-  run sn run -d --name c --network bridge --port-slot 2 busybox sleep 1
+  # (not a name of hex digits: inspect takes those as an id prefix too, and
+  # a's, b's or h's id may begin with it)
+  run sn run -d --name late --network bridge --port-slot 2 busybox sleep 1
   [ "$status" -ne 0 ]
   [[ $output == *"port slot 2 is already taken by subnode a"* ]]
-  run sn inspect c
+  run sn inspect late
   [ "$status" -eq 1 ]
   sn rm -f a b h >/dev/null
   [ -z "$(net_leftovers)" ] || { net_leftovers; false; }
@@ -170,7 +209,7 @@ net_leftovers() {
   node_start
   serve web 10000 --network bridge --port-slot 0
   sn run -d --name side --network container:web busybox sleep 1000 >/dev/null
-  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' exec side wget -qO- http://127.0.0.1:10000/)\" = web ]"
+  wait_for bash -c "[ \"\$(timeout 10 '$NODE_BIN/subnode' exec side wget -qO- http://127.0.0.1:10000/)\" = web ]"
   [ "$(sn inspect side | jq -r '.[0].NetworkSettings.NetworkMode')" = "container:$(sn inspect web | jq -r '.[0].Id')" ]
   sn rm -f side web >/dev/null
   [ -z "$(net_leftovers)" ] || { net_leftovers; false; }
@@ -202,14 +241,15 @@ net_leftovers() {
   [ "$(sn inspect g | jq -r '.[0].NetworkSettings.PortAllow["10000-10003/tcp"][0]')" = 172.30.2.0/24 ]
   # no gap: pc, never listed, knocks all the time while the list changes
   local log=$BATS_TEST_TMPDIR/knock
-  ( for i in $(seq 400); do ip netns exec "$pc" curl -s --max-time 0.3 http://172.30.3.1:10000/ ; done > "$log" 2>/dev/null ) &
-  local knock=$!
+  bg bash -c "for i in \$(seq 400); do ip netns exec $pc curl -s --max-time 0.3 http://172.30.3.1:10000/; done" \
+    > "$log" 2>/dev/null
+  local knock=$REPLY
   local i
   for i in $(seq 20); do
     sn update --allow 10000-10003=172.30.1.2,172.30.2.0/24 g >/dev/null
     sn update --allow 10000-10003=172.30.2.0/24 g >/dev/null
   done
-  kill "$knock" 2>/dev/null || true; wait "$knock" 2>/dev/null || true
+  bg_stop "$knock"
   [ ! -s "$log" ] || { echo "an unlisted peer got through: $(head -c 200 "$log")"; false; }
   [ "$(fetch "$pb" 172.30.2.1 10000)" = g ]
   # bad updates are refused and change nothing
@@ -249,9 +289,9 @@ node_load() {
   node_load N2
   serve m2 10064 --network bridge --port-slot 1 --allow 10064=172.30.5.1
   # m2 (node 2) → node 1's block → m1, leaving through node 2's masquerade
-  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' exec m2 wget -qO- http://172.30.5.1:10000/)\" = m1 ]"
+  wait_for bash -c "[ \"\$(timeout 10 '$NODE_BIN/subnode' exec m2 wget -qO- http://172.30.5.1:10000/)\" = m1 ]"
   node_load N1
-  wait_for bash -c "[ \"\$('$NODE_BIN/subnode' exec m1 wget -qO- http://172.30.5.2:10064/)\" = m2 ]"
+  wait_for bash -c "[ \"\$(timeout 10 '$NODE_BIN/subnode' exec m1 wget -qO- http://172.30.5.2:10064/)\" = m2 ]"
   node_teardown
   node_load N2
 }

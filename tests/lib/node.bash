@@ -183,12 +183,8 @@ node_crash_daemon() {
   node_daemon
 }
 
-# wait_for CMD...: retry for up to 10 s (WAIT_TRIES × 0.1 s).
-wait_for() {
-  local i
-  for i in $(seq "${WAIT_TRIES:-100}"); do "$@" && return 0; sleep 0.1; done
-  "$@"
-}
+# wait_for CMD...: retry for up to 10 s (WAIT_TRIES × 0.1 s; wait.bash).
+source "$(dirname "${BASH_SOURCE[0]}")/wait.bash"
 
 # ---- test cases shared by the subrun and runc files (node_*.bats)
 
