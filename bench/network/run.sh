@@ -23,6 +23,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+source bench/lib.sh
 BIN=$REPO/build/bin
 [ -x "$BIN/subnoded" ] || make -j2 all >/dev/null
 W=/tmp/sn-bench-net-$$
@@ -40,12 +41,9 @@ cleanup() {
   [ -n "$DPID" ] && stop_daemon
   innode "${PODMAN[@]}" rm -a -f -t 0 >/dev/null 2>&1
   "${PODMAN[@]}" rmi -a -f >/dev/null 2>&1
-  for m in $(awk -v p="$W" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo | sort -r); do umount -l "$m"; done
-  for d in $(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name "sn-bench-net-$$*"); do
-    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-  done
-  ip netns del "$NS" 2>/dev/null; ip netns del "$PEER" 2>/dev/null
-  rm -rf "$W"
+  bench_remove_leftovers "$W" "sn-bench-net-$$*"
+  ip netns del "$NS" 2>/dev/null
+  ip netns del "$PEER" 2>/dev/null
 }
 trap cleanup EXIT
 
@@ -58,7 +56,6 @@ ip -n "$NS" link add eth-peer type veth peer name eth-node netns "$PEER"
 ip -n "$NS" addr add 172.31.9.1/24 dev eth-peer; ip -n "$PEER" addr add 172.31.9.2/24 dev eth-node
 ip -n "$NS" link set eth-peer up; ip -n "$PEER" link set eth-node up
 
-now() { date +%s.%N; }
 export SUBNODE_HOST=unix://$W/api.sock
 sn() { "$BIN/subnode" "$@"; }
 start_daemon() { # ROOT
