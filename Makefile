@@ -18,7 +18,7 @@
 LAYERS   := base runtime image api node manager
 BUILD    ?= build
 CC       ?= gcc
-PKGS     := libseccomp libcap jansson libcrypto libmicrohttpd gnutls libcurl libarchive sqlite3 libmnl libnftnl
+PKGS     := libseccomp libcap jansson libcrypto libmicrohttpd gnutls libcurl libarchive sqlite3 libmnl libnftnl libnftables
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

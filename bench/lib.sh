@@ -1,6 +1,6 @@
 # bench/lib.sh — what the node benchmarks share: timing and memory readers,
 # and the removal of what a run left under its work dir (mounts) and its
-# cgroup parent. Sourced by bench/node/run.sh and bench/metrics/run.sh.
+# cgroup parent. Sourced by bench/node/run.sh, bench/metrics/run.sh and bench/network/run.sh.
 
 now() { date +%s.%N; }
 kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }

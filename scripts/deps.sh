@@ -11,6 +11,7 @@ BUILD_PKGS=(
   libseccomp-dev libcap-dev libjansson-dev libmicrohttpd-dev libgnutls28-dev
   libcurl4-openssl-dev libarchive-dev libssl-dev libsqlite3-dev
   libmnl-dev libnftnl-dev libcmocka-dev
+  libnftables-dev
   musl-tools musl-dev
 )
 # (musl: subnode-sup is linked statically against it, see the Makefile)

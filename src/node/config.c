@@ -26,6 +26,8 @@
  *   default_size    = small
  *   size.small = 1, size.medium = 4, size.large = 128
  *   log_level       = info                    error | warn | info | debug
+ *   network keys (network_default, bridge, bridge_subnet, nft_table,
+ *   port_base, ports_per_slot, port_slots): network_config.c
  *
  * A bad line is an error naming the file and the line: a daemon that
  * silently ignores a misspelt limit is worse than one that does not start.
@@ -107,6 +109,7 @@ int node_config_defaults(struct node_config *c, struct sn_err *err)
 	static const struct node_size def[] = { { "small", 1 }, { "medium", 4 }, { "large", 128 } };
 	memcpy(c->sizes, def, sizeof(def));
 	c->n_sizes = SN_ARRAY_SIZE(def);
+	node_net_config_defaults(&c->net);
 	return 0;
 }
 
@@ -250,6 +253,9 @@ static int set_key(struct node_config *c, const char *k, const char *v, bool *si
 		c->sizes[c->n_sizes++].units = (unsigned)u;
 		return 0;
 	}
+	int nr = node_net_config_key(&c->net, k, v, err);
+	if (nr <= 0)
+		return nr < 0 ? sn_err_wrap(err, "%s:%u", what, line) : 0;
 	return sn_err_msg(err, EINVAL, "%s:%u: unknown key `%s`", what, line, k);
 bad:
 	return sn_err_msg(err, EINVAL, "%s:%u: bad value `%s` for `%s`", what, line, v, k);

@@ -19,6 +19,18 @@ struct node_size {
 	unsigned units;
 };
 
+/* Networks (network_config.c, docs/NODE.md "Networks"). Empty strings are
+ * derived from the root at node_open, so daemons side by side differ. */
+struct node_net_config {
+	char default_mode[16];     /* "none" (default) or "bridge" */
+	char bridge[16];           /* bridge name */
+	char subnet[24];           /* "10.A.B.0/24" */
+	char nft_table[64];        /* the daemon's own nftables table (family ip) */
+	unsigned port_base;        /* 10000 */
+	unsigned ports_per_slot;   /* 64 */
+	unsigned port_slots;       /* 128 */
+};
+
 struct node_config {
 	char *root;            /* everything the daemon keeps */
 	char *socket;          /* unix socket of the API */
@@ -42,6 +54,7 @@ struct node_config {
 	struct node_size sizes[NODE_MAX_SIZES];
 	unsigned n_sizes;
 	char *log_level;
+	struct node_net_config net;
 };
 
 /* Fill c with the defaults (root/socket may be overridden afterwards). */
@@ -59,5 +72,10 @@ const struct node_size *node_config_size(const struct node_config *c, const char
 const char *node_config_sizes_str(const struct node_config *c, char *buf, size_t n);
 /* Parse "512M", "2G", "1048576" (K/M/G/T are powers of 1024). */
 int node_parse_bytes(const char *s, uint64_t *out);
+/* network_config.c: defaults, and one `key = value` of the network keys:
+ * 1 when k is not one of them, 0 when set, -EINVAL (err) when bad. */
+void node_net_config_defaults(struct node_net_config *c);
+int node_net_config_key(struct node_net_config *c, const char *k, const char *v,
+			struct sn_err *err);
 
 #endif

@@ -40,4 +40,7 @@ int node_db_save_sizes(struct node_db *db, const char *const *names, const unsig
 /* The SQLite handle, for the tables of other concerns (volume_db.c). */
 struct sqlite3 *node_db_sqlite(struct node_db *db);
 
+/* The SQLite handle, for the tables of other node files (network_db.c). */
+struct sqlite3 *node_db_sqlite(struct node_db *db);
+
 #endif

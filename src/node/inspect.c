@@ -6,6 +6,7 @@
  * only it knows while it runs (the pid). Both are read on each call.
  */
 #include "node/node.h"
+#include "node/network.h"
 #include "node/volume.h"
 #include "node/db.h"
 #include "base/cleanup.h"
@@ -94,6 +95,7 @@ static json_t *inspect_row(struct node *n, json_t *row)
 		"Labels", json_object_get(cfg, "Labels") ?: json_object(),
 		"Healthcheck", json_object_get(cfg, "Healthcheck") ?: json_null(),
 		"Hostname", json_object_get(cfg, "Hostname") ?: json_null());
+	json_object_set_new(o, "NetworkSettings", node_net_inspect(n, id, cfg));
 	json_t *mounts = json_object_get(o, "Mounts");
 	size_t i;
 	json_t *b;

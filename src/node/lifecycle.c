@@ -2,8 +2,9 @@
  *
  * Each operation writes its intent to the db before acting, so a crash at
  * any step leaves a row that reconcile.c can finish or undo:
- *   create:  row `creating` → bundle (overlay snapshot + config.json with
- *            the slice's limits) → row `created`; a failure undoes all.
+ *   create:  row `creating` (+ network reservation) → netns, veth,
+ *            firewall (network.c) → bundle (overlay snapshot + config.json
+ *            with the slice's limits) → row `created`; a failure undoes all.
  *   start:   desired=running → the rootfs mounted again if it is not (a
  *            reboot) → supervisor (runtime create + start) → the
  *            supervisor's status folded in.
@@ -14,6 +15,7 @@
  * second one), without holding the node lock while waiting.
  */
 #include "node/node.h"
+#include "node/network.h"
 #include "node/db.h"
 #include "node/volume.h"
 #include "base/cleanup.h"
@@ -155,7 +157,7 @@ static int bundle_customize(json_t *spec, void *arg, struct sn_err *err)
 	json_t *ann = json_object_get(spec, "annotations");
 	json_object_set_new(ann, "subnode.id", json_string(id));
 	json_object_set(ann, "subnode.size", json_object_get(cfg, "Size"));
-	return 0;
+	return node_net_bundle(n, id, cfg, spec, err);
 }
 
 static int make_bundle(struct node *n, const char *id, const char *name, json_t *cfg,
@@ -218,6 +220,9 @@ int node_destroy(struct node *n, json_t *row, struct sn_err *err)
 	}
 	node_runtime(n, NULL, &e2, "delete", "--force", id, (char *)NULL);
 	node_crashpoint(n, "destroy-runtime");
+	int rn = node_net_destroy(n, id, json_object_get(row, "config"), err);
+	if (rn < 0)
+		return sn_err_wrap(err, "remove `%s`", row_name(row));
 	_cleanup_free_ char *bundle = node_subnode_dir(n, id, "bundle");
 	_cleanup_free_ char *dir = node_subnode_dir(n, id, NULL);
 	if (!bundle || !dir)
@@ -312,6 +317,12 @@ static int create_subnode(struct node *n, const char *name, json_t *cfg, bool st
 			r = node_volumes_check_locked(n, cfg, err);
 		if (r == 0)
 			r = node_db_insert(n->db, row, err);
+		/* Address, slot, ports: reserved with the row (a crash between
+		 * the two leaves a `creating` row, removed with them). */
+		if (r == 0 && (r = node_net_create_reserve(n, id, cfg, err)) < 0) {
+			struct sn_err e4 = { 0 };
+			node_db_delete(n->db, id, &e4);
+		}
 	}
 	pthread_mutex_unlock(&n->lock);
 	if (r < 0)
@@ -321,6 +332,9 @@ static int create_subnode(struct node *n, const char *name, json_t *cfg, bool st
 	r = dir ? sn_mkdir_p(dir, 0700, err) : sn_err_set(err, ENOMEM, "create");
 	if (r == 0) {
 		node_crashpoint(n, "create-dir");
+		r = node_net_create_make(n, id, name, cfg, err);
+	}
+	if (r == 0) {
 		r = make_bundle(n, id, name, cfg, err);
 	}
 	if (r == 0) {
@@ -391,6 +405,8 @@ int node_start(struct node *n, const char *ref, struct sn_err *err)
 		node_crashpoint(n, "start-desired");
 		r = ensure_rootfs(n, id, row_name(row), err);
 	}
+	if (r == 0)
+		r = node_net_start(n, id, json_object_get(row, "config"), err);
 	if (r == 0)
 		r = node_spawn_supervisor(n, row, err);
 	if (r == 0)

@@ -66,6 +66,7 @@ struct node {
 	int stopping;                 /* set (atomically) when the daemon stops: relays end */
 	int cgroup_mode;              /* the host's enum cgroup_mode (slices.c) */
 	struct node_volumes *volumes; /* volume.h */
+	struct node_net *net;         /* networks (network.h) */
 };
 
 /* Fault injection for the crash tests: when $SUBNODED_CRASH_AT names this
@@ -74,7 +75,8 @@ struct node {
  * create-dir, create-bundle, create-created, start-desired, start-spawned,
  * stop-marked, stop-signalled, remove-marked (running only),
  * remove-signalled (running only), remove-halted,
- * destroy-runtime, destroy-bundle, destroy-dir. */
+ * destroy-runtime, destroy-bundle, destroy-dir; with networks (network.c)
+ * create-netns, create-firewall, destroy-firewall, destroy-netns. */
 void node_crashpoint(struct node *n, const char *step);
 
 /* Open the root (creating it), the db and the image store; find the runtime

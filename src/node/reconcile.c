@@ -28,6 +28,7 @@
  * first (lifecycle.c), so stopped ones stay startable.
  */
 #include "node/node.h"
+#include "node/network.h"
 #include "node/db.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -239,6 +240,11 @@ int node_reconcile(struct node *n, struct sn_err *err)
 	}
 	sweep_dirs(n, rebooted);
 	sweep_runtime(n, rebooted);
+	struct sn_err en = { 0 };
+	if (node_net_reconcile(n, &en) < 0) {
+		failed++;
+		sn_warn("repair: networks: %s", en.msg);
+	}
 	if (failed)
 		sn_warn("repair: %u subnode%s could not be repaired (see above)", failed, failed == 1 ? "" : "s");
 	/* Recorded once all is repaired: a crash before this repeats it. */

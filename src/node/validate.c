@@ -9,9 +9,11 @@
  *   Labels, StopSignal, StopTimeout, Tty, OpenStdin, AttachStdin,
  *   AttachStdout, AttachStderr, Healthcheck {Test, Interval, Timeout,
  *   Retries, StartPeriod}, Size, HostConfig {Binds, RestartPolicy {Name,
- *   MaximumRetryCount}, AutoRemove}
+ *   MaximumRetryCount}, AutoRemove, NetworkMode, PortBindings, PortSlot,
+ *   PortAllow (network_spec.c)}
  */
 #include "node/node.h"
+#include "node/network.h"
 #include "node/volume.h"
 #include "base/cleanup.h"
 #include "base/json.h"
@@ -426,7 +428,8 @@ int node_validate_create(struct node *n, const char *name, json_t *body, json_t 
 	if (hc && !json_is_null(hc)) {
 		if (!json_is_object(hc))
 			return sn_err_msg(err, EINVAL, "HostConfig: must be an object");
-		static const char *const hkeys[] = { "Binds", "Mounts", "RestartPolicy", "AutoRemove", NULL };
+		static const char *const hkeys[] = { "Binds", "Mounts", "RestartPolicy", "AutoRemove", "NetworkMode",
+						     "PortBindings", "PortSlot", "PortAllow", NULL };
 		if ((r = sn_json_only_keys(hc, "HostConfig", hkeys, err)) < 0)
 			return r;
 		bool ar;
@@ -435,7 +438,8 @@ int node_validate_create(struct node *n, const char *name, json_t *body, json_t 
 		if (r && ar)
 			json_object_set_new(c, "AutoRemove", json_true());
 	}
-	if ((r = restart_policy(hc, c, err)) < 0 || (r = binds(hc, c, err)) < 0)
+	if ((r = restart_policy(hc, c, err)) < 0 || (r = binds(hc, c, err)) < 0 ||
+	    (r = node_net_validate(n, json_is_object(hc) ? hc : NULL, c, err)) < 0)
 		return r;
 	*out = steal_ptr(c);
 	return 0;

@@ -17,19 +17,7 @@ teardown_file() { rm -rf "$NODE_LAYOUT_DIR"; }
 setup() { node_start; }
 teardown() { node_teardown; }
 
-# crash_daemon STEP CMD...: restart the daemon armed for STEP, run CMD (it
-# fails: the daemon dies under it), then start a plain daemon again.
-crash_daemon() {
-  local step=$1; shift
-  node_stop_daemon
-  SUBNODED_CRASH_AT=$step node_daemon
-  run "$@"
-  [ "$status" -ne 0 ]
-  wait_for bash -c "! kill -0 $NODE_PID 2>/dev/null"
-  node_stop_daemon
-  grep -q "SUBNODED_CRASH_AT=$step" "$NODE_DIR/daemon.log"
-  node_daemon
-}
+crash_daemon() { node_crash_daemon "$@"; }
 
 state_of() { sn inspect "$1" 2>/dev/null | jq -r '.[0].State.Status'; }
 

@@ -70,11 +70,13 @@ gen_spec() {
 
 # in_tty CMD...: CMD with a pseudo-terminal as its controlling terminal
 # (`spec` bundles ask for one; runc insists on a tty of its own for it).
-# Output without the tty's carriage returns.
+# Output without the tty's carriage returns, and without the "^@" the
+# tty echoes (ECHOCTL) when script(1) writes a NUL at stdin's end: its
+# place in the output depends on timing.
 in_tty() {
   local cmd
   printf -v cmd '%q ' "$@"
-  timeout 60 script -qec "$cmd" /dev/null </dev/null | tr -d '\r\000'
+  timeout 60 script -qec "$cmd" /dev/null </dev/null | tr -d '\r\000' | sed 's/\^@//g'
   return "${PIPESTATUS[0]}"
 }
 

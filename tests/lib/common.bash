@@ -18,13 +18,8 @@ BUSYBOX=${BUSYBOX:-/bin/busybox}
 
 sn_unique() { echo "sn-$1-$$-$RANDOM"; }
 
-# wait_for CMD...: retry for up to 10 s (WAIT_TRIES × 0.1 s); then once
-# more, so the test fails with what CMD says.
-wait_for() {
-  local i
-  for i in $(seq "${WAIT_TRIES:-100}"); do "$@" && return 0; sleep 0.1; done
-  "$@"
-}
+# wait_for CMD...: retry for up to 10 s (WAIT_TRIES × 0.1 s; wait.bash).
+source "$REPO/tests/lib/wait.bash"
 
 # wait_file PATH: until PATH exists (a server's "ready" mark), up to 10 s.
 wait_file() { wait_for test -e "$1"; }

@@ -67,9 +67,10 @@ node_start() {
   node_daemon "$@"
 }
 
-# (Re)start the daemon of the current node.
+# (Re)start the daemon of the current node; with NODE_NETNS set, inside
+# that network namespace (nsenter execs the daemon: NODE_PID is its PID).
 node_daemon() {
-  "$NODE_BIN/subnoded" --root "$NODE_ROOT" --socket "$NODE_SOCK" --cgroup-parent "$NODE_CG" \
+  ${NODE_NETNS:+nsenter --net=/run/netns/$NODE_NETNS} "$NODE_BIN/subnoded" --root "$NODE_ROOT" --socket "$NODE_SOCK" --cgroup-parent "$NODE_CG" \
     --runtime "$NODE_RUNTIME" --supervisor "$NODE_SUP" --log "$NODE_DIR/daemon.log" "$@" &
   NODE_PID=$!
   NODE_PIDS+=("$NODE_PID")
@@ -167,12 +168,23 @@ node_teardown() {
   rm -rf "$NODE_DIR"
 }
 
-# wait_for CMD...: retry for up to 10 s (WAIT_TRIES × 0.1 s).
-wait_for() {
-  local i
-  for i in $(seq "${WAIT_TRIES:-100}"); do "$@" && return 0; sleep 0.1; done
-  "$@"
+# node_crash_daemon STEP CMD...: restart the daemon armed for STEP
+# (SUBNODED_CRASH_AT), run CMD (it fails: the daemon dies under it), then
+# start a plain daemon again, which repairs.
+node_crash_daemon() {
+  local step=$1; shift
+  node_stop_daemon
+  SUBNODED_CRASH_AT=$step node_daemon
+  run "$@"
+  [ "$status" -ne 0 ]
+  wait_for bash -c "! kill -0 $NODE_PID 2>/dev/null"
+  node_stop_daemon
+  grep -q "SUBNODED_CRASH_AT=$step" "$NODE_DIR/daemon.log"
+  node_daemon
 }
+
+# wait_for CMD...: retry for up to 10 s (WAIT_TRIES × 0.1 s; wait.bash).
+source "$(dirname "${BASH_SOURCE[0]}")/wait.bash"
 
 # ---- test cases shared by the subrun and runc files (node_*.bats)
 

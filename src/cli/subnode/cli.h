@@ -38,6 +38,10 @@ int cmd_image(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+/* cmd_net.c: --network, --publish, --port-slot, --allow (opt without the
+ * dashes) into HostConfig; -1 (message printed) when v is malformed. */
+int cli_net_option(json_t *hc, const char *opt, const char *v);
+int cmd_update(int argc, char **argv);
 /* The manager verbs (cmd_manager.c): node ls|inspect|maintenance|activate|
  * leave and chain …, after cli_manager_init(-M URL, token). */
 int cli_manager_init(const char *url, const char *token);

@@ -108,6 +108,18 @@ int cmd_run(int argc, char **argv, bool create_only)
 			}
 			json_object_set_new(hc, "RestartPolicy", json_pack("{s:s, s:I}", "Name", p ? p : "",
 						"MaximumRetryCount", (json_int_t)max));
+		} else if (TAKE(NULL, "--network", v) || TAKE(NULL, "--net", v)) {
+			if (cli_net_option(hc, "network", v) < 0)
+				return EXIT_USAGE;
+		} else if (TAKE("-p", "--publish", v)) {
+			if (cli_net_option(hc, "publish", v) < 0)
+				return EXIT_USAGE;
+		} else if (TAKE(NULL, "--port-slot", v)) {
+			if (cli_net_option(hc, "port-slot", v) < 0)
+				return EXIT_USAGE;
+		} else if (TAKE(NULL, "--allow", v)) {
+			if (cli_net_option(hc, "allow", v) < 0)
+				return EXIT_USAGE;
 		} else if (TAKE(NULL, "--entrypoint", v)) json_object_set_new(body, "Entrypoint", json_pack("[s]", v));
 		else if (TAKE("-w", "--workdir", v)) json_object_set_new(body, "WorkingDir", json_string(v));
 		else if (TAKE("-u", "--user", v)) json_object_set_new(body, "User", json_string(v));

@@ -120,6 +120,9 @@ static void usage(FILE *f)
 		"  --stop-signal S, --stop-timeout N, --health-cmd C | --health-http [HOST:]PORT[/PATH] |\n"
 		"  --health-tcp [HOST:]PORT, --health-interval D, --health-timeout D, --health-retries N,\n"
 		"  --health-start-period D, --health-on-unhealthy none|restart, --json\n"
+		"  --network none|host|bridge|container:NAME, -p [IP:]HOST[-HOST]:CTR[-CTR][/tcp|/udp],\n"
+		"  --port-slot N|auto, --allow PORTS[/proto]=CIDR[,CIDR...]\n"
+		"  update --allow PORTS=CIDR[,...]... | --allow-clear NAME...   (a live allow-list)\n"
 		"the daemon: -H, else $SUBNODE_HOST, else unix:///run/subnode/subnoded.sock\n");
 }
 
@@ -182,6 +185,7 @@ int main(int argc, char **argv)
 	else if (strcmp(cmd, "node") == 0 || strcmp(cmd, "info") == 0) rc = cmd_node(sub_argc, sub);
 	else if (strcmp(cmd, "stats") == 0) rc = cmd_stats(sub_argc, sub);
 	else if (strcmp(cmd, "exec") == 0) rc = cmd_exec(sub_argc, sub);
+	else if (strcmp(cmd, "update") == 0) rc = cmd_update(sub_argc, sub);
 	else {
 		fprintf(stderr, "subnode: unknown command `%s`\n", cmd);
 		usage(stderr);

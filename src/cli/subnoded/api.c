@@ -44,6 +44,7 @@
 #include "api/grants.h"
 #include "node/exec.h"
 #include "node/logs.h"
+#include "node/network.h"
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "base/clock.h"
@@ -169,6 +170,24 @@ static enum MHD_Result h_create(struct api *a, struct MHD_Connection *c, struct 
 	return api_defer(a, c, rq, work_create, NULL);
 }
 
+static void work_update(struct api *a, struct req *rq)
+{
+	rq->r = node_net_update(a->n, rq->id, rq->in, &rq->e);
+	if (rq->r == 0)
+		rq->out = json_pack("{s:[]}", "Warnings");
+	rq->status = MHD_HTTP_OK;
+}
+
+/* POST /containers/{id}/update: a live allow-list (network.c). */
+static enum MHD_Result h_update(struct api *a, struct MHD_Connection *c, struct req *rq)
+{
+	int r = sn_json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, "request body", &rq->in,
+			      &rq->e);
+	if (r < 0)
+		return api_send_err(c, r, &rq->e);
+	return api_defer(a, c, rq, work_update, NULL);
+}
+
 enum lifecycle_verb { V_REMOVE, V_START, V_STOP, V_KILL, V_RESTART };
 
 static void work_lifecycle(struct api *a, struct req *rq)
@@ -239,6 +258,8 @@ static enum MHD_Result h_container(struct api *a, struct MHD_Connection *c, stru
 		return api_exec_create(a, c, rq, id);
 	if (strcmp(verb, "wait") == 0)
 		return api_wait_exit(a, c, rq);
+	if (strcmp(verb, "update") == 0)
+		return h_update(a, c, rq);
 	static const struct { const char *verb; enum lifecycle_verb v; } verbs[] = {
 		{ "start", V_START }, { "stop", V_STOP }, { "kill", V_KILL }, { "restart", V_RESTART },
 	};
