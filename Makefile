@@ -88,7 +88,7 @@ $(foreach p,$(GLIBC_PROGS),$(eval $(call prog_rules,$(p))))
 ifneq ($(SANITIZE),1)
 # It shares base's error type and fd habits (one copy of each), built with musl.
 SUP_OBJS := $(patsubst src/%.c,$(BUILD)/obj-musl/%.o,$(wildcard src/cli/subnode-sup/*.c) \
-	src/base/err.c src/base/fd.c src/base/clock.c)
+	src/base/err.c src/base/fd.c src/base/clock.c src/base/parse.c)
 $(BUILD)/obj-musl/%.o: src/%.c
 	@command -v $(SUP_CC) >/dev/null || { echo "$(SUP_CC) not found: install musl-tools (scripts/deps.sh build)" >&2; exit 1; }
 	@mkdir -p $(dir $@)

@@ -1,8 +1,14 @@
 /* request.c — what a handler reads from an HTTP request: query arguments
  * (typed, with "absent" told from "malformed" so the handler can name the
  * field in its 400), the bearer token of a TCP listener, and the body,
- * collected up to a limit so that a huge upload costs no memory. */
+ * collected up to a limit so that a huge upload costs no memory.
+ *
+ * A route lists the arguments it takes (api_args_check): one it does not
+ * know, or one of the wrong type, is a 400 rather than silently ignored —
+ * `start=yes` does not start, and a client's typo does not go unnoticed.
+ * Filters are checked the same way. */
 #include "request.h"
+#include "base/parse.h"
 #include "base/json.h"
 
 #include <errno.h>
@@ -44,6 +50,87 @@ int api_arg_json_object(struct MHD_Connection *c, const char *k, json_t **out, s
 		json_decref(*out);
 		*out = NULL;
 		return sn_err_msg(e, EINVAL, "%s: must be a JSON object", k);
+	}
+	return 0;
+}
+
+static bool bool_ok(const char *v)
+{
+	return !*v || strcmp(v, "0") == 0 || strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 ||
+	       strcasecmp(v, "false") == 0;
+}
+
+static bool type_ok(enum api_arg_type t, const char *v)
+{
+	unsigned long long u;
+	switch (t) {
+	case API_ARG_STR: return true;
+	case API_ARG_BOOL: return bool_ok(v);
+	case API_ARG_UINT: return sn_parse_u64(v, &u) == 0;
+	}
+	return false;
+}
+
+static const char *const type_names[] = {
+	[API_ARG_STR] = "text", [API_ARG_BOOL] = "a boolean (1, 0, true, false)",
+	[API_ARG_UINT] = "a whole number",
+};
+
+struct args_check {
+	const struct api_arg_spec *specs;
+	unsigned seen;       /* a bit per spec */
+	int r;
+	struct sn_err *e;
+};
+
+static enum MHD_Result check_one(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
+{
+	struct args_check *ck = cls;
+	size_t i = 0;
+	while (ck->specs[i].name && strcmp(ck->specs[i].name, k) != 0)
+		i++;
+	if (!ck->specs[i].name)
+		ck->r = sn_err_msg(ck->e, EINVAL, "query argument `%s`: not one this route takes", k);
+	else if (i < 32 && (ck->seen & (1u << i)))
+		ck->r = sn_err_msg(ck->e, EINVAL, "query argument `%s`: given twice", k);
+	else if (!type_ok(ck->specs[i].type, v ? v : ""))
+		ck->r = sn_err_msg(ck->e, EINVAL, "query argument `%s`: must be %s", k,
+				   type_names[ck->specs[i].type]);
+	if (i < 32)
+		ck->seen |= 1u << i;
+	return ck->r < 0 ? MHD_NO : MHD_YES;
+}
+
+int api_args_check(struct MHD_Connection *c, const struct api_arg_spec *specs, struct sn_err *e)
+{
+	struct args_check ck = { .specs = specs, .e = e };
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, check_one, &ck);
+	return ck.r;
+}
+
+int api_filters_check(json_t *filters, const char *const *keys, struct sn_err *e)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(filters, k, v) {
+		size_t i = 0;
+		while (keys[i] && strcmp(keys[i], k) != 0)
+			i++;
+		if (!keys[i])
+			return sn_err_msg(e, EINVAL, "filters: unknown filter `%s`", k);
+		bool ok = json_is_array(v) || json_is_object(v);
+		size_t j;
+		json_t *x;
+		const char *xk;
+		if (json_is_array(v))
+			json_array_foreach(v, j, x)
+				ok = ok && json_is_string(x);
+		else if (json_is_object(v))
+			json_object_foreach(v, xk, x)
+				ok = ok && json_is_true(x);
+		if (!ok)
+			return sn_err_msg(e, EINVAL, "filters.%s: must be an array of strings "
+					  "(or an object of string: true)", k);
 	}
 	return 0;
 }

@@ -20,6 +20,24 @@ long api_arg_long(struct MHD_Connection *c, const char *k);
  * -EINVAL naming k when it is not JSON or not an object. */
 int api_arg_json_object(struct MHD_Connection *c, const char *k, json_t **out, struct sn_err *e);
 
+/* What a route takes in its query: each argument's name and type. */
+enum api_arg_type {
+	API_ARG_STR,    /* any text; the handler checks it */
+	API_ARG_BOOL,   /* "", 1, 0, true, false (any case) */
+	API_ARG_UINT,   /* digits only, fitting 64 bits */
+};
+struct api_arg_spec {
+	const char *name;   /* NULL ends a list */
+	enum api_arg_type type;
+};
+/* Every query argument of c is one that specs lists, of its type, and
+ * given once: else -EINVAL naming the first that is not. */
+int api_args_check(struct MHD_Connection *c, const struct api_arg_spec *specs, struct sn_err *e);
+/* A filters= object (Docker's) whose keys are all in keys (NULL-ended)
+ * and whose values are an array of strings or an object of string: true;
+ * -EINVAL naming the key otherwise. filters NULL: fine. */
+int api_filters_check(json_t *filters, const char *const *keys, struct sn_err *e);
+
 /* Does c carry "Authorization: Bearer <token>"? Compared in constant time;
  * token NULL: nothing needed. */
 bool api_bearer_ok(struct MHD_Connection *c, const char *token);

@@ -248,36 +248,6 @@ char *sn_path_join(const char *a, const char *b)
 	return out;
 }
 
-int sn_parse_u64(const char *s, unsigned long long *out)
-{
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-		return -EINVAL;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno)
-		return -errno;
-	if (*end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-int sn_parse_i64(const char *s, long long *out)
-{
-	if (!s || !*s || *s == ' ')
-		return -EINVAL;
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno)
-		return -errno;
-	if (*end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 bool sn_is_mount_point(const char *path)
 {
 	struct stat a, b;

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include "base/err.h"
 #include "base/fd.h" /* sn_write_all */
+#include "base/parse.h" /* sn_parse_u64 */
 
 /* Read a whole file (NUL-terminated; *len excludes the NUL). max_size 0 =
  * no limit; a larger file fails with EFBIG. */
@@ -47,10 +48,6 @@ int sn_path_exists(const char *path);
 bool sn_is_mount_point(const char *path);
 /* Join a and b with exactly one '/'; returns malloc'ed string or NULL. */
 char *sn_path_join(const char *a, const char *b);
-/* Parse an unsigned decimal, whole string. */
-int sn_parse_u64(const char *s, unsigned long long *out);
-/* Parse a signed decimal, whole string. */
-int sn_parse_i64(const char *s, long long *out);
 /* "1.5 GiB", "512 B": bytes for people (binary units). */
 void sn_human_bytes(uint64_t b, char *buf, size_t n);
 

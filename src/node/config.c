@@ -23,6 +23,8 @@
  *   log_max_size    = 10M                     per container log file
  *   log_max_files   = 3                       rotated files kept
  *   stop_timeout    = 10                      seconds, SIGTERM to SIGKILL
+ *   health_interval_min = 1000                ms: the shortest health check
+ *                                             interval (and start interval) a create may ask
  *   default_size    = small
  *   size.small = 1, size.medium = 4, size.large = 128
  *   log_level       = info                    error | warn | info | debug
@@ -106,6 +108,7 @@ int node_config_defaults(struct node_config *c, struct sn_err *err)
 	c->log_max_size = 10ull << 20;
 	c->log_max_files = 3;
 	c->stop_timeout = 10;
+	c->health_interval_min_ms = 1000;
 	static const struct node_size def[] = { { "small", 1 }, { "medium", 4 }, { "large", 128 } };
 	memcpy(c->sizes, def, sizeof(def));
 	c->n_sizes = SN_ARRAY_SIZE(def);
@@ -215,6 +218,13 @@ static int set_key(struct node_config *c, const char *k, const char *v, bool *si
 			return sn_err_msg(err, EINVAL, "%s:%u: log_max_size must be at least 4K", what, line);
 		else
 			c->log_max_size = b;
+		return 0;
+	}
+	if (strcmp(k, "health_interval_min") == 0) {
+		if (sn_parse_u64(v, &u) < 0 || u < 1 || u > 3600000)
+			return sn_err_msg(err, EINVAL, "%s:%u: health_interval_min must be 1..3600000 (ms), "
+					  "not `%s`", what, line, v);
+		c->health_interval_min_ms = (unsigned)u;
 		return 0;
 	}
 	if (strcmp(k, "pids_per_unit") == 0 || strcmp(k, "log_max_files") == 0 ||

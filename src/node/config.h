@@ -50,6 +50,7 @@ struct node_config {
 	uint64_t log_max_size;     /* rotate the container log past this size */
 	unsigned log_max_files;    /* rotated files kept */
 	unsigned stop_timeout;     /* default seconds between SIGTERM and SIGKILL */
+	unsigned health_interval_min_ms;  /* a create's health Interval is at least this */
 	char *default_size;
 	struct node_size sizes[NODE_MAX_SIZES];
 	unsigned n_sizes;

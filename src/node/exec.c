@@ -85,24 +85,35 @@ void node_exec_free_all(struct node *n)
 }
 
 /* "uid[:gid]", numbers only (what the runtimes' --user takes). */
+/* One id of UID[:GID]: digits, below (uid_t)-1 (which means "no change"
+ * to setresuid and so is no user). */
+static bool parse_id(const char *s, size_t n, uint32_t *out)
+{
+	char buf[16];
+	unsigned long long v;
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (sn_parse_u64(buf, &v) < 0 || v >= UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
 static bool parse_user(const char *s, uint32_t *uid, uint32_t *gid)
 {
-	char *end;
-	errno = 0;
-	unsigned long u = strtoul(s, &end, 10);
-	if (errno || end == s || u > UINT32_MAX || (*end && *end != ':'))
+	const char *colon = strchr(s, ':');
+	uint32_t u, g;
+	if (!parse_id(s, colon ? (size_t)(colon - s) : strlen(s), &u))
 		return false;
-	unsigned long g = u;
-	if (*end == ':') {
-		const char *gs = end + 1;
-		g = strtoul(gs, &end, 10);
-		if (errno || end == gs || *end || g > UINT32_MAX)
-			return false;
-	}
+	g = u;
+	if (colon && !parse_id(colon + 1, strlen(colon + 1), &g))
+		return false;
 	if (uid)
-		*uid = (uint32_t)u;
+		*uid = u;
 	if (gid)
-		*gid = (uint32_t)g;
+		*gid = g;
 	return true;
 }
 
@@ -170,6 +181,8 @@ int node_exec_create(struct node *n, const char *ref, json_t *body, json_t **out
 		return r;
 	if (nc == 0)
 		return sn_err_msg(err, EINVAL, "Cmd: required (an array of strings)");
+	if (!*cmd[0])
+		return sn_err_msg(err, EINVAL, "Cmd[0]: the command to run is an empty string");
 	if ((r = sn_json_strv(body, "", "Env", &env, &ne, err)) < 0)
 		return r;
 	for (size_t i = 0; i < ne; i++)

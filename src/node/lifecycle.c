@@ -274,13 +274,13 @@ int node_create(struct node *n, const char *name, json_t *body, bool start, json
 		return r;
 	}
 	r = create_subnode(n, name, cfg, start, out, err);
-	if (r < 0 && r != -ECANCELED)
+	if (r < 0)
 		node_volumes_unmake(n, made);
-	return r == -ECANCELED ? -err->code : r;
+	return r;
 }
 
-/* After the volumes: -ECANCELED when it failed after it was created (a
- * start that failed: the subnode, and its volumes, stay). */
+/* After the volumes: a failure leaves no subnode (with start, a failed
+ * start removes the subnode again), the caller removes the volumes. */
 static int create_subnode(struct node *n, const char *name, json_t *cfg, bool start, json_t **out,
 			  struct sn_err *err)
 {
@@ -350,8 +350,13 @@ static int create_subnode(struct node *n, const char *name, json_t *cfg, bool st
 		return sn_err_wrap(err, "create `%s`", name);
 	}
 	event(n, row, "create", NULL);
-	if (start && (r = node_start(n, id, err)) < 0)
-		return -ECANCELED;   /* the subnode stays, created, like `docker run` */
+	if (start && (r = node_start(n, id, err)) < 0) {
+		/* one request made it and failed: it takes back all it made */
+		struct sn_err e3 = { 0 };
+		if (node_remove(n, id, true, &e3) < 0)
+			sn_warn("undo create of `%s` after its start failed: %s", name, e3.msg);
+		return r;
+	}
 	*out = json_pack("{s:s, s:s, s:[]}", "Id", id, "Name", name, "Warnings");
 	return *out ? 0 : sn_err_set(err, ENOMEM, "create");
 }

@@ -44,35 +44,64 @@ struct node_logs {
 	int idle_rounds;
 };
 
+/* Up to 9 digits after a '.' as nanoseconds; *end past them. */
+static int parse_frac(const char *p, const char **end, int64_t *ns)
+{
+	int64_t frac = 0;
+	int digits = 0;
+	for (; *p >= '0' && *p <= '9'; p++, digits++)
+		frac = frac * 10 + (*p - '0');
+	if (digits == 0 || digits > 9)
+		return -EINVAL;
+	for (; digits < 9; digits++)
+		frac *= 10;
+	*end = p;
+	*ns = frac;
+	return 0;
+}
+
+/* Whole seconds and nanoseconds as ns, refusing what int64 cannot hold. */
+static int to_ns(long long s, int64_t frac, int64_t *ns)
+{
+	if (s < 0 || s > NODE_TIME_MAX_S)
+		return -ERANGE;
+	*ns = (int64_t)s * 1000000000LL + frac;
+	return 0;
+}
+
 int node_parse_time(const char *s, int64_t *ns)
 {
-	if (!s || !*s)
+	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
-	char *end;
+	const char *end;
+	int64_t frac = 0;
 	if (strchr(s, 'T')) {
 		struct tm tm = { 0 };
 		end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-		if (!end)
+		if (!end || (*end == '.' && parse_frac(end + 1, &end, &frac) < 0))
 			return -EINVAL;
-		long long frac = 0;
-		int digits = 0;
-		if (*end == '.') {
-			for (end++; *end >= '0' && *end <= '9'; end++, digits++)
-				if (digits < 9)
-					frac = frac * 10 + (*end - '0');
-			for (int d = digits; d < 9; d++)
-				frac *= 10;
-		}
 		if (*end != 'Z' || end[1])
 			return -EINVAL;
-		*ns = (int64_t)timegm(&tm) * 1000000000LL + frac;
-		return 0;
+		return to_ns((long long)timegm(&tm), frac, ns);
 	}
-	double d = strtod(s, &end);
-	if (*end || d < 0)
+	/* unix seconds: digits, maybe a '.' and up to 9 more; no sign, no
+	 * exponent, no hex */
+	char whole[24];
+	size_t n = strspn(s, "0123456789");
+	if (n >= sizeof(whole))
+		return -ERANGE;
+	memcpy(whole, s, n);
+	whole[n] = '\0';
+	end = s + n;
+	if (*end == '.' && parse_frac(end + 1, &end, &frac) < 0)
 		return -EINVAL;
-	*ns = (int64_t)(d * 1e9);
-	return 0;
+	if (*end)
+		return -EINVAL;
+	unsigned long long sec;
+	int r = sn_parse_u64(whole, &sec);
+	if (r < 0)
+		return r;
+	return to_ns(sec > (unsigned long long)NODE_TIME_MAX_S ? -1 : (long long)sec, frac, ns);
 }
 
 int node_logs_parse_line(const char *line, size_t len, int64_t *ts, int *stream, bool *partial,

@@ -30,7 +30,11 @@ void node_logs_close(struct node_logs *l);
 /* Parse one CRI line: time (ns), stream (1 out, 2 err), partial flag, text. */
 int node_logs_parse_line(const char *line, size_t len, int64_t *ts, int *stream, bool *partial,
 			 const char **text, size_t *text_len);
-/* "2026-11-25T12:00:00.123456789Z" → ns; also plain seconds "1700000000[.5]". */
+/* The latest second node_parse_time takes: its nanoseconds fit int64. */
+#define NODE_TIME_MAX_S 9223372035LL
+/* "2026-11-25T12:00:00.123456789Z" → ns; also plain seconds
+ * "1700000000[.5]" (digits only: no sign, exponent or hex; at most 9
+ * after the '.'). -EINVAL malformed, -ERANGE past NODE_TIME_MAX_S. */
 int node_parse_time(const char *s, int64_t *ns);
 
 #endif

@@ -17,6 +17,7 @@
 #include "node/volume.h"
 #include "base/cleanup.h"
 #include "base/json.h"
+#include "base/parse.h"
 #include "image/image.h"
 
 #include <ctype.h>
@@ -249,7 +250,21 @@ static int binds(json_t *hc, json_t *out, struct sn_err *err)
 	return 0;
 }
 
-static int health(json_t *body, json_t *out, struct sn_err *err)
+/* HTTP "[host:]port[/path]", TCP "[host:]port": what the supervisor will
+ * connect to, parsed now by the same parser (base/parse.h). */
+static int health_target(const char *kind, json_t *t, struct sn_err *err)
+{
+	if (strcmp(kind, "HTTP") && strcmp(kind, "TCP"))
+		return 0;
+	const char *s = json_string_value(json_array_get(t, 1)), *path;
+	struct sockaddr_in a;
+	if (sn_parse_inet_target(s, &a, &path) < 0 || (strcmp(kind, "TCP") == 0 && strcmp(path, "/")))
+		return sn_err_msg(err, EINVAL, "Healthcheck.Test: %s `%s`: must be [IPv4:]PORT%s "
+				  "with PORT 1..65535", kind, s, kind[0] == 'H' ? "[/PATH]" : "");
+	return 0;
+}
+
+static int health(json_t *body, json_t *out, unsigned min_ms, struct sn_err *err)
 {
 	json_t *h = json_object_get(body, "Healthcheck");
 	if (!h || json_is_null(h))
@@ -273,6 +288,8 @@ static int health(json_t *body, json_t *out, struct sn_err *err)
 					  "CMD-SHELL, HTTP or TCP");
 		if (strcmp(kind, "NONE") != 0 && json_array_size(t) < 2)
 			return sn_err_msg(err, EINVAL, "Healthcheck.Test: %s needs an argument", kind);
+		if ((r = health_target(kind, t, err)) < 0)
+			return r;
 	}
 	static const char *const nums[] = { "Interval", "Timeout", "Retries", "StartPeriod",
 					    "StartInterval" };
@@ -285,6 +302,11 @@ static int health(json_t *body, json_t *out, struct sn_err *err)
 		if (v < 0 || (i != 2 && v != 0 && v < 1000000))
 			return sn_err_msg(err, EINVAL, "Healthcheck.%s: must be 0 or at least 1 ms (in ns)",
 					  nums[i]);
+		/* each check is a runtime exec from outside the subnode's cgroup:
+		 * the node sets how often one subnode may ask for one */
+		if ((i == 0 || i == 4) && v != 0 && v < (int64_t)min_ms * 1000000)
+			return sn_err_msg(err, EINVAL, "Healthcheck.%s: at least %u ms on this node "
+					  "(health_interval_min)", nums[i], min_ms);
 		json_object_set_new(hc, nums[i], json_integer(v));
 	}
 	const char *on;
@@ -355,6 +377,10 @@ int node_validate_create(struct node *n, const char *name, json_t *body, json_t 
 		json_decref(args);
 		return sn_err_msg(err, EINVAL, "Cmd: the image has no command; give Cmd or Entrypoint");
 	}
+	if (!*json_string_value(json_array_get(args, 0))) {
+		json_decref(args);
+		return sn_err_msg(err, EINVAL, "Cmd: the command to run is an empty string");
+	}
 	json_object_set_new(c, "Args", args);
 	json_t *env = json_object_get(c, "Env");
 	size_t i;
@@ -422,7 +448,7 @@ int node_validate_create(struct node *n, const char *name, json_t *body, json_t 
 	}
 	json_object_set_new(c, "Size", json_string(sz->name));
 	json_object_set_new(c, "Units", json_integer(sz->units));
-	if ((r = health(body, c, err)) < 0)
+	if ((r = health(body, c, n->cfg.health_interval_min_ms, err)) < 0)
 		return r;
 	json_t *hc = json_object_get(body, "HostConfig");
 	if (hc && !json_is_null(hc)) {

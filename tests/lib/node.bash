@@ -276,6 +276,10 @@ case_kill9_mid_create() {
 # health checks: command, HTTP and TCP (from the subnode's netns); starting,
 # healthy, unhealthy in inspect and events; restart when unhealthy.
 case_health() {
+  # checks every 200 ms, below the node's default floor (1 s): allowed here
+  node_stop_daemon
+  printf 'health_interval_min = 200\n' > "$NODE_DIR/conf"
+  node_daemon --config "$NODE_DIR/conf"
   (timeout 20 "$NODE_BIN/subnode" events --json > "$NODE_DIR/events" 2>&1 &)
   sn run -d --name hc --health-cmd 'test -e /tmp/ok' --health-interval 200ms --health-retries 2 \
     busybox sh -c 'sleep 1; touch /tmp/ok; sleep 2; rm /tmp/ok; exec sleep 1000' >/dev/null

@@ -13,6 +13,7 @@
  * signal an fd (an eventfd per watcher), the next step.
  */
 #include "serve.h"
+#include "api/limits.h"
 #include "api/request.h"
 #include "base/cleanup.h"
 #include "base/log.h"
@@ -51,17 +52,40 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct mgr_resp *r
 	return ok;
 }
 
+/* A request: its raw URI's verdict (api/limits.h), then its body. */
+struct conn_req {
+	struct api_uri_verdict verdict;
+	bool seen, answered;
+	struct api_body body;
+};
+
+/* MHD_OPTION_URI_LOG_CALLBACK: the request line before it is decoded. */
+static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct conn_req *q = calloc(1, sizeof(*q));
+	if (q)
+		q->verdict = api_uri_check(uri);
+	return q;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
 			       const char *method, const char *version, const char *data,
 			       size_t *data_size, void **con_cls)
 {
 	struct mgr_api *api = cls;
-	struct api_body *up = *con_cls;
-	if (!up) {
-		up = calloc(1, sizeof(*up));
-		if (!up)
-			return MHD_NO;
-		*con_cls = up;
+	struct conn_req *q = *con_cls;
+	if (!q && !(q = *con_cls = calloc(1, sizeof(*q))))
+		return MHD_NO;
+	struct api_body *up = &q->body;
+	if (!q->seen) {
+		q->seen = true;
+		if (!q->verdict.status)
+			return MHD_YES;
+		q->answered = true;
+		return api_send_verdict(conn, q->verdict);
+	}
+	if (q->answered) {
+		*data_size = 0;   /* answered already: the body goes nowhere */
 		return MHD_YES;
 	}
 	if (*data_size) {
@@ -89,10 +113,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
-	struct api_body *up = *con_cls;
-	if (up) {
-		api_body_free(up);
-		free(up);
+	struct conn_req *q = *con_cls;
+	if (q) {
+		api_body_free(&q->body);
+		free(q);
 		*con_cls = NULL;
 	}
 }
@@ -110,6 +134,7 @@ int serve_run(struct mgr_api *api, int listen_fd, struct sn_err *err)
 		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL,
 		0, NULL, NULL, handler, api, MHD_OPTION_LISTEN_SOCKET, listen_fd,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL,
 		MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
 		MHD_OPTION_END);
 	if (!d)

@@ -18,6 +18,7 @@
 #include "health.h"
 #include "base/clock.h"
 #include "base/fd.h"
+#include "base/parse.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -99,25 +100,6 @@ void health_stopped(void)
 	init_pid = 0;
 }
 
-/* "[host:]port[/path]" → address and path. */
-static int parse_target(const char *s, struct sockaddr_in *a, const char **path)
-{
-	char host[64] = "127.0.0.1";
-	const char *colon = strchr(s, ':'), *slash = strchr(s, '/');
-	const char *port = s;
-	if (strncmp(s, "http://", 7) == 0)
-		return parse_target(s + 7, a, path);
-	if (colon && (!slash || colon < slash)) {
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - s), s);
-		port = colon + 1;
-	}
-	*path = slash ? slash : "/";
-	memset(a, 0, sizeof(*a));
-	a->sin_family = AF_INET;
-	a->sin_port = htons((uint16_t)atoi(port));
-	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
-}
-
 /* In the check child: join the netns, connect, maybe GET. Exit status is
  * the result; a short reason goes to stdout. */
 static void net_check(void)
@@ -131,7 +113,7 @@ static void net_check(void)
 	}
 	struct sockaddr_in a;
 	const char *path;
-	if (parse_target(ho.argv[0], &a, &path) < 0) {
+	if (sn_parse_inet_target(ho.argv[0], &a, &path) < 0) {
 		printf("bad target `%s`\n", ho.argv[0]);
 		_exit(2);
 	}

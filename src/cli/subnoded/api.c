@@ -299,6 +299,8 @@ static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char
 	int r;
 	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	if (strcmp(url, "/_ping") == 0) {
+		if (!get)
+			return api_send_error(c, 405, "method not allowed");
 		struct MHD_Response *resp = MHD_create_response_from_buffer(2, (void *)"OK", MHD_RESPMEM_PERSISTENT);
 		MHD_add_response_header(resp, "Api-Version", NODE_API_VERSION);
 		enum MHD_Result ret = MHD_queue_response(c, 200, resp);
@@ -319,7 +321,8 @@ static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char
 		return api_metrics(a, c, rq);
 	if (get && strcmp(url, "/containers/json") == 0) {
 		_cleanup_json_ json_t *filters = NULL;
-		if ((r = api_parse_filters(c, &filters, &e)) < 0)
+		static const char *const keys[] = { "name", "id", "status", "size", "label", NULL };
+		if ((r = api_parse_filters(c, keys, &filters, &e)) < 0)
 			return api_send_err(c, r, &e);
 		r = node_list(a->n, api_arg_bool(c, "all"), filters, &out, &e);
 		return r < 0 ? api_send_err(c, r, &e) : api_send_json(c, 200, out);
@@ -365,6 +368,27 @@ static bool is_upload(struct MHD_Connection *c, const char *url, const char *met
 	return strcmp(url, "/images/load") == 0 && !api_arg(c, "path");
 }
 
+static struct req *new_req(struct api_http *h)
+{
+	struct req *rq = calloc(1, sizeof(*rq));
+	if (rq) {
+		rq->a = h->a;
+		rq->http = h;
+		rq->t0_us = sn_now_us();
+	}
+	return rq;
+}
+
+/* MHD_OPTION_URI_LOG_CALLBACK: the request line as sent, before it is
+ * decoded; its verdict waits in the request for the handler's first call. */
+static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct req *rq = new_req(cls);
+	if (rq)
+		rq->verdict = api_uri_check(uri);
+	return rq;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
 			       const char *method, const char *version, const char *upload,
 			       size_t *upload_size, void **con_cls)
@@ -372,18 +396,20 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	struct api_http *h = cls;
 	struct api *a = h->a;
 	struct req *rq = *con_cls;
-	if (!rq) {
-		rq = calloc(1, sizeof(*rq));
-		if (!rq)
-			return MHD_NO;
-		rq->a = a;
-		rq->http = h;
-		rq->t0_us = sn_now_us();
+	if (!rq && !(rq = *con_cls = new_req(h)))
+		return MHD_NO;
+	if (!rq->seen) {
+		rq->seen = true;
 		api_route_name(url, rq->route, sizeof(rq->route));
 		snprintf(rq->method, sizeof(rq->method), "%s", method);
-		*con_cls = rq;
+		if (rq->verdict.status) {
+			rq->routed = true;
+			return api_send_verdict(c, rq->verdict);
+		}
 		if (api_bearer_ok(c, h->token) && is_upload(c, url, method)) {
 			rq->routed = true;
+			if (api_route_args_check(c, rq, &rq->e) < 0)
+				return api_send_err(c, -EINVAL, &rq->e);
 			return route(a, c, url, method, rq);   /* sets rq->upload */
 		}
 		return MHD_YES;
@@ -409,6 +435,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return api_send_unauthorized(c);
 	if (rq->body.too_big)
 		return api_send_error(c, 413, "request body larger than 1 MiB");
+	if (api_route_args_check(c, rq, &rq->e) < 0)
+		return api_send_err(c, -EINVAL, &rq->e);
 	sn_debug("%s %s", method, url);
 	return route(a, c, url, method, rq);
 }
@@ -452,6 +480,7 @@ static int start_http(struct api *a, struct api_http *h, const struct api_listen
 				MHD_OPTION_LISTEN_SOCKET, l->fd,
 				MHD_OPTION_THREAD_POOL_SIZE, tls ? 0u : API_HTTP_THREADS,
 				MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+				MHD_OPTION_URI_LOG_CALLBACK, uri_seen, h,
 				MHD_OPTION_CONNECTION_LIMIT, tls ? 64u : 1024u,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 << 10),
 				MHD_OPTION_END);

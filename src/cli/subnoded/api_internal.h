@@ -7,6 +7,7 @@
 #include "api.h"
 #include "api/conn.h"
 #include "api/hub.h"
+#include "api/limits.h"
 #include "api/reply.h"
 #include "api/request.h"
 #include "api/workers.h"
@@ -59,6 +60,8 @@ struct req {
 	struct api *a;
 	struct api_http *http;  /* the listener it came in on */
 	struct api_body body; /* the JSON body (<= API_BODY_MAX) */
+	struct api_uri_verdict verdict;  /* the raw URI's (api/limits.h) */
+	bool seen;            /* the handler's first call is past */
 	bool routed;          /* routed once: later calls go to cont */
 	api_cont_fn cont;
 	/* a blocking operation: inputs copied on the HTTP thread ... */
@@ -86,10 +89,16 @@ struct req {
 /* ---- api.c: replies (the generic ones: api/reply.h, api/request.h) */
 /* The outcome of a deferred operation (rq->r, rq->e, rq->status, rq->out). */
 enum MHD_Result api_send_result(struct api *a, struct MHD_Connection *c, struct req *rq);
-static inline int api_parse_filters(struct MHD_Connection *c, json_t **out, struct sn_err *e)
+/* filters= as a JSON object whose keys are among keys (NULL-ended). */
+static inline int api_parse_filters(struct MHD_Connection *c, const char *const *keys, json_t **out,
+				    struct sn_err *e)
 {
-	return api_arg_json_object(c, "filters", out, e);
+	int r = api_arg_json_object(c, "filters", out, e);
+	return r < 0 ? r : api_filters_check(*out, keys, e);
 }
+
+/* ---- api_args.c: the query arguments of rq's route, checked (400) */
+int api_route_args_check(struct MHD_Connection *c, const struct req *rq, struct sn_err *e);
 
 /* ---- the three ways to serve (api.c) */
 /* Hand fn to a worker with c suspended; then cont (api_send_result when

@@ -82,7 +82,8 @@ void api_route_name(const char *url, char *out, size_t size)
 	}
 	static const char *const fixed[] = {
 		"/_ping", "/version", "/info", "/events", "/metrics", "/containers/json",
-		"/containers/create", "/images/json", "/images/create", "/images/load",
+		"/containers/create", "/images/json", "/images/create", "/images/load", "/volumes",
+		"/volumes/create", "/transfers/grants",
 	};
 	for (size_t i = 0; i < SN_ARRAY_SIZE(fixed); i++)
 		if (strcmp(url, fixed[i]) == 0) {
@@ -90,7 +91,7 @@ void api_route_name(const char *url, char *out, size_t size)
 			return;
 		}
 	/* /containers/{id}[/verb], /exec/{id}[/verb]: one segment of id */
-	static const char *const by_id[] = { "/containers/", "/exec/" };
+	static const char *const by_id[] = { "/containers/", "/exec/", "/volumes/" };
 	for (size_t i = 0; i < SN_ARRAY_SIZE(by_id); i++) {
 		size_t pl = strlen(by_id[i]);
 		if (strncmp(url, by_id[i], pl) != 0 || !url[pl])
@@ -98,7 +99,7 @@ void api_route_name(const char *url, char *out, size_t size)
 		const char *verb = strchr(url + pl, '/');
 		if (verb && (strlen(verb) > 16 || strchr(verb + 1, '/')))
 			break;   /* not one of ours */
-		snprintf(out, size, "%s{id}%s", by_id[i], verb ? verb : "");
+		snprintf(out, size, "%s{%s}%s", by_id[i], i == 2 ? "name" : "id", verb ? verb : "");
 		return;
 	}
 	/* /images/{name}[/json]: the name may hold slashes */

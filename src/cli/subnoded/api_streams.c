@@ -176,7 +176,8 @@ enum MHD_Result api_events(struct api *a, struct MHD_Connection *c)
 		return api_send_error(c, 500, "out of memory");
 	s->a = a;
 	s->c = c;
-	int r = api_parse_filters(c, &s->filters, &e);
+	static const char *const keys[] = { "type", "event", "container", NULL };
+	int r = api_parse_filters(c, keys, &s->filters, &e);
 	if (r < 0) {
 		free(s);
 		return api_send_err(c, r, &e);
@@ -326,5 +327,8 @@ enum MHD_Result api_wait_exit(struct api *a, struct MHD_Connection *c, struct re
 	long t = api_arg_long(c, "t");
 	if (t == -2 || t > 3600)
 		return api_send_error(c, 400, "t: must be a number of seconds (0..3600)");
+	const char *cond = api_arg(c, "condition");
+	if (cond && strcmp(cond, "not-running") != 0)
+		return api_send_error(c, 400, "condition: only \"not-running\" is supported");
 	return wait_check(a, c, rq);
 }

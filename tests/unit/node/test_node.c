@@ -231,6 +231,26 @@ static void log_lines_and_times_parse(void **state)
 	assert_string_equal(buf, "2023-11-14T22:13:20.000000005Z");
 }
 
+/* since/until: exact numbers only, and none whose nanoseconds overflow */
+static void parse_time_refuses_overflow_and_loose_numbers(void **state)
+{
+	int64_t ns = 0;
+	assert_int_equal(node_parse_time("1700000000.5", &ns), 0);
+	assert_int_equal(ns, 1700000000500000000LL);
+	assert_int_equal(node_parse_time("2023-11-14T22:13:20.25Z", &ns), 0);
+	assert_int_equal(ns, 1700000000250000000LL);
+	assert_int_equal(node_parse_time("9223372035", &ns), 0);
+	assert_int_equal(node_parse_time("9223372036", &ns), -ERANGE);
+	assert_int_equal(node_parse_time("9223372037", &ns), -ERANGE);
+	assert_int_equal(node_parse_time("99999999999999999999999", &ns), -ERANGE);
+	assert_int_equal(node_parse_time("9999-12-31T23:59:59Z", &ns), -ERANGE);
+	static const char *const bad[] = { "1e10", "0x10", "-5", "+5", " 5", "5 ", "1.", ".5",
+					   "1.0000000001", "", "1.5e3", "2023-11-14T22:13:20",
+					   "2023-11-14T22:13:20.Z", "inf", "nan" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(node_parse_time(bad[i], &ns), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +263,7 @@ int main(void)
 		cmocka_unit_test(admission_refusal_says_what_is_free),
 		cmocka_unit_test(names_and_signals),
 		cmocka_unit_test(log_lines_and_times_parse),
+		cmocka_unit_test(parse_time_refuses_overflow_and_loose_numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
