@@ -248,6 +248,29 @@ char *sn_path_join(const char *a, const char *b)
 	return out;
 }
 
+int sn_file_private(const char *path, bool create, struct sn_err *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
+	if (fd < 0)
+		return errno == ENOENT && !create ? 0 : sn_err_sys(err, "open `%s`", path);
+	if (fchmod(fd, 0600) < 0)
+		return sn_err_sys(err, "chmod 0600 `%s`", path);
+	return 0;
+}
+
+int sn_sqlite_private(const char *path, struct sn_err *err)
+{
+	int r = sn_file_private(path, true, err);
+	static const char *const ext[] = { "-wal", "-shm", "-journal" };
+	for (size_t i = 0; r == 0 && i < SN_ARRAY_SIZE(ext); i++) {
+		char p[PATH_MAX];
+		if ((size_t)snprintf(p, sizeof(p), "%s%s", path, ext[i]) >= sizeof(p))
+			return sn_err_msg(err, ENAMETOOLONG, "`%s%s`", path, ext[i]);
+		r = sn_file_private(p, false, err);
+	}
+	return r;
+}
+
 bool sn_is_mount_point(const char *path)
 {
 	struct stat a, b;

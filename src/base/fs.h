@@ -46,6 +46,13 @@ int sn_rm_rf(const char *path, struct sn_err *err);
 int sn_path_exists(const char *path);
 /* Is path the root of a mount (its device differs from its parent's)? */
 bool sn_is_mount_point(const char *path);
+/* Make path a file only its owner may read or write (0600): created so
+ * when absent and create is set (no window at another mode), chmod'ed
+ * when it exists; absent and !create: nothing, 0. Not through a symlink. */
+int sn_file_private(const char *path, bool create, struct sn_err *err);
+/* The same for path and its SQLite companions path-wal, path-shm and
+ * path-journal (SQLite gives those the database's mode when it makes them). */
+int sn_sqlite_private(const char *path, struct sn_err *err);
 /* Join a and b with exactly one '/'; returns malloc'ed string or NULL. */
 char *sn_path_join(const char *a, const char *b);
 /* "1.5 GiB", "512 B": bytes for people (binary units). */

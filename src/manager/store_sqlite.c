@@ -652,6 +652,11 @@ int mgr_store_sqlite_open(const char *dir, struct mgr_store **out, struct sn_err
 		sq_close(&s->base);
 		return sn_err_set(err, ENOMEM, "store");
 	}
+	/* node credentials and transfer tokens live in it: 0600, WAL too */
+	if ((r = sn_sqlite_private(s->path, err)) < 0) {
+		sq_close(&s->base);
+		return r;
+	}
 	int rc = sqlite3_open_v2(s->path, &s->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				 SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {

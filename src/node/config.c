@@ -320,6 +320,11 @@ int node_config_parse(struct node_config *c, const char *text, const char *what,
 	if (!c->default_size || !node_config_size(c, c->default_size))
 		return sn_err_msg(err, EINVAL, "%s: default_size `%s` is not a size", what,
 				  c->default_size ? c->default_size : "");
+	const char *colon = c->tcp ? strrchr(c->tcp, ':') : NULL;
+	uint16_t port;
+	if (c->tcp && (!colon || sn_parse_port(colon + 1, &port) < 0))
+		return sn_err_msg(err, EINVAL, "%s: tcp `%s`: must be HOST:PORT with a port 1..65535", what,
+				  c->tcp);
 	if (c->tcp && !c->token_file)
 		return sn_err_msg(err, EINVAL, "%s: tcp needs token_file (every TCP request needs the token)", what);
 	if (!!c->tls_cert != !!c->tls_key)

@@ -10,6 +10,7 @@
  */
 #include "node/db.h"
 #include "base/cleanup.h"
+#include "base/fs.h"
 #include "base/json.h"
 
 #include <errno.h>
@@ -68,6 +69,13 @@ int node_db_open(const char *path, struct node_db **out, struct sn_err *err)
 	struct node_db *db = calloc(1, sizeof(*db));
 	if (!db)
 		return sn_err_set(err, ENOMEM, "state db");
+	/* It holds every subnode's Env (secrets): 0600, and so are the WAL and
+	 * shared-memory files SQLite makes beside it (they take its mode). */
+	int r0 = sn_sqlite_private(path, err);
+	if (r0 < 0) {
+		free(db);
+		return r0;
+	}
 	int rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				 SQLITE_OPEN_FULLMUTEX, NULL);
 	if (rc != SQLITE_OK) {

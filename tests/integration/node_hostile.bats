@@ -95,3 +95,47 @@ create_body() { # JSON body → status of a create (name $2 when given)
   [ "$(sn ps -a -q | wc -l)" = 0 ]
   [ "$(ls "$NODE_ROOT/subnodes" 2>/dev/null | wc -l)" = "$before" ]
 }
+
+mode_of() { stat -c %a "$1"; }
+
+@test "row 6: state.db and its -wal/-shm are 0600, also when they were made wider before" {
+  sn create --name sec -e SECRET=hunter2 busybox sleep 1 >/dev/null
+  local f
+  for f in state.db state.db-wal state.db-shm; do
+    [ -e "$NODE_ROOT/$f" ] || continue
+    echo "$f $(mode_of "$NODE_ROOT/$f")"
+    [ "$(mode_of "$NODE_ROOT/$f")" = 600 ]
+  done
+  [ "$(mode_of "$NODE_ROOT/state.db")" = 600 ]
+  node_stop_daemon
+  chmod 644 "$NODE_ROOT"/state.db*
+  node_daemon
+  for f in "$NODE_ROOT"/state.db*; do
+    echo "$f $(mode_of "$f")"
+    [ "$(mode_of "$f")" = 600 ]
+  done
+  sn rm -f sec >/dev/null
+}
+
+@test "row 8: tcp with a port past 65535 and a token file others can read are refused at start" {
+  node_stop_daemon
+  head -c 24 /dev/urandom | base64 > "$NODE_DIR/token"
+  chmod 600 "$NODE_DIR/token"
+  printf 'tcp = 127.0.0.1:99999\ntoken_file = %s\n' "$NODE_DIR/token" > "$NODE_DIR/conf"
+  run timeout 20 "$NODE_BIN/subnoded" --root "$NODE_ROOT" --socket "$NODE_SOCK" --cgroup-parent "$NODE_CG" \
+    --runtime "$NODE_RUNTIME" --supervisor "$NODE_SUP" --config "$NODE_DIR/conf"
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"tcp \`127.0.0.1:99999\`: must be HOST:PORT with a port 1..65535"* ]]
+  local port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  printf 'tcp = 127.0.0.1:%s\ntoken_file = %s\n' "$port" "$NODE_DIR/token" > "$NODE_DIR/conf"
+  chmod 644 "$NODE_DIR/token"
+  run timeout 20 "$NODE_BIN/subnoded" --root "$NODE_ROOT" --socket "$NODE_SOCK" --cgroup-parent "$NODE_CG" \
+    --runtime "$NODE_RUNTIME" --supervisor "$NODE_SUP" --config "$NODE_DIR/conf"
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"readable by others (mode 0644): chmod 600 it"* ]]
+  chmod 600 "$NODE_DIR/token"
+  node_daemon --config "$NODE_DIR/conf"
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat "$NODE_DIR/token")" "http://127.0.0.1:$port/_ping")" = 200 ]
+}

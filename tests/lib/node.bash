@@ -99,6 +99,7 @@ node_tcp_daemon() {
   node_stop_daemon
   NODE_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   head -c 24 /dev/urandom | base64 > "$NODE_DIR/token"
+  chmod 600 "$NODE_DIR/token"
   NODE_TOKEN=$(cat "$NODE_DIR/token")
   printf 'tcp = 127.0.0.1:%s\ntoken_file = %s\n' "$NODE_PORT" "$NODE_DIR/token" > "$NODE_DIR/conf"
   if [ "${1:-}" = tls ]; then

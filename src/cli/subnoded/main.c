@@ -124,6 +124,12 @@ static int listen_tcp(const char *hostport, struct sn_err *err)
 static int read_token(const char *path, char **out, struct sn_err *err)
 {
 	size_t len;
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return sn_err_sys(err, "token_file `%s`", path);
+	if (st.st_mode & 077)
+		return sn_err_msg(err, EACCES, "token_file `%s`: readable by others (mode %04o): "
+				  "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
 	int r = sn_read_file(path, 4096, out, &len, err);
 	if (r < 0)
 		return sn_err_wrap(err, "token_file");

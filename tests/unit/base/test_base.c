@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,29 @@ static void parse_numbers_whole_string_only(void **state)
 	assert_int_equal(sn_parse_i64("-7", &i), 0);
 	assert_int_equal(i, -7);
 	assert_int_equal(sn_parse_i64("", &i), -EINVAL);
+	assert_int_equal(sn_parse_u64("\t5", &u), -EINVAL);
+	assert_int_equal(sn_parse_u64("99999999999999999999", &u), -ERANGE);
+}
+
+static void parse_ports_and_health_targets_exactly(void **state)
+{
+	uint16_t p;
+	assert_int_equal(sn_parse_port("65535", &p), 0);
+	assert_int_equal(p, 65535);
+	static const char *const bad_ports[] = { "0", "65536", "99999", "-1", "+80", "1e3", "0x10", "" };
+	for (size_t k = 0; k < SN_ARRAY_SIZE(bad_ports); k++)
+		assert_int_equal(sn_parse_port(bad_ports[k], &p), -EINVAL);
+	struct sockaddr_in a;
+	const char *path;
+	assert_int_equal(sn_parse_inet_target("http://10.0.0.1:8080/x", &a, &path), 0);
+	assert_int_equal(ntohs(a.sin_port), 8080);
+	assert_string_equal(path, "/x");
+	assert_int_equal(sn_parse_inet_target("9999", &a, &path), 0);
+	assert_int_equal(a.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+	assert_string_equal(path, "/");
+	static const char *const bad[] = { "99999", "host:-1", "host:80", "1.2.3.4:", ":80x", "/x" };
+	for (size_t k = 0; k < SN_ARRAY_SIZE(bad); k++)
+		assert_int_equal(sn_parse_inet_target(bad[k], &a, &path), -EINVAL);
 }
 
 static void json_type_error_names_the_field(void **state)
@@ -253,6 +277,7 @@ int main(void)
 		cmocka_unit_test(json_only_keys_refuses_unknown_field),
 		cmocka_unit_test(json_uint_accepts_max_u64_and_refuses_negative),
 		cmocka_unit_test(sha256_known_vectors),
+		cmocka_unit_test(parse_ports_and_health_targets_exactly),
 		cmocka_unit_test(frames_round_trip_in_pieces_of_any_size),
 	};
 	return cmocka_run_group_tests_name("base", tests, NULL, NULL);
