@@ -1,7 +1,8 @@
 /* chains.c — chains: create (validate, place every seat, write the chain,
  * its assignments and the decision in one step), remove, list, inspect;
  * and the two step helpers every seat change goes through: placing seats
- * and rewriting a chain with the assignment of each of its members. */
+ * and rewriting a chain with the assignment of each of its members (two
+ * for a seat in motion: the new member and the old one it replaces). */
 #include "manager/manager_internal.h"
 #include "manager/decide.h"
 #include "base/cleanup.h"
@@ -32,32 +33,49 @@ static json_t *source_node(struct snap *s, const char *name)
 	       strcmp(st, "leaving") == 0 ? n : NULL;
 }
 
-/* A moved seat's data (its seat's `transfer`, step_place_seats): the seat
- * being filled lists every other member as a source, each with the move's
- * token; each source member gets a grant for its own volume with that
- * token. The link does the copy (src/cli/subnode-link/transfer.c). */
-static int transfers_of(struct snap *s, json_t *chain, json_t *seat, json_t *a)
+/* A source entry: seat p's data on node `node`, read with token. */
+static int add_source(struct snap *s, json_t *sources, json_t *chain, json_t *p, const char *node,
+		      const char *token)
 {
-	json_t *mine = json_object_get(seat, "transfer");
+	json_t *pn = source_node(s, node);
+	if (!pn)
+		return 0;
+	return json_array_append_new(sources, json_pack("{sI ss ss sI ss ss}",
+		"index", (json_int_t)jint(p, "index"), "node", node, "address", jstr(pn, "address"),
+		"api_port", (json_int_t)jint(pn, "api_port"), "volume", volume_of(chain, p),
+		"token", token));
+}
+
+/* A moved seat's data (its seat's `transfer`, step_place_seats): the seat
+ * being filled lists the members that hold the chain's data as sources —
+ * first its own old member when it is in motion (motion.c), then every
+ * other seat's holder — each with the move's token; each holder's
+ * assignment gets a grant for its own volume with that token. `old`: the
+ * assignment of the old member of a seat in motion, a holder of its own
+ * seat's data. The link does the copy (src/cli/subnode-link/transfer.c). */
+static int transfers_of(struct snap *s, json_t *chain, json_t *seat, bool old, json_t *a)
+{
+	json_t *mine = old ? NULL : json_object_get(seat, "transfer");
+	bool moving = *jstr(seat, "from") != 0;
+	const char *here = old ? jstr(seat, "from") : jstr(seat, "node");
+	bool holder = old || !moving;   /* this member has its seat's data */
 	json_t *sources = json_array(), *grants = json_array();
 	if (!sources || !grants)
+		goto nomem;
+	if (mine && moving && add_source(s, sources, chain, seat, jstr(seat, "from"),
+					 jstr(mine, "token")))
 		goto nomem;
 	json_t *p;
 	size_t i;
 	json_array_foreach(json_object_get(chain, "seats"), i, p) {
-		if (p == seat)
-			continue;
 		json_t *pt = json_object_get(p, "transfer");
-		json_t *me = source_node(s, jstr(seat, "node"));
-		if (pt && me && json_array_append_new(grants, json_pack("{ss ss sI}",
+		if (pt && holder && (p != seat || old) && source_node(s, here) &&
+		    json_array_append_new(grants, json_pack("{ss ss sI}",
 				"volume", volume_of(chain, seat), "token", jstr(pt, "token"),
 				"expires", (json_int_t)jint(pt, "expires"))))
 			goto nomem;
-		json_t *pn = source_node(s, jstr(p, "node"));
-		if (mine && pn && json_array_append_new(sources, json_pack("{sI ss ss sI ss ss}",
-				"index", (json_int_t)jint(p, "index"), "node", jstr(p, "node"),
-				"address", jstr(pn, "address"), "api_port", (json_int_t)jint(pn, "api_port"),
-				"volume", volume_of(chain, p), "token", jstr(mine, "token"))))
+		if (p != seat && mine && add_source(s, sources, chain, p, seat_holder(p),
+						    jstr(mine, "token")))
 			goto nomem;
 	}
 	if (mine && json_object_set_new(a, "transfer_expires", json_integer(jint(mine, "expires"))))
@@ -71,11 +89,12 @@ nomem:
 	return -ENOMEM;
 }
 
-/* The assignment of one member: what its node must run (manager.h). */
-static json_t *assign_of(struct snap *s, json_t *chain, json_t *seat)
+/* The assignment of one member: what its node must run (manager.h); `old`:
+ * the member a seat in motion leaves, on its `from` node. */
+static json_t *assign_of(struct snap *s, json_t *chain, json_t *seat, bool old)
 {
-	json_t *node = json_object_get(s->nodes, jstr(seat, "node"));
-	int64_t slot = jint(seat, "slot");
+	json_t *node = json_object_get(s->nodes, jstr(seat, old ? "from" : "node"));
+	int64_t slot = jint(seat, old ? "from_slot" : "slot");
 	json_t *peers = json_array();
 	json_t *p;
 	size_t i;
@@ -100,7 +119,7 @@ static json_t *assign_of(struct snap *s, json_t *chain, json_t *seat)
 			      "count", (json_int_t)MGR_PORTS_PER_SLOT);
 	if (a && json_object_set_new(a, "volume", json_string(volume_of(chain, seat))))
 		goto nomem;
-	if (a && transfers_of(s, chain, seat, a))
+	if (a && transfers_of(s, chain, seat, old, a))
 		goto nomem;
 	if (a && json_object_get(chain, "cmd"))
 		json_object_set(a, "cmd", json_object_get(chain, "cmd"));
@@ -126,9 +145,12 @@ int step_chain_write(struct snap *s, struct mgr_batch *b, json_t *chain, const c
 	json_array_foreach(json_object_get(chain, "seats"), i, seat) {
 		if (r || !*jstr(seat, "node"))
 			continue;
-		_cleanup_json_ json_t *a = assign_of(s, chain, seat);
-		snprintf(key, sizeof(key), "assign/%s/%s", jstr(seat, "node"), name);
-		r = a ? mgr_batch_put_json(b, key, a, err) : sn_err_set(err, ENOMEM, "chain `%s`", name);
+		for (int old = 0; r == 0 && old <= (*jstr(seat, "from") != 0); old++) {
+			_cleanup_json_ json_t *a = assign_of(s, chain, seat, old);
+			snprintf(key, sizeof(key), "assign/%s/%s", jstr(seat, old ? "from" : "node"), name);
+			r = a ? mgr_batch_put_json(b, key, a, err) :
+				sn_err_set(err, ENOMEM, "chain `%s`", name);
+		}
 	}
 	if (r == 0 && gone_node && *gone_node) {
 		snprintf(key, sizeof(key), "assign/%s/%s", gone_node, name);
@@ -164,9 +186,12 @@ int step_place_seats(struct mgr *m, struct snap *s, struct mgr_batch *b, json_t 
 	_cleanup_free_ struct mgr_cand *c = calloc(nn + 1, sizeof(*c));
 	_cleanup_free_ struct mgr_member_ref *fixed = calloc(ns + 1, sizeof(*fixed));
 	_cleanup_free_ size_t *picked = calloc(need + 1, sizeof(*picked));
-	if (!c || !fixed || !picked)
+	_cleanup_free_ const char **excl = calloc(ns + 2, sizeof(*excl));
+	if (!c || !fixed || !picked || !excl)
 		return sn_err_set(err, ENOMEM, "placement of chain `%s`", jstr(chain, "name"));
-	size_t k = 0, nf = 0;
+	size_t k = 0, nf = 0, nx = 0;
+	if (exclude && *exclude)
+		excl[nx++] = exclude;
 	const char *name;
 	json_t *n;
 	json_object_foreach(s->nodes, name, n) {
@@ -182,6 +207,8 @@ int step_place_seats(struct mgr *m, struct snap *s, struct mgr_batch *b, json_t 
 		for (size_t j = 0; j < need; j++)
 			filling |= seats[j] == i;
 		const char *node = jstr(seat, "node");
+		if (*jstr(seat, "from"))   /* its old member runs there until the new one does */
+			excl[nx++] = jstr(seat, "from");
 		if (filling || !*node)
 			continue;
 		fixed[nf++] = (struct mgr_member_ref){ node,
@@ -190,14 +217,18 @@ int step_place_seats(struct mgr *m, struct snap *s, struct mgr_batch *b, json_t 
 	int r = mgr_place_prepare(c, k, err);
 	if (r)
 		return r;
-	const char *excl[] = { exclude };
+	/* a rotation draws anew (else it would pick the node it just left
+	 * again), from the log position of its entry: nothing to choose */
+	char draw[300];
+	mgr_decide_draw(jstr(chain, "id"), b->head.seq + 1, draw, sizeof(draw));
 	_cleanup_json_ json_t *body = NULL;
 	struct mgr_place_in in = {
 		.cands = c, .ncands = k, .seed = s->seed, .epoch = s->epoch,
 		.chain = jstr(chain, "name"), .chain_id = jstr(chain, "id"),
+		.draw = strcmp(cause, "rotate") == 0 ? draw : NULL,
 		.units = jint(chain, "units"), .members = (size_t)jint(chain, "members"),
 		.need = need, .fixed = fixed, .nfixed = nf, .exclude = excl,
-		.nexclude = exclude && *exclude ? 1 : 0, .seats = seats, .cause = cause,
+		.nexclude = nx, .seats = seats, .cause = cause,
 	};
 	r = mgr_decide_place(&in, picked, &body, err);
 	if (r == 0)
@@ -337,6 +368,9 @@ int mgr_chain_create(struct mgr *m, json_t *req, json_t **out, struct sn_err *er
 		r = step_place_seats(m, &s, &b, chain, seats, n, NULL, "create", err);
 	if (r == 0)
 		r = step_chain_write(&s, &b, chain, NULL, err);
+	/* the snapshot as committed: the in-memory views (motion_sync) see it */
+	if (r == 0 && json_object_set(s.chains, name, chain))
+		r = sn_err_set(err, ENOMEM, "chain `%s`", name);
 	if (r == 0)
 		r = step_commit(m, &s, &b, err);
 	mgr_batch_free(&b);
@@ -366,25 +400,28 @@ int mgr_chain_rm(struct mgr *m, const char *name, struct sn_err *err)
 	json_t *seat;
 	size_t i;
 	json_array_foreach(json_object_get(c, "seats"), i, seat) {
-		if (r || !*jstr(seat, "node"))
-			continue;
-		snprintf(key, sizeof(key), "assign/%s/%s", jstr(seat, "node"), name);
-		r = mgr_batch_delete(&b, key, err);
+		for (int old = 0; r == 0 && old < 2; old++) {   /* its node, and a from node */
+			const char *node = jstr(seat, old ? "from" : "node");
+			snprintf(key, sizeof(key), "assign/%s/%s", node, name);
+			if (*node)
+				r = mgr_batch_delete(&b, key, err);
+		}
 	}
 	_cleanup_json_ json_t *body = json_pack("{ss ss ss}", "kind", "chain-rm", "chain", name,
 						"chain_id", c ? jstr(c, "id") : "");
 	if (r == 0)
 		r = body ? mgr_batch_log(&b, body, err) : sn_err_set(err, ENOMEM, "chain `%s`", name);
-	if (r == 0)
+	if (r == 0) {
+		json_object_del(s.chains, name);   /* the snapshot as committed (motion_sync) */
 		r = step_commit(m, &s, &b, err);
+	}
 	mgr_batch_free(&b);
 	snap_free(&s);
 	pthread_mutex_unlock(&m->mu);
 	return r;
 }
 
-/* The member state a node's last heartbeat reported for chain/index. */
-static json_t *member_report(struct mgr *m, const char *node, const char *chain, int64_t index)
+json_t *live_member(struct mgr *m, const char *node, const char *chain, int64_t index)
 {
 	json_t *l = json_object_get(m->live, node);
 	json_t *mem;
@@ -408,7 +445,13 @@ static json_t *chain_view(struct mgr *m, struct snap *s, const char *cname, json
 	json_array_foreach(json_object_get(v, "seats"), i, seat) {
 		const char *node = jstr(seat, "node");
 		json_t *n = json_object_get(s->nodes, node);
-		json_t *rep = *node ? member_report(m, node, jstr(c, "name"), jint(seat, "index")) : NULL;
+		json_t *rep = *node ? live_member(m, node, jstr(c, "name"), jint(seat, "index")) : NULL;
+		if (*jstr(seat, "from")) {   /* in motion: its old member, as its node reports it */
+			json_t *old = live_member(m, jstr(seat, "from"), jstr(c, "name"),
+						  jint(seat, "index"));
+			json_object_set_new(seat, "from_state", json_string(old ? jstr(old, "state") :
+									    "assigned"));
+		}
 		const char *state = !*node ? "vacant" : rep ? jstr(rep, "state") : "assigned";
 		placed += *node != 0;
 		running += strcmp(state, "running") == 0;

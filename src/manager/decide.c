@@ -4,6 +4,7 @@
 #include "base/json.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,7 @@ int mgr_decide_place(const struct mgr_place_in *in, size_t *picked, json_t **bod
 		     struct sn_err *err)
 {
 	struct mgr_place_req req = {
-		.seed = in->seed, .chain_id = in->chain_id, .units = in->units,
+		.seed = in->seed, .chain_id = in->chain_id, .draw = in->draw, .units = in->units,
 		.members = in->members, .need = in->need, .fixed = in->fixed,
 		.nfixed = in->nfixed, .exclude = in->exclude, .nexclude = in->nexclude,
 	};
@@ -66,10 +67,17 @@ int mgr_decide_place(const struct mgr_place_in *in, size_t *picked, json_t **bod
 	bad |= json_object_set_new(b, "epoch", json_integer((json_int_t)in->epoch));
 	bad |= json_object_set_new(b, "units", json_integer(in->units));
 	bad |= json_object_set_new(b, "members", json_integer((json_int_t)in->members));
+	if (in->draw)   /* absent unless it differs: older entries read the same */
+		bad |= json_object_set_new(b, "draw", json_string(in->draw));
 	if (bad)
 		return nomem(err, in->chain);
 	*body = steal_ptr(b);
 	return 0;
+}
+
+void mgr_decide_draw(const char *chain_id, uint64_t seq, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%llu", chain_id, (unsigned long long)seq);
 }
 
 /* A [string, string(, integer)] row of a body array. */
@@ -93,10 +101,12 @@ static int row(json_t *a, size_t i, const char *what, const char **s0, const cha
 int mgr_decide_recheck(json_t *body, const uint8_t *seed, int *same, char **got,
 		       struct sn_err *err)
 {
-	const char *chain_id;
+	const char *chain_id, *draw = NULL;
 	int64_t units, members;
 	json_t *nodes, *fixed, *excl, *pick;
 	*got = NULL;
+	if (sn_json_string(body, "", "draw", &draw, err) < 0)
+		return -err->code;
 	if (sn_json_string(body, "", "chain_id", &chain_id, err) != 1 ||
 	    sn_json_int(body, "", "units", &units, err) != 1 ||
 	    sn_json_int(body, "", "members", &members, err) != 1 ||
@@ -130,7 +140,7 @@ int mgr_decide_recheck(json_t *body, const uint8_t *seed, int *same, char **got,
 			return sn_err_msg(err, EINVAL, "picked[%zu]: must be a string", i);
 	if ((r = mgr_place_prepare(c, nn, err)))
 		return r;
-	struct mgr_place_req req = { .seed = seed, .chain_id = chain_id, .units = units,
+	struct mgr_place_req req = { .seed = seed, .chain_id = chain_id, .draw = draw, .units = units,
 				     .members = (size_t)members, .need = np, .fixed = f,
 				     .nfixed = nf, .exclude = x, .nexclude = ne };
 	struct sn_err perr = { 0 };

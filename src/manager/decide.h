@@ -20,6 +20,7 @@ struct mgr_place_in {
 	uint64_t epoch;
 	const char *chain;
 	const char *chain_id;
+	const char *draw;             /* NULL: the chain id; a rotation's own: `<chain_id>/<seq>` */
 	int64_t units;
 	size_t members;
 	size_t need;
@@ -28,12 +29,16 @@ struct mgr_place_in {
 	const char *const *exclude;
 	size_t nexclude;
 	const size_t *seats;          /* the seat index each pick fills, need of them */
-	const char *cause;            /* create, replace (node down), move … */
+	const char *cause;            /* create, down, leave, vacancy, rotate */
 };
 
 /* Place and build the log body; picked[] as mgr_place. */
 int mgr_decide_place(const struct mgr_place_in *in, size_t *picked, json_t **body,
 		     struct sn_err *err);
+
+/* The draw of a rotation placed as log entry seq: `<chain_id>/<seq>`, so
+ * that the manager cannot choose it (verify checks it). */
+void mgr_decide_draw(const char *chain_id, uint64_t seq, char *out, size_t size);
 
 /* Re-run the placement recorded in body with seed; *same tells whether the
  * result equals the recorded one; when it differs, got (malloc'ed,

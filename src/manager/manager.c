@@ -141,15 +141,18 @@ int mgr_open(const char *store_spec, const struct mgr_config *cfg, struct mgr **
 	pthread_mutex_init(&m->mu, NULL);
 	m->live = json_object();
 	m->pending = json_object();
+	m->moving = json_object();
 	m->started_ms = mgr_now_ms();
-	int r = m->live && m->pending ? 0 : sn_err_set(err, ENOMEM, "manager");
+	int r = m->live && m->pending && m->moving ? 0 : sn_err_set(err, ENOMEM, "manager");
 	if (r == 0)
 		r = mgr_store_open(store_spec, &m->store, err);
 	if (r == 0)
 		r = ensure_genesis(m, err);
 	struct snap s;
-	if (r == 0 && (r = snap_load(m, &s, err)) == 0)
+	if (r == 0 && (r = snap_load(m, &s, err)) == 0) {
 		live_sync(m, &s);  /* every node starts a full grace period from now */
+		motion_sync(m, &s, mgr_now_ms());
+	}
 	if (r == 0)
 		snap_free(&s);
 	m->vacancies = true;    /* the first tick looks */
@@ -168,6 +171,7 @@ void mgr_close(struct mgr *m)
 	mgr_store_close(m->store);
 	json_decref(m->live);
 	json_decref(m->pending);
+	json_decref(m->moving);
 	pthread_mutex_destroy(&m->mu);
 	free(m);
 }
@@ -245,10 +249,14 @@ int snap_load(struct mgr *m, struct snap *s, struct sn_err *err)
 	json_object_foreach(s->chains, cname, c) {
 		json_t *seat;
 		size_t i;
-		json_array_foreach(json_object_get(c, "seats"), i, seat)
+		json_array_foreach(json_object_get(c, "seats"), i, seat) {
 			if (*jstr(seat, "node"))
 				snap_add_used(s, jstr(seat, "node"), jint(c, "units"));
+			if (*jstr(seat, "from"))   /* the old member of a move runs on */
+				snap_add_used(s, jstr(seat, "from"), jint(c, "units"));
+		}
 	}
+	s->full = true;
 	return 0;
 }
 
@@ -281,9 +289,11 @@ int snap_free_slot(struct snap *s, const char *node, struct sn_err *err)
 		json_t *seat;
 		size_t i;
 		json_array_foreach(json_object_get(c, "seats"), i, seat) {
-			int64_t slot = jint(seat, "slot");
+			int64_t slot = jint(seat, "slot"), from_slot = jint(seat, "from_slot");
 			if (strcmp(jstr(seat, "node"), node) == 0 && slot >= 0 && slot < 128)
 				used[slot] = 1;
+			if (strcmp(jstr(seat, "from"), node) == 0 && from_slot >= 0 && from_slot < 128)
+				used[from_slot] = 1;
 		}
 	}
 	int64_t units = jint(json_object_get(s->nodes, node), "units");
@@ -344,6 +354,8 @@ int step_commit(struct mgr *m, struct snap *s, struct mgr_batch *b, struct sn_er
 	}
 	if (r == 0)
 		live_sync(m, s);
+	if (r == 0 && s->full)
+		motion_sync(m, s, b->time_ms);
 	return r;
 }
 
@@ -516,7 +528,7 @@ int mgr_metrics(struct mgr *m, char **out, struct sn_err *err)
 				k += strcmp(jstr(n, "state"), states[i]) == 0;
 			fprintf(f, "subnode_manager_nodes{state=\"%s\"} %zu\n", states[i], k);
 		}
-		size_t seats = 0, vacant = 0;
+		size_t seats = 0, vacant = 0, moving = 0;
 		const char *cname;
 		json_t *c;
 		json_object_foreach(s.chains, cname, c) {
@@ -526,6 +538,7 @@ int mgr_metrics(struct mgr *m, char **out, struct sn_err *err)
 				seats++;
 				vacant += !*jstr(seat, "node");
 			}
+			moving += motion_count(c);
 		}
 		fprintf(f, "# HELP subnode_manager_chains Chains.\n# TYPE subnode_manager_chains gauge\n"
 			"subnode_manager_chains %zu\n", json_object_size(s.chains));
@@ -543,6 +556,17 @@ int mgr_metrics(struct mgr *m, char **out, struct sn_err *err)
 		fprintf(f, "# HELP subnode_manager_failovers_total Seats given away from nodes that"
 			" went down (this process).\n# TYPE subnode_manager_failovers_total counter\n"
 			"subnode_manager_failovers_total %" PRIu64 "\n", m->failovers);
+		fprintf(f, "# HELP subnode_manager_seats_in_motion Seats whose new member does not run"
+			" yet, the old one still running.\n# TYPE subnode_manager_seats_in_motion gauge\n"
+			"subnode_manager_seats_in_motion %zu\n", moving);
+		fprintf(f, "# HELP subnode_manager_moves_total Moves begun: leave and rotate (this"
+			" process).\n# TYPE subnode_manager_moves_total counter\n"
+			"subnode_manager_moves_total{cause=\"leave\"} %" PRIu64 "\n"
+			"subnode_manager_moves_total{cause=\"rotate\"} %" PRIu64 "\n",
+			m->moves - m->rotations, m->rotations);
+		fprintf(f, "# HELP subnode_manager_releases_total Old members retired after their"
+			" move (this process).\n# TYPE subnode_manager_releases_total counter\n"
+			"subnode_manager_releases_total %" PRIu64 "\n", m->releases);
 		fprintf(f, "# HELP subnode_manager_failover_seconds From a dead node's last heartbeat"
 			" to its member running on another node.\n"
 			"# TYPE subnode_manager_failover_seconds histogram\n");

@@ -7,7 +7,9 @@
  *   nodes/<name>            a node: address, operator, units, port base,
  *                           state, credential hash, state history
  *   chains/<name>           a chain: id, size, units, N, image, env and its
- *                           seats [{index, node, slot, since}]
+ *                           seats [{index, node, slot, since, transfer?,
+ *                           from?, from_slot?}] — `from`: a seat in motion,
+ *                           its old member still running there (motion.c)
  *   assign/<node>/<chain>   what that node must run for that chain: the
  *                           member's index, slot, ports, image, env and the
  *                           peer list — what a node watches
@@ -50,6 +52,7 @@ struct mgr_config {
 	struct mgr_size sizes[MGR_MAX_SIZES];
 	size_t nsizes;             /* default small 1, medium 4, large 128 (the node's table) */
 	int64_t default_members;   /* 16 */
+	int64_t rotation_ms;       /* a member seated this long moves to another node; 0: never */
 	const char *genesis_hex;   /* genesis value at the first start; random when NULL */
 };
 
@@ -93,8 +96,11 @@ int mgr_epoch_get(struct mgr *m, json_t **out, struct sn_err *err);
 
 /* Failure detection and repair, run about 4 times a second: nodes silent
  * past the grace period go down with their seats given away in the same
- * step; nodes back and steady go active; leaving nodes with nothing left
- * running go left; vacant seats are filled when a node has room. */
+ * step; nodes back and steady go active; a moved member reported running
+ * (healthy, with a health check) retires the old one; leaving nodes'
+ * members move off, as many of a chain at once as its budget allows;
+ * leaving nodes with nothing left go left; vacant seats are filled when a
+ * node has room; members seated for rotation_ms move (motion.c). */
 int mgr_tick(struct mgr *m, struct sn_err *err);
 
 /* Prometheus text of the manager's metrics (malloc'ed). */

@@ -22,6 +22,11 @@ struct mgr {
 	int64_t started_ms;
 	uint64_t placements, failovers, steps_lost;
 	bool vacancies;            /* the last full tick left seats without a node */
+	/* motions (motion.c), as of the last full snapshot: */
+	json_t *moving;            /* "chain/index" → {chain, index, node, health}: seats in motion */
+	bool drain;                /* a leaving node holds a seat its chain's budget lets move */
+	int64_t rotate_at;         /* when a member is next due a rotation (0: none) */
+	uint64_t moves, rotations, releases;
 	uint64_t fo_buckets[FAILOVER_BUCKETS + 1];
 	double fo_sum;
 	uint64_t fo_count;
@@ -37,6 +42,7 @@ struct snap {
 	struct mgr_dlog_head head;
 	uint8_t seed[MGR_SEED_LEN];
 	uint64_t epoch;
+	bool full;           /* every node and chain (snap_load), not one node */
 };
 
 int snap_load(struct mgr *m, struct snap *s, struct sn_err *err);
@@ -68,6 +74,39 @@ int step_place_seats(struct mgr *m, struct snap *s, struct mgr_batch *b, json_t 
 /* Give away every seat that `node` holds (down, leave). */
 int step_reseat_node(struct mgr *m, struct snap *s, struct mgr_batch *b, const char *node,
 		     const char *cause, struct sn_err *err);
+
+/* Moves that keep a chain's quorum (motion.c). A seat in motion has its
+ * new node in `node` and the old one, still running its member, in
+ * `from`/`from_slot`. */
+/* How many members of chain may be in motion at once: max(1, ⌊(N−1)/3⌋). */
+size_t motion_budget(json_t *chain);
+size_t motion_count(json_t *chain);
+/* The node that holds a seat's data: its old node while in motion. */
+const char *seat_holder(json_t *seat);
+/* Start moving seat idx off its node (cause leave, rotate): placed anew
+ * with the old node excluded, the old member kept until the new one runs.
+ * -ENOSPC with nothing changed when no node can take it. */
+int step_move_seat(struct mgr *m, struct snap *s, struct mgr_batch *b, json_t *chain, size_t idx,
+		   const char *cause, struct sn_err *err);
+/* End a seat's motion: retire `retired` (its old node, or its new one when
+ * the move is undone), delete that node's assignment, log a release. The
+ * caller writes the chain. */
+int step_release_seat(struct mgr *m, struct snap *s, struct mgr_batch *b, json_t *chain,
+		      size_t idx, const char *retired, const char *cause, struct sn_err *err);
+/* The tick's motion work: retire the old members whose new one runs, move
+ * seats off leaving nodes within each chain's budget, rotate. */
+int step_motions(struct mgr *m, struct snap *s, struct mgr_batch *b, int64_t now, bool *changed,
+		 struct sn_err *err);
+/* Start the moves of a leaving node's seats that the budgets allow. */
+int step_drain(struct mgr *m, struct snap *s, struct mgr_batch *b, bool *changed,
+	       struct sn_err *err);
+/* The in-memory view of motions (m->moving, drain, rotate_at) from a full
+ * snapshot, so that the tick knows when to look without the store. */
+void motion_sync(struct mgr *m, struct snap *s, int64_t now);
+/* Is a motion's end, a drain or a rotation due? From memory alone. */
+bool motion_due(struct mgr *m, int64_t now);
+/* The member a node's last heartbeat reported for chain/index, or NULL. */
+json_t *live_member(struct mgr *m, const char *node, const char *chain, int64_t index);
 
 /* Begin a batch on the snapshot's log head. */
 void step_begin(struct snap *s, struct mgr_batch *b);

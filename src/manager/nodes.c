@@ -235,12 +235,15 @@ int mgr_node_admin(struct mgr *m, const char *name, const char *verb, struct sn_
 	}
 	struct mgr_batch b;
 	step_begin(&s, &b);
-	if (r == 0 && strcmp(verb, "leave") == 0)
-		r = step_reseat_node(m, &s, &b, name, "leave", err);
 	char cause[64];
 	snprintf(cause, sizeof(cause), "admin: %s", verb);
 	if (r == 0)
 		r = step_node_state(m, &s, &b, name, to, cause, err);
+	/* a leaving node's members move make-before-break, as many of each
+	 * chain at once as its budget allows; the tick moves the rest */
+	bool moved = false;
+	if (r == 0 && strcmp(to, "leaving") == 0)
+		r = step_drain(m, &s, &b, &moved, err);
 	if (r == 0)
 		r = step_commit(m, &s, &b, err);
 	mgr_batch_free(&b);
@@ -270,13 +273,20 @@ static json_t *node_view(struct mgr *m, struct snap *s, const char *name, json_t
 	json_t *members = json_array();
 	json_object_foreach(s->chains, cname, c) {
 		size_t i;
-		json_array_foreach(json_object_get(c, "seats"), i, seat)
-			if (strcmp(jstr(seat, "node"), name) == 0) {
-				seats++;
-				json_array_append_new(members, json_pack("{ss sI sI}", "chain", cname,
-					"index", (json_int_t)jint(seat, "index"), "slot",
-					(json_int_t)jint(seat, "slot")));
-			}
+		json_array_foreach(json_object_get(c, "seats"), i, seat) {
+			bool old = strcmp(jstr(seat, "from"), name) == 0;  /* moving away */
+			if (strcmp(jstr(seat, "node"), name) != 0 && !old)
+				continue;
+			seats++;
+			json_t *mem = json_pack("{ss sI sI}", "chain", cname, "index",
+						(json_int_t)jint(seat, "index"), "slot",
+						(json_int_t)jint(seat, old ? "from_slot" : "slot"));
+			if (mem && old)
+				json_object_set_new(mem, "moving_to", json_string(jstr(seat, "node")));
+			else if (mem && *jstr(seat, "from"))
+				json_object_set_new(mem, "moving_from", json_string(jstr(seat, "from")));
+			json_array_append_new(members, mem);
+		}
 	}
 	json_object_set_new(v, "members", members);
 	json_object_set_new(v, "member_count", json_integer((json_int_t)seats));

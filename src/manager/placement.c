@@ -197,8 +197,9 @@ int mgr_place(const struct mgr_cand *c, size_t n, const struct mgr_place_req *re
 				  " exceed its %zu", req->chain_id, req->nfixed, req->need,
 				  req->members);
 	uint8_t h[32];
-	const void *p[] = { req->seed, req->chain_id };
-	size_t l[] = { MGR_SEED_LEN, strlen(req->chain_id) };
+	const char *draw = req->draw ? req->draw : req->chain_id;
+	const void *p[] = { req->seed, draw };
+	size_t l[] = { MGR_SEED_LEN, strlen(draw) };
 	int r = sha256_parts(p, l, 2, h, err);
 	if (r)
 		return r;

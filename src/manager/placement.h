@@ -4,8 +4,9 @@
  * records them — gets the same answer (docs/MANAGER.md, Placement).
  *
  * The rule, in full:
- *   1. chain key: h = SHA-256(seed ‖ chain id); k1, k2 = its first two
- *      64-bit words (big-endian).
+ *   1. chain key: h = SHA-256(seed ‖ draw); k1, k2 = its first two
+ *      64-bit words (big-endian). The draw is the chain id, except for a
+ *      rotation, which draws anew (`<chain id>/<log seq>`, decide.h).
  *   2. node key: n = first 64-bit word of SHA-256(node name).
  *   3. score(node) = mix(mix(n ⊕ k1) ⊕ k2), mix = splitmix64's finaliser.
  *   4. Candidates: the given nodes with free units ≥ the chain's units,
@@ -42,6 +43,7 @@ struct mgr_member_ref {
 struct mgr_place_req {
 	const uint8_t *seed;          /* MGR_SEED_LEN bytes */
 	const char *chain_id;
+	const char *draw;             /* what the chain key hashes; NULL: chain_id */
 	int64_t units;                /* per member */
 	size_t members;               /* N: the chain's size, for the operator cap */
 	size_t need;                  /* how many to pick now */

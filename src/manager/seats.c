@@ -1,5 +1,5 @@
-/* seats.c — moving seats when nodes fail or leave, and the periodic tick
- * that detects failures (manager.h, mgr_tick).
+/* seats.c — moving seats when nodes fail, and the periodic tick that
+ * detects failures and drives the moves of motion.c (manager.h, mgr_tick).
  *
  * A node silent past the grace period is marked down and, in the same
  * transaction, each of its seats is placed on another node (one placement
@@ -7,7 +7,9 @@
  * other members kept): a chain has at most one member per node, so one
  * failure moves at most one member of each chain — within ⌊(N−1)/3⌋. A
  * seat that cannot be placed (no eligible node) stays vacant and is filled
- * by a later tick when room appears.
+ * by a later tick when room appears. A dead node that was the old node of
+ * a move is released from it (motion.c). Leaving nodes are not emptied
+ * here: their members move make-before-break, in motion.c.
  */
 #include "manager/manager_internal.h"
 #include "base/cleanup.h"
@@ -18,6 +20,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Place seat idx of chain c, whose node `node` is dead, elsewhere. */
+static int reseat_one(struct mgr *m, struct snap *s, struct mgr_batch *b, json_t *c, size_t idx,
+		      const char *node, const char *cause, struct sn_err *err)
+{
+	const char *cname = jstr(c, "name");
+	json_t *seat = json_array_get(json_object_get(c, "seats"), idx);
+	struct sn_err perr = { 0 };
+	int r = step_place_seats(m, s, b, c, &idx, 1, node, cause, &perr);
+	if (r == -ENOSPC && *jstr(seat, "from")) {
+		/* a move whose new node died: back to the old member, which runs */
+		sn_warn("chain `%s`: member %zu stays on `%s`: %s", cname, idx, jstr(seat, "from"),
+			perr.msg);
+		return step_release_seat(m, s, b, c, idx, node, cause, err);
+	}
+	if (r == -ENOSPC) {
+		/* no eligible node: the seat waits, vacant, for room */
+		sn_warn("chain `%s`: member %zu leaves node `%s` without a replacement: %s",
+			cname, idx, node, perr.msg);
+		json_object_set_new(seat, "node", json_string(""));
+		json_object_set_new(seat, "slot", json_integer(-1));
+		m->vacancies = true;
+	} else if (r) {
+		*err = perr;
+		return r;
+	} else if (strcmp(cause, "down") == 0) {
+		char key[200];
+		snprintf(key, sizeof(key), "%s/%zu", cname, idx);
+		json_t *l = json_object_get(m->live, node);
+		json_object_set_new(m->pending, key, json_pack("{ss sI}", "node",
+			jstr(seat, "node"), "since", (json_int_t)(l ? jint(l, "last") : b->time_ms)));
+		m->failovers++;
+	}
+	snap_add_used(s, node, -jint(c, "units"));
+	return 0;
+}
+
 int step_reseat_node(struct mgr *m, struct snap *s, struct mgr_batch *b, const char *node,
 		     const char *cause, struct sn_err *err)
 {
@@ -25,36 +63,23 @@ int step_reseat_node(struct mgr *m, struct snap *s, struct mgr_batch *b, const c
 	json_t *c;
 	json_object_foreach(s->chains, cname, c) {
 		json_t *seat;
-		size_t i, idx = SIZE_MAX;
-		json_array_foreach(json_object_get(c, "seats"), i, seat)
-			if (strcmp(jstr(seat, "node"), node) == 0)
-				idx = i;
-		if (idx == SIZE_MAX)
-			continue;
-		seat = json_array_get(json_object_get(c, "seats"), idx);
-		int64_t units = jint(c, "units");
-		struct sn_err perr = { 0 };
-		int r = step_place_seats(m, s, b, c, &idx, 1, node, cause, &perr);
-		if (r == -ENOSPC) {
-			/* no eligible node: the seat waits, vacant, for room */
-			sn_warn("chain `%s`: member %zu leaves node `%s` without a replacement: %s",
-				cname, idx, node, perr.msg);
-			json_object_set_new(seat, "node", json_string(""));
-			json_object_set_new(seat, "slot", json_integer(-1));
-			m->vacancies = true;
-		} else if (r) {
-			*err = perr;
-			return r;
-		} else if (strcmp(cause, "down") == 0) {
-			char key[200];
-			snprintf(key, sizeof(key), "%s/%zu", cname, idx);
-			json_t *l = json_object_get(m->live, node);
-			json_object_set_new(m->pending, key, json_pack("{ss sI}", "node",
-				jstr(seat, "node"), "since", (json_int_t)(l ? jint(l, "last") : b->time_ms)));
-			m->failovers++;
+		size_t i;
+		int r = 0;
+		bool touched = false;
+		json_array_foreach(json_object_get(c, "seats"), i, seat) {
+			if (r)
+				break;
+			if (strcmp(jstr(seat, "from"), node) == 0) {
+				/* the old member of a move died: the new one carries on */
+				r = step_release_seat(m, s, b, c, i, node, cause, err);
+				touched = true;
+			} else if (strcmp(jstr(seat, "node"), node) == 0) {
+				r = reseat_one(m, s, b, c, i, node, cause, err);
+				touched = true;
+			}
 		}
-		snap_add_used(s, node, -units);
-		r = step_chain_write(s, b, c, node, err);
+		if (r == 0 && touched)
+			r = step_chain_write(s, b, c, node, err);
 		if (r)
 			return r;
 	}
@@ -106,7 +131,7 @@ static bool is(json_t *n, const char *state)
  * so that a quiet network costs no store read four times a second. */
 static bool tick_due(struct mgr *m, int64_t now)
 {
-	if (m->vacancies)
+	if (m->vacancies || motion_due(m, now))
 		return true;
 	const char *name;
 	json_t *l;
@@ -123,6 +148,19 @@ static bool tick_due(struct mgr *m, int64_t now)
 		    json_array_size(json_object_get(json_object_get(l, "summary"), "members")) == 0)
 			return true;
 	}
+	return false;
+}
+
+/* Does a seat name node, as its node or as the old node of a move? */
+static bool holds_seat(struct snap *s, const char *node)
+{
+	const char *cname;
+	json_t *c, *seat;
+	size_t i;
+	json_object_foreach(s->chains, cname, c)
+		json_array_foreach(json_object_get(c, "seats"), i, seat)
+			if (!strcmp(jstr(seat, "node"), node) || !strcmp(jstr(seat, "from"), node))
+				return true;
 	return false;
 }
 
@@ -170,8 +208,7 @@ int mgr_tick(struct mgr *m, struct sn_err *err)
 			snprintf(cause, sizeof(cause), "no heartbeat for %.1f s",
 				 (double)(now - last) / 1000.0);
 			sn_info("node `%s`: down (%s)", name, cause);
-			if (!is(n, "leaving"))
-				r = step_reseat_node(m, &s, &b, name, "down", err);
+			r = step_reseat_node(m, &s, &b, name, "down", err);
 			if (r == 0)
 				r = step_node_state(m, &s, &b, name, is(n, "leaving") ? "left" : "down",
 						    cause, err);
@@ -184,15 +221,19 @@ int mgr_tick(struct mgr *m, struct sn_err *err)
 			r = step_node_state(m, &s, &b, name, "active", cause, err);
 			changed = true;
 		} else if (is(n, "leaving") && sum && json_array_size(json_object_get(sum, "members")) == 0 &&
-			   jint(l, "last") >= jint(n, "since")) {
+			   jint(l, "last") >= jint(n, "since") && !holds_seat(&s, name)) {
 			r = step_node_state(m, &s, &b, name, "left", "left: no member running", err);
 			changed = true;
 		}
 	}
 	if (r == 0)
+		r = step_motions(m, &s, &b, now, &changed, err);
+	if (r == 0)
 		r = fill_vacancies(m, &s, &b, &changed, err);
 	if (r == 0 && changed)
 		r = step_commit(m, &s, &b, err);
+	else if (r == 0)
+		motion_sync(m, &s, now);
 	if (r == 0)
 		m->vacancies = any_vacancy(&s);
 	mgr_batch_free(&b);

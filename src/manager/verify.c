@@ -4,7 +4,8 @@
  * its prev is that entry's hash; the genesis and every epoch seed are
  * re-derived (placement.h, the seed chain); every placement is re-run on
  * the input it records with the seed of its epoch and must give the same
- * nodes. Each problem is one line of the report naming the entry; the
+ * nodes (a rotation draws with its own log position, checked too); a
+ * release names its chain, member and node. Each problem is one line of the report naming the entry; the
  * walk goes on after a problem so that one run names them all.
  */
 #include "manager/decide.h"
@@ -118,6 +119,14 @@ static void check_place(struct vstate *v, size_t line, json_t *e)
 	if (!json_is_integer(ep) || (uint64_t)json_integer_value(ep) != v->epoch)
 		problem(v, line, "place `%s`: recorded in epoch %lld but the log is in epoch %" PRIu64,
 			chain, (long long)json_integer_value(ep), v->epoch);
+	/* a rotation draws anew, from its own position in the log: a draw the
+	 * manager could choose would let it choose the node */
+	json_t *draw = json_object_get(e, "draw");
+	char want[300];
+	mgr_decide_draw(str(e, "chain_id"), (uint64_t)json_integer_value(json_object_get(e, "seq")),
+			want, sizeof(want));
+	if ((draw || !strcmp(str(e, "cause"), "rotate")) && strcmp(str(e, "draw"), want) != 0)
+		problem(v, line, "place `%s`: draw `%s` is not `%s`", chain, str(e, "draw"), want);
 	int same = 0;
 	_cleanup_free_ char *got = NULL;
 	struct sn_err err = { 0 };
@@ -167,7 +176,10 @@ static void check_line(struct vstate *v, size_t lineno, const char *line, size_t
 		v->rep->epochs++;
 	} else if (strcmp(kind, "place") == 0) {
 		check_place(v, lineno, e);
-	} else if (strcmp(kind, "node") && strcmp(kind, "chain-rm") && strcmp(kind, "release")) {
+	} else if (strcmp(kind, "release") == 0) {
+		if (!*str(e, "chain") || !*str(e, "node") || !json_is_integer(json_object_get(e, "index")))
+			problem(v, lineno, "release: chain, index and node are required");
+	} else if (strcmp(kind, "node") && strcmp(kind, "chain-rm")) {
 		problem(v, lineno, "unknown kind `%s`", kind);
 	}
 }

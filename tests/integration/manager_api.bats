@@ -2,7 +2,8 @@
 # manager_api.bats — subnode-manager serve over real HTTP on loopback, with
 # simulated nodes (curl as the node): tokens, join, heartbeats, chains
 # placed on distinct nodes, bad input, the desired-subnodes watch, a silent
-# node marked down with its member moved, maintenance and leave, metrics,
+# node marked down with its member moved, maintenance and leave (its member
+# kept until the move's new one runs), metrics,
 # and verify of the whole run (and of a log with one byte changed).
 
 load ../lib/common
@@ -110,16 +111,22 @@ beat() { # NAME CRED [BODY]
   other=$(mapi "$ADMIN" GET /v1/chains/c1 | head -1 | jq -r '.seats[0].node')
   [ "$(mapi "$ADMIN" POST "/v1/nodes/$other/maintenance" | tail -1)" = 200 ]
   [ "$(mapi "$ADMIN" POST "/v1/nodes/$other/maintenance" | tail -1)" = 409 ]
-  # no active node is free (the victim is down): the seat waits, vacant…
+  # no active node is free (the victim is down): the member stays on the
+  # leaving node, which keeps running it (a move is make before break)…
   [ "$(mapi "$ADMIN" POST "/v1/nodes/$other/leave" | tail -1)" = 200 ]
   run mapi "$ADMIN" GET /v1/chains/c1
-  [ "$(head -1 <<<"$output" | jq -r '.seats[0].state')" = vacant ]
-  # …until the victim is back and steady: then the tick fills it there
+  [ "$(head -1 <<<"$output" | jq -r '.seats[0].node + " " + (.seats[0].from // "-")')" = "$other -" ]
+  # …until the victim is back and steady: then it moves there, the old one
+  # kept until the new one is reported running
   mgr_beat_loop "$victim" "${cred[$victim]}" &
   MGR_PIDS+=("$!")
-  WAIT_TRIES=200 wait_for eval '[ -n "$(mapi "$ADMIN" GET /v1/chains/c1 | head -1 | jq -r ".seats[0].node")" ]'
+  WAIT_TRIES=200 wait_for eval '[ "$(mapi "$ADMIN" GET /v1/chains/c1 | head -1 | jq -r ".seats[0].from")" = "$other" ]'
   [ "$(mapi "$ADMIN" GET /v1/chains/c1 | head -1 | jq -r '.seats[0].node')" = "$victim" ]
   [ "$(mapi "$ADMIN" GET "/v1/nodes/$victim" | head -1 | jq -r .state)" = active ]
+  [ "$(mapi "$ADMIN" GET "/v1/nodes/$other" | head -1 | jq -r .state)" = leaving ]
+  echo '{"units_used":1,"members":[{"chain":"c1","index":0,"state":"running","health":""}]}' > "$MGR_DIR/beat-$victim.json"
+  WAIT_TRIES=100 wait_for eval '[ "$(mapi "$ADMIN" GET /v1/chains/c1 | head -1 | jq -r ".seats[0].from // \"-\"")" = - ]'
+  [ "$(mapi "$ADMIN" GET /v1/chains/c1 | head -1 | jq -r '.seats[0].node')" = "$victim" ]
   # the leaving node reports nothing running: left, and its heartbeats refused
   WAIT_TRIES=100 wait_for eval '[ "$(mapi "$ADMIN" GET /v1/nodes/$other | head -1 | jq -r .state)" = left ]'
   [ "$(beat "$other" "${cred[$other]}")" = 410 ]
@@ -137,7 +144,8 @@ beat() { # NAME CRED [BODY]
   grep -q '"cause":"down"' "$MGR_DIR/log"
   grep -q '"to":"leaving"' "$MGR_DIR/log"
   grep -q '"to":"maintenance"' "$MGR_DIR/log"
-  grep -q '"cause":"vacancy"' "$MGR_DIR/log"
+  grep -q '"cause":"leave"' "$MGR_DIR/log"
+  grep -q '"kind":"release"' "$MGR_DIR/log"
   run "$MGR_BIN/subnode-manager" verify --log "$MGR_DIR/log"
   [ "$status" -eq 0 ]
   # one byte changed: a digit of a free-units figure in a placement

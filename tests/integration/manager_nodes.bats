@@ -21,24 +21,15 @@ teardown() {
   mgr_teardown
 }
 
-chain() { mapi "$ADMIN" GET /v1/chains/c1 | head -1; }
-node_index() { # NAME → I
-  local i
-  for i in "${!MN_NAME[@]}"; do [ "${MN_NAME[$i]}" != "$1" ] || echo "$i"; done
-}
+chain() { mgr_chain c1; }
 
 @test "a chain of 4 on real nodes survives the kill -9 of a member's node; the node back cleans up; verify holds" {
-  for i in 1 2 3 4 5; do mnode_start "$i"; done
-  WAIT_TRIES=300 wait_for eval '[ "$(mapi "$ADMIN" GET /v1/nodes | head -1 | jq "[.[] | select(.state == \"active\")] | length")" = 5 ]'
-  run mapi "$ADMIN" POST /v1/chains -d '{"name":"c1","image":"busybox","members":4,"cmd":["sh","-c","echo member $SUBNODE_INDEX of $SUBNODE_MEMBERS peers $SUBNODE_PEERS; exec sleep 100000"]}'
-  echo "$output"
-  [ "$(tail -1 <<<"$output")" = 201 ]
-  WAIT_TRIES=600 wait_for eval '[ "$(chain | jq .running)" = 4 ]'
+  mnet_chain 'echo member $SUBNODE_INDEX of $SUBNODE_MEMBERS peers $SUBNODE_PEERS; exec sleep 100000'
   [ "$(chain | jq '[.seats[].node] | unique | length')" = 4 ]
   # each member runs on the node its seat names, with its config
   for s in 0 1 2 3; do
     node=$(chain | jq -r ".seats[$s].node")
-    i=$(node_index "$node")
+    i=$(mnode_index "$node")
     mnode_members "$i" | grep -qx "c1-$s running"
     mnode_use "$i"
     id=$(curl -s --unix-socket "${MN_SOCK[$i]}" "http://x/containers/json" | jq -r ".[] | select(.Labels[\"subnode.member\"] == \"c1-$s\") | .Id")
@@ -56,7 +47,7 @@ node_index() { # NAME → I
   for i in 1 2 3 4 5; do [ -n "$(mnode_members "$i")" ] || spare=$i; done
   [ -n "$spare" ]
   victim_name=$(chain | jq -r '.seats[2].node')
-  victim=$(node_index "$victim_name")
+  victim=$(mnode_index "$victim_name")
   mnode_kill "$victim"
   t0=$(date +%s%N)
   WAIT_TRIES=600 wait_for eval '[ "$(chain | jq -r ".seats[2].node + \" \" + .seats[2].state")" = "${MN_NAME[$spare]} running" ]'
@@ -74,7 +65,7 @@ node_index() { # NAME → I
   [[ "$from" == [013] ]]
   grep -q "member \`c1-2\`: data from member $from" "${MN_DIR[$spare]}/daemon.log"
   # the source's node granted exactly that volume, and shows no token
-  src=$(node_index "$(chain | jq -r ".seats[$from].node")")
+  src=$(mnode_index "$(chain | jq -r ".seats[$from].node")")
   run curl -s --unix-socket "${MN_SOCK[$src]}" http://x/transfers/grants
   echo "$output"
   [ "$(jq -r '.[0].volume' <<<"$output")" = "c1-$from-data" ]

@@ -113,6 +113,27 @@ mnode_start() {
   MN_CG[$i]=$NODE_CG MN_PID[$i]=$NODE_PID
 }
 
+# mnet_chain SCRIPT: nodes 1 to 5, all active, and a chain c1 of 4 busybox
+# members running `sh -c SCRIPT`, all running (bounded waits).
+mnet_chain() {
+  local i out
+  for i in 1 2 3 4 5; do mnode_start "$i"; done
+  WAIT_TRIES=300 wait_for eval '[ "$(mapi "$ADMIN" GET /v1/nodes | head -1 | jq "[.[] | select(.state == \"active\")] | length")" = 5 ]'
+  out=$(mapi "$ADMIN" POST /v1/chains -d "$(jq -nc --arg s "$1" '{name: "c1", image: "busybox", members: 4, cmd: ["sh", "-c", $s]}')")
+  echo "$out"
+  [ "$(tail -1 <<<"$out")" = 201 ] || return 1
+  WAIT_TRIES=600 wait_for eval '[ "$(mgr_chain c1 | jq .running)" = 4 ]'
+}
+
+# The chain NAME (default c1) as the manager shows it.
+mgr_chain() { mapi "$ADMIN" GET "/v1/chains/${1:-c1}" | head -1; }
+
+# The index I of the node named NAME.
+mnode_index() {
+  local i
+  for i in "${!MN_NAME[@]}"; do [ "${MN_NAME[$i]}" != "$1" ] || echo "$i"; done
+}
+
 # Make node I the current one of node.bash's helpers.
 mnode_use() {
   local i=$1

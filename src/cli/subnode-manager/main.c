@@ -2,8 +2,10 @@
  *
  *   subnode-manager serve --root DIR --listen ADDR:PORT
  *         [--admin-token-file F] [--join-token-file F] [--grace S]
- *         [--steady S] [--members N] [--genesis-seed HEX] [--log-level L]
- *       Serves the API (docs/API.md, Manager). Tokens: DIR/admin.token and
+ *         [--steady S] [--members N] [--rotation-interval S]
+ *         [--genesis-seed HEX] [--log-level L]
+ *       Serves the API (docs/API.md, Manager). --rotation-interval: a member
+ *       that has sat S seconds on its node moves to another (off: never). Tokens: DIR/admin.token and
  *       DIR/join.token (mode 0600), made with 32 random bytes unless they
  *       exist or other files are given.
  *   subnode-manager verify (--root DIR | --log FILE|-)
@@ -41,7 +43,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: subnode-manager serve --root DIR --listen ADDR:PORT [--admin-token-file F]\n"
 		   "         [--join-token-file F] [--grace S] [--steady S] [--members N]\n"
-		   "         [--genesis-seed HEX] [--log-level error|warn|info|debug]\n"
+		   "         [--rotation-interval S] [--genesis-seed HEX]\n"
+		   "         [--log-level error|warn|info|debug]\n"
 		   "       subnode-manager verify (--root DIR | --log FILE|-)\n"
 		   "       subnode-manager log --root DIR\n");
 }
@@ -121,6 +124,7 @@ static int cmd_serve(int argc, char **argv, struct sn_err *err)
 		{ "root", 1, 0, 'r' }, { "listen", 1, 0, 'l' }, { "admin-token-file", 1, 0, 'a' },
 		{ "join-token-file", 1, 0, 'j' }, { "grace", 1, 0, 'g' }, { "steady", 1, 0, 's' },
 		{ "members", 1, 0, 'm' }, { "genesis-seed", 1, 0, 'G' }, { "log-level", 1, 0, 'L' },
+		{ "rotation-interval", 1, 0, 'R' },
 		{ 0, 0, 0, 0 } };
 	const char *root = NULL, *listen_addr = NULL, *admin_f = NULL, *join_f = NULL;
 	struct mgr_config cfg;
@@ -134,6 +138,11 @@ static int cmd_serve(int argc, char **argv, struct sn_err *err)
 		case 'j': join_f = optarg; break;
 		case 'g': if ((r = seconds_ms("--grace", optarg, &cfg.grace_ms, err))) return r; break;
 		case 's': if ((r = seconds_ms("--steady", optarg, &cfg.steady_ms, err))) return r; break;
+		case 'R':
+			if (strcmp(optarg, "off") != 0 &&
+			    (r = seconds_ms("--rotation-interval", optarg, &cfg.rotation_ms, err)))
+				return r;
+			break;
 		case 'm': {
 			unsigned long long n;
 			if (sn_parse_u64(optarg, &n) || n < 1 || n > 128)

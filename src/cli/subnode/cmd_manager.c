@@ -148,7 +148,10 @@ static void chain_table(json_t *c)
 		char ports[32] = "-";
 		if (json_is_object(p))
 			snprintf(ports, sizeof(ports), "%lld-%lld", n(p, "first"), n(p, "last"));
-		printf("%-7lld %-24s %-16s %-13s %-10s %s\n", n(seat, "index"), s(seat, "node"),
+		char node[160];   /* a seat in motion: its new node, and the old one still running */
+		snprintf(node, sizeof(node), json_object_get(seat, "from") ? "%s (from %s)" : "%s",
+			 s(seat, "node"), s(seat, "from"));
+		printf("%-7lld %-24s %-16s %-13s %-10s %s\n", n(seat, "index"), node,
 		       s(seat, "address"), ports, s(seat, "state"), s(seat, "health"));
 	}
 }
