@@ -14,6 +14,7 @@
  * second one), without holding the node lock while waiting.
  */
 #include "node/node.h"
+#include "node/metrics.h"
 #include "node/db.h"
 #include "node/volume.h"
 #include "base/cleanup.h"
@@ -216,6 +217,7 @@ int node_destroy(struct node *n, json_t *row, struct sn_err *err)
 		if (r0 < 0)
 			return sn_err_wrap(err, "remove `%s`", row_name(row));
 	}
+	node_collect_forget(n, id);
 	node_runtime(n, NULL, &e2, "delete", "--force", id, (char *)NULL);
 	node_crashpoint(n, "destroy-runtime");
 	_cleanup_free_ char *bundle = node_subnode_dir(n, id, "bundle");
