@@ -108,6 +108,8 @@ if [ -n "$BASE" ]; then
 fi
 measure ours "$BIN"
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
+base_arg=
+[ -z "$BASE" ] || base_arg=" --baseline DIR"   # DIR: a build of the previous commit
 
 p_wall=- p_cpu=- prunning=-
 if [ "$PODMAN_TOO" = 1 ]; then
@@ -133,7 +135,7 @@ fi
 report=$(cat <<EOT
 ## Metrics
 
-\`bench/metrics/run.sh${BASE:+ --baseline <the previous commit's tree>}\`, $(date -u +%F), $(nproc) CPUs, $(uname -r),
+\`bench/metrics/run.sh$base_arg\`, $(date -u +%F), $(nproc) CPUs, $(uname -r),
 load average $load0 at the start, $load1 at the end. $N running busybox
 \`sleep\` subnodes (a label each), optimised build (build/bin), runtime subrun, host cgroups
 $(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null | grep -q cgroup2 && echo hybrid || stat -fc %T /sys/fs/cgroup). One GET /metrics on the unix socket: $bytes bytes, $series series.
@@ -144,7 +146,7 @@ $([ -n "$BASE" ] && echo "| subnoded GET /metrics, baseline build | $b_wall ms |
 | subnoded GET /metrics ($running subnodes) | $wall_ms ms (min $wall_min) | $cpu_per ms (daemon) | $t_share % of one core (idle daemon: $idle_share %) |
 | podman stats --no-stream ($prunning containers) | $p_wall ms | $p_cpu ms (podman, user+sys) | — |
 
-Target: < 0.5 % of one core at one scrape a second. Daemon RSS with $N subnodes:
+Target: < 0.5 % of one core at one scrape a second ($([ "$(echo "$t_share < 0.5" | bc)" = 1 ] && echo met || echo "not met")). Daemon RSS with $N subnodes:
 $rss_before KiB before the scrapes, $rss_scraped KiB right after $((K + S)) of them,
 $rss_after KiB 3 s later (target ≤ 8 MiB).
 
