@@ -16,6 +16,7 @@
  */
 #include "node/node.h"
 #include "node/network.h"
+#include "node/metrics.h"
 #include "node/db.h"
 #include "node/volume.h"
 #include "base/cleanup.h"
@@ -218,6 +219,7 @@ int node_destroy(struct node *n, json_t *row, struct sn_err *err)
 		if (r0 < 0)
 			return sn_err_wrap(err, "remove `%s`", row_name(row));
 	}
+	node_collect_forget(n, id);
 	node_runtime(n, NULL, &e2, "delete", "--force", id, (char *)NULL);
 	node_crashpoint(n, "destroy-runtime");
 	int rn = node_net_destroy(n, id, json_object_get(row, "config"), err);

@@ -50,11 +50,36 @@ struct node_sample {
 
 /* Read the subnode of db row `row`. Missing pieces (no cgroup: not
  * running; no status yet) read as zeros, not errors: a subnode may stop
- * or go between two reads. */
-int node_sample_read(struct node *n, json_t *row, struct node_sample *s, struct sn_err *err);
+ * or go between two reads. full: the stats API's extra figures too
+ * (memory failcnt, io bytes, the limits read back from the cgroup). */
+int node_sample_read(struct node *n, json_t *row, bool full, struct node_sample *s, struct sn_err *err);
 void node_sample_free(struct node_sample *s);
 /* The network devices of pid's namespace. */
 int node_netdev_read(int pid, struct node_netdev **out, size_t *n, struct sn_err *err);
+/* The same from the text of a net/dev file (changed in place). */
+int node_netdev_parse(char *txt, struct node_netdev **out, size_t *n, struct sn_err *err);
+
+/* ---- collect.c: the files of every running subnode kept open between
+ * reads. node_collect fills s->cg, s->pid, s->net of subnode id (started
+ * at started_ns) through them; -ENOENT when it has no cgroup. */
+struct node_collector;
+int node_collector_new(struct node_collector **out, struct sn_err *err);
+void node_collector_free(struct node_collector *c);
+int node_collect(struct node *n, const char *id, int64_t started_ns, struct node_sample *s, bool full,
+		 struct sn_err *err);
+/* Close the files of a subnode that stopped or went. */
+void node_collect_forget(struct node *n, const char *id);
+/* Around one scrape of every subnode: the entries it did not read are
+ * closed at its end. */
+void node_collect_pass_begin(struct node *n);
+void node_collect_pass_end(struct node *n);
+/* A text buffer kept from one scrape to the next (empty when another
+ * scrape has it), given back when the scrape ends. */
+struct sn_buf;
+void node_collect_buf_take(struct node *n, struct sn_buf *b);
+void node_collect_buf_give(struct node *n, struct sn_buf *b);
+/* The fds the collector holds (for the tests and the docs). */
+size_t node_collect_fds(struct node *n);
 
 /* The node at one moment: its capacity and every subnode. Subnodes being
  * created or removed are counted by state but have no sample: a scrape

@@ -8,6 +8,7 @@
  */
 #include "node/node.h"
 #include "node/network.h"
+#include "node/metrics.h"
 #include "node/db.h"
 #include "node/exec.h"
 #include "node/volume.h"
@@ -153,6 +154,8 @@ int node_open(struct node *n, const struct node_config *cfg, const char *self_ex
 		return sn_err_wrap(err, "volumes");
 	if ((r = node_net_open(n, err)) < 0)
 		return sn_err_wrap(err, "network");
+	if ((r = node_collector_new(&n->collector, err)) < 0)
+		return r;
 	if ((r = node_notify_start(n, err)) < 0)
 		return r;
 	return node_reconcile(n, err);
@@ -164,6 +167,7 @@ void node_close(struct node *n)
 	node_exec_free_all(n);
 	node_net_close(n);
 	node_volumes_close(n);
+	node_collector_free(n->collector);
 	node_db_close(n->db);
 	if (n->images)
 		image_store_close(n->images);

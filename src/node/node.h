@@ -67,6 +67,7 @@ struct node {
 	int cgroup_mode;              /* the host's enum cgroup_mode (slices.c) */
 	struct node_volumes *volumes; /* volume.h */
 	struct node_net *net;         /* networks (network.h) */
+	struct node_collector *collector;  /* metrics.h: subnodes' files kept open */
 };
 
 /* Fault injection for the crash tests: when $SUBNODED_CRASH_AT names this
@@ -146,6 +147,9 @@ char *node_subnode_dir(struct node *n, const char *id, const char *file);
 int node_slices_init(struct node *n, struct sn_err *err);
 /* OCI linux.resources for this many units. */
 json_t *node_slices_resources(struct node *n, unsigned units);
+/* The memory limit (bytes, as the kernel keeps it: whole pages) and pids
+ * limit (UINT64_MAX: none) this many units give. */
+void node_slices_limits(const struct node *n, unsigned units, uint64_t *memory, uint64_t *pids);
 /* The CPU part of it: shares, CFS quota and period (µs). */
 void node_slices_cpu(const struct node *n, unsigned units, uint64_t *shares, uint64_t *quota,
 		     uint64_t *period);

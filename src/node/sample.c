@@ -20,6 +20,7 @@
 #include "node/db.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -45,6 +46,13 @@ int node_netdev_read(int pid, struct node_netdev **out, size_t *n, struct sn_err
 	int r = sn_read_file(p, 1u << 20, &txt, NULL, err);
 	if (r < 0)
 		return r;
+	return node_netdev_parse(txt, out, n, err);
+}
+
+int node_netdev_parse(char *txt, struct node_netdev **out, size_t *n, struct sn_err *err)
+{
+	*out = NULL;
+	*n = 0;
 	size_t cap = 0;
 	for (char *line = txt, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
@@ -72,7 +80,7 @@ int node_netdev_read(int pid, struct node_netdev **out, size_t *n, struct sn_err
 				free(*out);
 				*out = NULL;
 				*n = 0;
-				return sn_err_set(err, ENOMEM, "network devices of pid %d", pid);
+				return sn_err_set(err, ENOMEM, "network devices");
 			}
 			*out = nd;
 			cap = nc;
@@ -82,23 +90,39 @@ int node_netdev_read(int pid, struct node_netdev **out, size_t *n, struct sn_err
 	return 0;
 }
 
-static void read_cgroup(struct node *n, struct node_sample *s)
+/* Its cgroup's counters and network devices, through the files the
+ * collector keeps open (collect.c); the limits are the ones its units
+ * gave (slices.c), not read back. full: also what the stats API alone
+ * shows (failcnt, io), read by path. Not running, or gone meanwhile:
+ * zeros, no cgroup. */
+static int read_cgroup(struct node *n, const char *state, bool full, struct node_sample *s,
+		       struct sn_err *err)
 {
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s",
-		 strcmp(n->cfg.cgroup_parent, "/") ? n->cfg.cgroup_parent : "", s->id);
-	struct cgroup *cg = NULL;
+	if (strcmp(state, "running") != 0 && strcmp(state, "restarting") != 0) {
+		node_collect_forget(n, s->id);
+		return 0;
+	}
 	struct sn_err e = { 0 };
-	/* a failure here (no cgroup: not running) leaves the zeros */
-	if (cgroup_new(NODE_CGROUP_ROOT, path, (enum cgroup_mode)n->cgroup_mode, &cg, &e) == 0 &&
-	    cgroup_stats(cg, &s->cg, &e) == 0)
-		s->has_cgroup = true;
-	else
+	int r = node_collect(n, s->id, s->started_ns, s, full, &e);
+	if (r == -ENOMEM)
+		return sn_err_set(err, ENOMEM, "read subnode `%s`", s->name);
+	if (r < 0) {
+		if (r != -ENOENT && r != -ENODEV)
+			sn_warn("metrics of `%s`: %s", s->name, e.msg);
+		free(s->net);
+		s->net = NULL;
+		s->n_net = 0;
+		s->pid = 0;
 		memset(&s->cg, 0, sizeof(s->cg));
-	cgroup_free(cg);
+		return 0;
+	}
+	s->has_cgroup = true;
+	if (!full)
+		node_slices_limits(n, s->units, &s->cg.memory_limit, &s->cg.pids_limit);
+	return 0;
 }
 
-int node_sample_read(struct node *n, json_t *row, struct node_sample *s, struct sn_err *err)
+int node_sample_read(struct node *n, json_t *row, bool full, struct node_sample *s, struct sn_err *err)
 {
 	memset(s, 0, sizeof(*s));
 	s->health_check_ms = -1;
@@ -120,22 +144,19 @@ int node_sample_read(struct node *n, json_t *row, struct node_sample *s, struct 
 	s->started_ns = json_integer_value(json_object_get(row, "started_at"));
 	s->restarts = (uint64_t)json_integer_value(json_object_get(row, "restart_count"));
 	node_slices_cpu(n, s->units, &s->cpu_shares, &s->cpu_quota_us, &s->cpu_period_us);
-	read_cgroup(n, s);
+	if (read_cgroup(n, s->state, full, s, err) < 0) {
+		node_sample_free(s);
+		return -ENOMEM;
+	}
+	/* the last health check's duration: only subnodes with a check have one */
 	_cleanup_json_ json_t *st = NULL;
 	struct sn_err e = { 0 };
-	if (node_read_status(n, s->id, &st, &e) == 0) {
+	if (s->health[0] && node_read_status(n, s->id, &st, &e) == 0) {
 		json_t *hc = json_object_get(st, "health_check_ms");
 		if (json_is_integer(hc))
 			s->health_check_ms = json_integer_value(hc);
-		if (s->has_cgroup)
-			s->pid = (int)json_integer_value(json_object_get(st, "pid"));
 	}
 	s->volumes = node_volumes_stats(n, cfg);
-	/* gone meanwhile: no devices, not an error */
-	if (s->pid > 0 && node_netdev_read(s->pid, &s->net, &s->n_net, &e) == -ENOMEM) {
-		node_sample_free(s);
-		return sn_err_set(err, ENOMEM, "read subnode `%s`", s->name);
-	}
 	return 0;
 }
 
@@ -183,6 +204,7 @@ int node_summary_read(struct node *n, struct node_summary *s, struct sn_err *err
 		return sn_err_set(err, ENOMEM, "node summary");
 	size_t i;
 	json_t *row;
+	node_collect_pass_begin(n);
 	json_array_foreach(rows, i, row) {
 		const char *st = json_string_value(json_object_get(row, "state"));
 		int k = state_index(st);
@@ -193,7 +215,8 @@ int node_summary_read(struct node *n, struct node_summary *s, struct sn_err *err
 		if (!st || strcmp(st, "creating") == 0 || strcmp(st, "removing") == 0)
 			continue;
 		struct node_sample *sm = &s->subs[s->n_subs];
-		if ((r = node_sample_read(n, row, sm, err)) < 0) {
+		if ((r = node_sample_read(n, row, false, sm, err)) < 0) {
+			node_collect_pass_end(n);
 			node_summary_free(s);
 			return sn_err_wrap(err, "node summary");
 		}
@@ -201,6 +224,7 @@ int node_summary_read(struct node *n, struct node_summary *s, struct sn_err *err
 		s->cpu_usage_ns += sm->cg.cpu_usage_ns;
 		s->memory_usage += sm->cg.memory_usage;
 	}
+	node_collect_pass_end(n);
 	return 0;
 }
 

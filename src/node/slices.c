@@ -77,6 +77,15 @@ void node_slices_cpu(const struct node *n, unsigned units, uint64_t *shares, uin
 	*shares = (uint64_t)units * 64;
 }
 
+void node_slices_limits(const struct node *n, unsigned units, uint64_t *memory, uint64_t *pids)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t pg = page > 0 ? (uint64_t)page : 4096;
+	*memory = units * n->slices.unit_memory / pg * pg;
+	int64_t p = (int64_t)units * n->cfg.pids_per_unit;
+	*pids = p > 0 ? (uint64_t)p : UINT64_MAX;
+}
+
 json_t *node_slices_resources(struct node *n, unsigned units)
 {
 	const struct node_slices *s = &n->slices;

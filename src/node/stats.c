@@ -89,7 +89,7 @@ int node_stats(struct node *n, const char *ref, json_t **out, struct sn_err *err
 	if (r < 0)
 		return r;
 	struct node_sample s;
-	if ((r = node_sample_read(n, row, &s, err)) < 0)
+	if ((r = node_sample_read(n, row, true, &s, err)) < 0)
 		return r;
 	*out = stats_json(&s);
 	if (*out)

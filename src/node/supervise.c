@@ -13,6 +13,7 @@
  * the db (node_sync_status), emitting events on each change of state.
  */
 #include "node/node.h"
+#include "node/metrics.h"
 #include "node/db.h"
 #include "base/cleanup.h"
 #include "base/fd.h"
@@ -414,6 +415,8 @@ int node_sync_status(struct node *n, const char *id, struct sn_err *err)
 	pthread_mutex_unlock(&n->lock);
 	if (r < 0)
 		return r;
+	if (strcmp(state, "running") != 0)
+		node_collect_forget(n, id);   /* its files are of a cgroup that went */
 	json_t *cfg = json_object_get(row, "config");
 	const char *name = json_string_value(json_object_get(row, "name"));
 	const char *image = json_string_value(json_object_get(cfg, "Image"));

@@ -424,7 +424,7 @@ oom:
 }
 
 /* The directory whose cgroup.procs is authoritative for ps / kill. */
-static char *procs_dir(const struct cgroup *cg, const struct cg_layout *l)
+char *cg_procs_dir(const struct cgroup *cg, const struct cg_layout *l)
 {
 	if (cg->mode == CGROUP_V2)
 		return sn_path_join(l->unified, cg->path);
@@ -868,7 +868,7 @@ int cgroup_pids(const struct cgroup *cg, pid_t **pids, size_t *n, struct sn_err 
 	int r = cg_layout_load(cg, &l, err);
 	if (r < 0)
 		return sn_err_wrap(err, "list pids of cgroup `%s`", cg->path);
-	_cleanup_free_ char *dir = procs_dir(cg, &l);
+	_cleanup_free_ char *dir = cg_procs_dir(cg, &l);
 	cg_layout_free(&l);
 	if (!dir)
 		return sn_err_set(err, ENOMEM, "list pids of cgroup `%s`", cg->path);
@@ -951,32 +951,3 @@ int cgroup_destroy(const struct cgroup *cg, struct sn_err *err)
 	return 0;
 }
 
-int cgroup_stats(const struct cgroup *cg, struct cgroup_stats *st, struct sn_err *err)
-{
-	memset(st, 0, sizeof(*st));
-	st->memory_limit = UINT64_MAX;
-	st->pids_limit = UINT64_MAX;
-	struct cg_layout l;
-	int r = cg_layout_load(cg, &l, err);
-	if (r < 0)
-		return sn_err_wrap(err, "stats of cgroup `%s`", cg->path);
-	_cleanup_free_ char *main_dir = procs_dir(cg, &l);
-	if (!main_dir)
-		r = sn_err_set(err, ENOMEM, "stats");
-	else if (access(main_dir, F_OK) < 0)
-		r = sn_err_sys(err, "cgroup `%s`", main_dir);
-	else if (cg->mode == CGROUP_V2)
-		r = cg_v2_stats(main_dir, st, err);
-	else
-		r = cg_v1_stats(cg, &l, st, err);
-	cg_layout_free(&l);
-	if (r < 0)
-		return sn_err_wrap(err, "stats of cgroup `%s`", cg->path);
-	_cleanup_free_ pid_t *pids = NULL;
-	size_t n = 0, cap = 0;
-	r = cg_collect_pids(main_dir, &pids, &n, &cap, err);
-	if (r < 0)
-		return sn_err_wrap(err, "stats of cgroup `%s`", cg->path);
-	st->processes = n;
-	return 0;
-}

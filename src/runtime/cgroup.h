@@ -122,6 +122,25 @@ int cgroup_destroy(const struct cgroup *cg, struct sn_err *err);
  * metrics). A cgroup that does not exist is -ENOENT. Pass the mode to
  * cgroup_new when reading many: detection is two statfs calls. */
 int cgroup_stats(const struct cgroup *cg, struct cgroup_stats *st, struct sn_err *err);
+/* A cgroup's counter files kept open, for a reader that reads them again
+ * and again (subnoded's /metrics; cgroup_stats.c says which files): one
+ * pread each instead of open + read + close. cgroup_counters_fds tells
+ * how many fds it holds (at most CGROUP_COUNTERS_MAX_FDS). -ENOENT: the
+ * cgroup does not exist. */
+#define CGROUP_COUNTERS_MAX_FDS 9
+struct cgroup_counters;
+struct sn_buf;
+int cgroup_counters_open(const struct cgroup *cg, struct cgroup_counters **out, struct sn_err *err);
+/* Every field of cgroup_stats but the limits (left UINT64_MAX), v1's
+ * memory_failcnt and the io bytes; scratch is the caller's buffer, reused
+ * from call to call. -ENODEV: the cgroup was removed since the open (open
+ * again: a restarted container has a new cgroup of the same path). */
+int cgroup_counters_read(struct cgroup_counters *c, struct cgroup_stats *st, struct sn_buf *scratch,
+			 struct sn_err *err);
+/* The rest of cgroup_stats (limits, failcnt, io), read by path. */
+int cgroup_counters_read_rest(struct cgroup_counters *c, struct cgroup_stats *st, struct sn_err *err);
+size_t cgroup_counters_fds(const struct cgroup_counters *c);
+void cgroup_counters_close(struct cgroup_counters *c);
 /* Can a blkio/io weight be applied to cgroups under root? v1 and hybrid:
  * the blkio hierarchy has blkio.weight or blkio.bfq.weight (CFQ or BFQ);
  * v2: the root's cgroup.controllers lists io. (cgroup_probe.c) */

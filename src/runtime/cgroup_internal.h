@@ -15,9 +15,10 @@
  *   cgroup_layout.c  where the v1 hierarchies / the unified tree are
  *   cgroup_path.c    cgroupsPath -> hierarchy path
  *   cgroup_v1.c   v1 hierarchies: create (cpuset inheritance), resources,
- *                 freezer, stats
+ *                 freezer
  *   cgroup_v2.c   unified hierarchy: controller delegation, resources
- *                 (OCI -> v2 conversions), cgroup.freeze, stats
+ *                 (OCI -> v2 conversions), cgroup.freeze
+ *   cgroup_stats.c  statistics (v1, v2): read once, or kept open (counters)
  *   cgroup_bpf.c  the v2 device filter: eBPF program built from the rules
  */
 #ifndef SN_RUNTIME_CGROUP_INTERNAL_H
@@ -55,6 +56,14 @@ const struct cg_hier *cg_v1_find(const struct cg_layout *l, const char *ctrl);
 /* Malloc'ed "<hierarchy of ctrl><cg->path>", or NULL when ctrl is absent
  * (or on ENOMEM: callers treat both as "absent" only after checking errno). */
 char *cg_v1_dir(const struct cg_layout *l, const char *ctrl, const char *path);
+
+/* The kernel's "no limit" in v1 byte counters is PAGE_COUNTER_MAX pages;
+ * anything this large means unlimited. */
+#define V1_UNLIMITED_FLOOR (UINT64_C(1) << 62)
+
+/* The directory whose cgroup.procs is authoritative for ps / kill / stats
+ * (v2: the unified one; v1 and hybrid: pids', else freezer's, ...). */
+char *cg_procs_dir(const struct cgroup *cg, const struct cg_layout *l);
 
 /* Write val to dir/file; the error names value and file:
  * "write `max` to `/sys/fs/cgroup/pids/x/pids.max`: Invalid argument". */
@@ -125,8 +134,6 @@ int cg_v1_freeze(const struct cgroup *cg, const struct cg_layout *l, bool frozen
 		 struct sn_err *err);
 int cg_v1_is_frozen(const struct cgroup *cg, const struct cg_layout *l, bool *frozen,
 		    struct sn_err *err);
-int cg_v1_stats(const struct cgroup *cg, const struct cg_layout *l,
-		struct cgroup_stats *st, struct sn_err *err);
 
 /* ---- v2 (cgroup_v2.c); dir is the unified root */
 int cg_v2_enable_controllers(const char *root, const char *path,
@@ -138,7 +145,15 @@ int cg_v2_apply_unified(const char *dir, const struct spec_resources *res,
 			struct sn_err *err);
 int cg_v2_freeze(const char *dir, bool frozen, struct sn_err *err);
 int cg_v2_is_frozen(const char *dir, bool *frozen, struct sn_err *err);
-int cg_v2_stats(const char *dir, struct cgroup_stats *st, struct sn_err *err);
+
+/* ---- statistics (cgroup_stats.c): the counter files' texts in the order
+ * v1: cpuacct.usage, cpuacct.stat, cpu.stat, memory.usage_in_bytes,
+ *     memory.stat, memory.oom_control, pids.current
+ * v2: -, -, cpu.stat, memory.current, memory.stat, memory.events,
+ *     pids.current
+ * (NULL: not read) into st; exposed for the tests. */
+void cg_parse_v1_counters(const char *const text[], struct cgroup_stats *st);
+void cg_parse_v2_counters(const char *const text[], struct cgroup_stats *st);
 /* The OCI -> v2 conversions, exposed for the tests. */
 uint64_t cg_v2_cpu_weight(uint64_t shares);
 uint64_t cg_v2_io_weight(uint64_t blkio_weight);

@@ -1,4 +1,5 @@
-/* cgroup_v1.c — cgroup v1 hierarchies: create, resources, freezer, stats.
+/* cgroup_v1.c — cgroup v1 hierarchies: create, resources, freezer
+ * (statistics: cgroup_stats.c).
  *
  * One directory per hierarchy (as discovered by cg_layout_load); a
  * controller's files are written in the hierarchy that carries it, so a
@@ -39,10 +40,6 @@
 #include "base/cleanup.h"
 #include "base/fd.h"
 #include "base/fs.h"
-
-/* The kernel's "no limit" in v1 byte counters is PAGE_COUNTER_MAX pages;
- * anything this large means unlimited. */
-#define V1_UNLIMITED_FLOOR (UINT64_C(1) << 62)
 
 static void sleep_ms(long ms)
 {
@@ -466,116 +463,5 @@ int cg_v1_is_frozen(const struct cgroup *cg, const struct cg_layout *l, bool *fr
 	if ((r = freezer_state(dir, st, sizeof(st), err)) < 0)
 		return r;
 	*frozen = strcmp(st, "FROZEN") == 0;
-	return 0;
-}
-
-/* ------------------------------------------------------------ stats */
-
-/* Read a stat file into *out; a missing file (or controller) is -ENOENT
- * without touching err, any other failure an error. */
-static int stat_file(const struct cgroup *cg, const struct cg_layout *l, const char *ctrl,
-		     const char *file, char **out, struct sn_err *err)
-{
-	_cleanup_free_ char *dir = cg_v1_dir(l, ctrl, cg->path);
-	if (!dir)
-		return errno == ENOMEM ? sn_err_set(err, ENOMEM, "stats") : -ENOENT;
-	int r = cg_read_opt(dir, file, out, err);
-	return r < 0 ? r : *out ? 0 : -ENOENT;
-}
-
-static int stat_u64(const struct cgroup *cg, const struct cg_layout *l, const char *ctrl,
-		    const char *file, uint64_t *out, struct sn_err *err)
-{
-	_cleanup_free_ char *dir = cg_v1_dir(l, ctrl, cg->path);
-	if (!dir)
-		return errno == ENOMEM ? sn_err_set(err, ENOMEM, "stats") : 0;
-	return cg_read_u64_opt(dir, file, out, err);
-}
-
-/* blkio "maj:min Read N" lines, summed. */
-static void sum_blkio(const char *text, uint64_t *rd, uint64_t *wr)
-{
-	for (const char *line = text; line && *line;) {
-		char op[16];
-		unsigned long long v;
-		if (sscanf(line, "%*s %15s %llu", op, &v) == 2) {
-			if (strcmp(op, "Read") == 0)
-				*rd += v;
-			else if (strcmp(op, "Write") == 0)
-				*wr += v;
-		}
-		line = strchr(line, '\n');
-		if (line)
-			line++;
-	}
-}
-
-int cg_v1_stats(const struct cgroup *cg, const struct cg_layout *l,
-		struct cgroup_stats *st, struct sn_err *err)
-{
-	int r;
-	if ((r = stat_u64(cg, l, "cpuacct", "cpuacct.usage", &st->cpu_usage_ns, err)) < 0)
-		return r;
-	_cleanup_free_ char *cs = NULL;
-	if ((r = stat_file(cg, l, "cpuacct", "cpuacct.stat", &cs, err)) < 0 && r != -ENOENT)
-		return r;
-	if (cs) {
-		long hz = sysconf(_SC_CLK_TCK);
-		uint64_t u = 0, s = 0;
-		if (hz <= 0)
-			hz = 100;
-		if (cg_kv_u64(cs, "user", &u))
-			st->cpu_user_ns = u * (1000000000ull / (uint64_t)hz);
-		if (cg_kv_u64(cs, "system", &s))
-			st->cpu_system_ns = s * (1000000000ull / (uint64_t)hz);
-	}
-	_cleanup_free_ char *cpustat = NULL;
-	if ((r = stat_file(cg, l, "cpu", "cpu.stat", &cpustat, err)) < 0 && r != -ENOENT)
-		return r;
-	if (cpustat) {
-		cg_kv_u64(cpustat, "nr_throttled", &st->cpu_throttled_periods);
-		cg_kv_u64(cpustat, "throttled_time", &st->cpu_throttled_ns);
-	}
-	if ((r = stat_u64(cg, l, "memory", "memory.usage_in_bytes", &st->memory_usage, err)) < 0 ||
-	    (r = stat_u64(cg, l, "memory", "memory.limit_in_bytes", &st->memory_limit, err)) < 0 ||
-	    (r = stat_u64(cg, l, "memory", "memory.failcnt", &st->memory_failcnt, err)) < 0)
-		return r;
-	if (st->memory_limit >= V1_UNLIMITED_FLOOR)
-		st->memory_limit = UINT64_MAX;
-	_cleanup_free_ char *ms = NULL;
-	if ((r = stat_file(cg, l, "memory", "memory.stat", &ms, err)) < 0 && r != -ENOENT)
-		return r;
-	if (ms) {
-		if (!cg_kv_u64(ms, "total_cache", &st->memory_cache))
-			cg_kv_u64(ms, "cache", &st->memory_cache);
-		if (!cg_kv_u64(ms, "total_rss", &st->memory_rss))
-			cg_kv_u64(ms, "rss", &st->memory_rss);
-		if (!cg_kv_u64(ms, "total_inactive_file", &st->memory_inactive_file))
-			cg_kv_u64(ms, "inactive_file", &st->memory_inactive_file);
-	}
-	_cleanup_free_ char *oom = NULL;
-	if ((r = stat_file(cg, l, "memory", "memory.oom_control", &oom, err)) < 0 && r != -ENOENT)
-		return r;
-	if (oom)
-		cg_kv_u64(oom, "oom_kill", &st->oom_kills);
-	if ((r = stat_u64(cg, l, "pids", "pids.current", &st->pids_current, err)) < 0 ||
-	    (r = stat_u64(cg, l, "pids", "pids.max", &st->pids_limit, err)) < 0)
-		return r;
-	static const char *const io_files[] = {
-		"blkio.io_service_bytes_recursive",
-		"blkio.throttle.io_service_bytes_recursive",
-		"blkio.throttle.io_service_bytes",
-		NULL,
-	};
-	for (const char *const *f = io_files; *f; f++) {
-		_cleanup_free_ char *io = NULL;
-		r = stat_file(cg, l, "blkio", *f, &io, err);
-		if (r == -ENOENT)
-			continue;
-		if (r < 0)
-			return r;
-		sum_blkio(io, &st->io_read_bytes, &st->io_write_bytes);
-		break;
-	}
 	return 0;
 }

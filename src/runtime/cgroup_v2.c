@@ -1,5 +1,5 @@
 /* cgroup_v2.c — the unified hierarchy: controller delegation, resources,
- * cgroup.freeze, stats.
+ * cgroup.freeze (statistics: cgroup_stats.c).
  *
  * Controllers. A v2 cgroup only has a controller's files when every
  * ancestor enables it in cgroup.subtree_control. At create time we enable,
@@ -470,51 +470,3 @@ int cg_v2_freeze(const char *dir, bool frozen, struct sn_err *err)
 	return sn_err_msg(err, EBUSY, "`%s/cgroup.events` did not reach frozen %d", dir, frozen);
 }
 
-/* ------------------------------------------------------------ stats */
-
-int cg_v2_stats(const char *dir, struct cgroup_stats *st, struct sn_err *err)
-{
-	int r;
-	_cleanup_free_ char *cpu = NULL, *mem = NULL, *ev = NULL, *io = NULL;
-	if ((r = cg_read_opt(dir, "cpu.stat", &cpu, err)) < 0 ||
-	    (r = cg_read_opt(dir, "memory.stat", &mem, err)) < 0 ||
-	    (r = cg_read_opt(dir, "memory.events", &ev, err)) < 0 ||
-	    (r = cg_read_opt(dir, "io.stat", &io, err)) < 0)
-		return r;
-	uint64_t v;
-	if (cpu) {
-		if (cg_kv_u64(cpu, "usage_usec", &v))
-			st->cpu_usage_ns = v * 1000;
-		if (cg_kv_u64(cpu, "user_usec", &v))
-			st->cpu_user_ns = v * 1000;
-		if (cg_kv_u64(cpu, "system_usec", &v))
-			st->cpu_system_ns = v * 1000;
-		cg_kv_u64(cpu, "nr_throttled", &st->cpu_throttled_periods);
-		if (cg_kv_u64(cpu, "throttled_usec", &v))
-			st->cpu_throttled_ns = v * 1000;
-	}
-	if (mem) {
-		cg_kv_u64(mem, "file", &st->memory_cache);
-		cg_kv_u64(mem, "anon", &st->memory_rss);
-		cg_kv_u64(mem, "inactive_file", &st->memory_inactive_file);
-	}
-	if (ev) {
-		cg_kv_u64(ev, "max", &st->memory_failcnt);
-		cg_kv_u64(ev, "oom_kill", &st->oom_kills);
-	}
-	if ((r = cg_read_u64_opt(dir, "memory.current", &st->memory_usage, err)) < 0 ||
-	    (r = cg_read_u64_opt(dir, "memory.max", &st->memory_limit, err)) < 0 ||
-	    (r = cg_read_u64_opt(dir, "pids.current", &st->pids_current, err)) < 0 ||
-	    (r = cg_read_u64_opt(dir, "pids.max", &st->pids_limit, err)) < 0)
-		return r;
-	for (const char *line = io; line && *line;) {
-		const char *rb = strstr(line, "rbytes="), *wb = strstr(line, "wbytes=");
-		const char *eol = strchr(line, '\n');
-		if (rb && (!eol || rb < eol))
-			st->io_read_bytes += strtoull(rb + 7, NULL, 10);
-		if (wb && (!eol || wb < eol))
-			st->io_write_bytes += strtoull(wb + 7, NULL, 10);
-		line = eol ? eol + 1 : NULL;
-	}
-	return 0;
-}

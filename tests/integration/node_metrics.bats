@@ -110,6 +110,51 @@ names_in() { grep "^$2{" "$1" | sed -n 's/.*[{,]name="\([^"]*\)".*/\1/p' | sort;
   grep -q '^subnode_subnodes{state="exited"} 1$' "$f"
 }
 
+# The daemon's fds on subnodes' counter files: cgroup files and net/dev.
+counter_fds() { ls -l "/proc/$NODE_PID/fd" | grep -c -e ' /sys/fs/cgroup/' -e '/net/dev$' || true; }
+# The value of family $2 for subnode $3 in file $1.
+value_of() { awk -v fam="$2" -v name="$3" 'index($0, fam "{") == 1 && index($0, "name=\"" name "\"") { print $NF }' "$1"; }
+
+@test "counters come through files kept open: they move between scrapes; a stopped or removed subnode's files are closed" {
+  node_start
+  metrics >/dev/null
+  [ "$(counter_fds)" = 0 ]
+  sn run -d --name busy busybox sh -c 'while :; do :; done' >/dev/null
+  sn run -d --name grow busybox sh -c 'a=x; i=0; while [ $i -lt 23 ]; do a="$a$a"; i=$((i+1)); sleep 0.3; done; sleep 100000' >/dev/null
+  local f1=$NODE_DIR/m1.txt f2=$NODE_DIR/m2.txt
+  metrics > "$f1"
+  sleep 2
+  metrics > "$f2"
+  promtool_clean "$f2"
+  # every scrape reads current counters: busy's CPU rose (within its one
+  # unit's quota), grow's memory moved
+  local c1 c2 m1 m2
+  c1=$(value_of "$f1" container_cpu_usage_seconds_total busy)
+  c2=$(value_of "$f2" container_cpu_usage_seconds_total busy)
+  awk -v a="$c1" -v b="$c2" 'BEGIN { exit !(b > a && a > 0) }' || { echo "cpu $c1 -> $c2"; return 1; }
+  m1=$(value_of "$f1" container_memory_usage_bytes grow)
+  m2=$(value_of "$f2" container_memory_usage_bytes grow)
+  [ -n "$m1" ] && [ "$m1" != "$m2" ] || { echo "memory $m1 -> $m2"; return 1; }
+  [ "$(value_of "$f2" container_processes busy)" = 1 ]
+  # two running subnodes: their files are held, at most 10 each
+  local n2 n3
+  n2=$(counter_fds)
+  [ "$n2" -ge 14 ] && [ "$n2" -le 20 ] || { echo "counter fds: $n2"; ls -l "/proc/$NODE_PID/fd"; return 1; }
+  # the stopped one's files close at once, the removed one's too
+  sn stop -t 1 busy >/dev/null
+  local i
+  for i in $(seq 50); do   # the supervisor's exit reaches the daemon's notify thread
+    n3=$(counter_fds)
+    [ "$n3" -gt 10 ] || break
+    sleep 0.1
+  done
+  [ "$n3" -ge 7 ] && [ "$n3" -le 10 ] || { echo "counter fds after stop: $n3"; return 1; }
+  sn rm -f grow >/dev/null
+  [ "$(counter_fds)" = 0 ] || { echo "counter fds after remove: $(counter_fds)"; ls -l "/proc/$NODE_PID/fd"; return 1; }
+  metrics >/dev/null
+  [ "$(counter_fds)" = 0 ]
+}
+
 @test "network devices of the subnode's namespace: bytes, packets by interface; lo left out" {
   node_start
   sn run -d --name net busybox sleep 100000 >/dev/null

@@ -472,7 +472,7 @@ static int start_http(struct api *a, struct api_http *h, const struct api_listen
 	 * in its callback (api_exec.c says why); at most 64 of them. */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
 			 MHD_ALLOW_UPGRADE |
-			 (tls ? MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION : MHD_USE_EPOLL);
+			 (tls ? MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL : MHD_USE_EPOLL);
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
 				MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log, h,
 				MHD_OPTION_HTTPS_MEM_CERT, tls ? l->cert_pem : "",

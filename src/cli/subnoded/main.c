@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -140,6 +141,24 @@ static int read_token(const char *path, char **out, struct sn_err *err)
 	return 0;
 }
 
+/* The collector keeps up to 10 files open per running subnode (1,280 for
+ * 128, node/collect.c): a soft limit of 1,024 is too few. Raised within
+ * the hard limit; nothing in the daemon uses select(2). */
+#define NOFILE_WANTED 4096
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		sn_warn("getrlimit RLIMIT_NOFILE: %s", strerror(errno));
+		return;
+	}
+	if (rl.rlim_cur >= NOFILE_WANTED || rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max < NOFILE_WANTED ? rl.rlim_max : NOFILE_WANTED;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		sn_warn("setrlimit RLIMIT_NOFILE %llu: %s", (unsigned long long)rl.rlim_cur, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -238,6 +257,7 @@ int main(int argc, char **argv)
 	size_t nls = 1;
 	_cleanup_close_ int lfd = -1, tfd = -1;
 	_cleanup_free_ char *token = NULL, *cert = NULL, *key = NULL;
+	raise_nofile();
 	if (node_open(&n, &cfg, sl > 0 ? self : NULL, &err) < 0) {
 		sn_error("%s", err.msg);
 		goto out;

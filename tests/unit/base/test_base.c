@@ -8,12 +8,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/err.h"
 #include "base/fs.h"
@@ -260,6 +262,53 @@ static void frames_round_trip_in_pieces_of_any_size(void **state)
 	}
 }
 
+static void buf_grows_and_formats_numbers(void **state)
+{
+	(void)state;
+	struct sn_buf b = { 0 };
+	sn_buf_u64(&b, 0);
+	sn_buf_putc(&b, ' ');
+	sn_buf_u64(&b, UINT64_MAX);
+	for (int i = 0; i < 100; i++)
+		sn_buf_printf(&b, " %d", i);
+	assert_false(b.oom);
+	assert_int_equal(strncmp(b.p, "0 18446744073709551615 0 1 2", 28), 0);
+	assert_int_equal(b.len, strlen(b.p));
+	sn_buf_reset(&b);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(b.p, "");
+	sn_buf_free(&b);
+}
+
+/* pread from offset 0: the whole text each time, whatever was read
+ * before, larger than the buffer's first size too */
+static void buf_pread_reads_whole_file_again_each_time(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/sn-test-buf-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	char big[10000];
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(sn_write_all(fd, big, sizeof(big)), 0);
+	struct sn_buf b = { 0 };
+	struct sn_err e = { 0 };
+	for (int one = 0; one < 2; one++) {
+		assert_int_equal(sn_buf_pread(&b, fd, one, "f", &e), 0);
+		assert_int_equal(b.len, sizeof(big));
+		assert_int_equal(sn_buf_pread(&b, fd, one, "f", &e), 0);
+		assert_int_equal(b.len, sizeof(big));
+	}
+	assert_int_equal(pwrite(fd, "y", 1, 0), 1);
+	assert_int_equal(sn_buf_pread(&b, fd, true, "f", &e), 0);
+	assert_int_equal(b.p[0], 'y');
+	close(fd);
+	assert_int_equal(sn_buf_pread(&b, fd, true, "f", &e), -EBADF);
+	assert_non_null(strstr(e.msg, "read `f`"));
+	sn_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +328,8 @@ int main(void)
 		cmocka_unit_test(sha256_known_vectors),
 		cmocka_unit_test(parse_ports_and_health_targets_exactly),
 		cmocka_unit_test(frames_round_trip_in_pieces_of_any_size),
+		cmocka_unit_test(buf_grows_and_formats_numbers),
+		cmocka_unit_test(buf_pread_reads_whole_file_again_each_time),
 	};
 	return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }

@@ -76,12 +76,39 @@ static void netdev_of_this_namespace_lists_lo(void **state)
 	assert_null(d);
 }
 
+static void netdev_parse_takes_rx_and_tx_columns_and_skips_headers(void **state)
+{
+	char txt[] =
+		"Inter-|   Receive                                                |  Transmit\n"
+		" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n"
+		"    lo:     100       2    0    0    0     0          0         0      100       2    0    0    0     0       0          0\n"
+		"  eth0: 5000 40 1 2 0 0 0 0 7000 50 3 4 0 0 0 0\n"
+		"  bad: 1 2 3\n";
+	struct node_netdev *d = NULL;
+	size_t n = 0;
+	struct sn_err e = { 0 };
+	assert_int_equal(node_netdev_parse(txt, &d, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(d[0].name, "lo");
+	assert_string_equal(d[1].name, "eth0");
+	assert_int_equal(d[1].rx_bytes, 5000);
+	assert_int_equal(d[1].rx_packets, 40);
+	assert_int_equal(d[1].rx_errors, 1);
+	assert_int_equal(d[1].rx_dropped, 2);
+	assert_int_equal(d[1].tx_bytes, 7000);
+	assert_int_equal(d[1].tx_packets, 50);
+	assert_int_equal(d[1].tx_errors, 3);
+	assert_int_equal(d[1].tx_dropped, 4);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(summary_json_has_units_usage_states_and_each_subnode),
 		cmocka_unit_test(summary_free_units_never_negative),
 		cmocka_unit_test(netdev_of_this_namespace_lists_lo),
+		cmocka_unit_test(netdev_parse_takes_rx_and_tx_columns_and_skips_headers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

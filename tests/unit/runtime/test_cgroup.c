@@ -526,6 +526,45 @@ static void v2_fake_stats_read_v2_files(void **state)
 	assert_int_equal(st.io_write_bytes, 20);
 }
 
+static void counters_parse_v1_and_v2_texts(void **state)
+{
+	(void)state;
+	const char *v1[8] = { "42\n", "user 3\nsystem 1\n", "nr_periods 5\nnr_throttled 2\nthrottled_time 99\n",
+			      "8192\n", "cache 1\nrss 2\ntotal_cache 10\ntotal_rss 20\ntotal_inactive_file 4\n",
+			      "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n", "7\n", NULL };
+	struct cgroup_stats st = { 0 };
+	cg_parse_v1_counters(v1, &st);
+	long hz = sysconf(_SC_CLK_TCK);
+	assert_int_equal(st.cpu_usage_ns, 42);
+	assert_int_equal(st.cpu_user_ns, 3 * (1000000000 / hz));
+	assert_int_equal(st.cpu_system_ns, 1000000000 / hz);
+	assert_int_equal(st.cpu_throttled_periods, 2);
+	assert_int_equal(st.cpu_throttled_ns, 99);
+	assert_int_equal(st.memory_usage, 8192);
+	assert_int_equal(st.memory_cache, 10);
+	assert_int_equal(st.memory_rss, 20);
+	assert_int_equal(st.memory_inactive_file, 4);
+	assert_int_equal(st.oom_kills, 3);
+	assert_int_equal(st.pids_current, 7);
+	const char *v2[8] = { NULL, NULL, "usage_usec 5\nuser_usec 3\nsystem_usec 2\nnr_throttled 1\nthrottled_usec 4\n",
+			      "4096\n", "anon 7\nfile 8\ninactive_file 6\n", "low 0\nmax 9\noom 1\noom_kill 2\n",
+			      "3\n", NULL };
+	memset(&st, 0, sizeof(st));
+	cg_parse_v2_counters(v2, &st);
+	assert_int_equal(st.cpu_usage_ns, 5000);
+	assert_int_equal(st.cpu_user_ns, 3000);
+	assert_int_equal(st.cpu_system_ns, 2000);
+	assert_int_equal(st.cpu_throttled_periods, 1);
+	assert_int_equal(st.cpu_throttled_ns, 4000);
+	assert_int_equal(st.memory_usage, 4096);
+	assert_int_equal(st.memory_rss, 7);
+	assert_int_equal(st.memory_cache, 8);
+	assert_int_equal(st.memory_inactive_file, 6);
+	assert_int_equal(st.memory_failcnt, 9);
+	assert_int_equal(st.oom_kills, 2);
+	assert_int_equal(st.pids_current, 3);
+}
+
 static void fake_io_weight_is_asked_of_the_layout(void **state)
 {
 	struct fake *f = *state;
@@ -720,6 +759,7 @@ int main(void)
 		FT(v1_fake_missing_hierarchy_for_set_limit_is_error),
 		FT(v1_fake_stats_read_v1_files),
 		FT(v2_fake_stats_read_v2_files),
+		cmocka_unit_test(counters_parse_v1_and_v2_texts),
 		FT(fake_io_weight_is_asked_of_the_layout),
 		cmocka_unit_test(resolve_path_cases),
 		cmocka_unit_test(json_round_trip_keeps_mode_root_path),

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "runtime/cgroup.h"
@@ -341,7 +342,19 @@ static void v1_create_limits_freeze_kill_destroy(void **state)
 	assert_int_equal(in, l.n_v1 + (t->mode == CGROUP_HYBRID ? 1 : 0));
 	cg_layout_free(&l);
 
+	/* counters kept open: a pread at offset 0 shows the current values */
+	struct cgroup_counters *cc = NULL;
+	struct sn_buf scratch = { 0 };
+	struct cgroup_stats c0, c1;
+	if (cgroup_counters_open(cg, &cc, &e) < 0 || cgroup_counters_read(cc, &c0, &scratch, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_true(cgroup_counters_fds(cc) <= CGROUP_COUNTERS_MAX_FDS);
 	assert_true(counter_moves(t, 100));
+	if (cgroup_counters_read(cc, &c1, &scratch, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_true(c1.cpu_usage_ns > c0.cpu_usage_ns);
+	assert_int_equal(c1.processes, 1);
+	assert_int_equal(c1.pids_current, 1);
 	struct cgroup_stats st;
 	if (cgroup_stats(cg, &st, &e) < 0)
 		fail_msg("%s", e.msg);
@@ -377,6 +390,10 @@ static void v1_create_limits_freeze_kill_destroy(void **state)
 	if (cgroup_destroy(cg, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_gone_everywhere(cg, t->path);
+	/* the kept-open files of a removed cgroup say so (the reader reopens) */
+	assert_int_equal(cgroup_counters_read(cc, &c1, &scratch, &e), -ENODEV);
+	cgroup_counters_close(cc);
+	sn_buf_free(&scratch);
 	/* a missing cgroup is not an error */
 	assert_int_equal(cgroup_destroy(cg, &e), 0);
 	cgroup_free(cg);

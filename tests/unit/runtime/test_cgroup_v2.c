@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "runtime/cgroup.h"
@@ -312,6 +313,9 @@ static int fn_lifecycle(struct t *t, char *msg, size_t size)
 	_cleanup_free_ char *killf = NULL;
 	size_t n = 0;
 	bool frozen = false;
+	struct cgroup_counters *cc = NULL;
+	struct sn_buf scratch = { 0 };
+	struct cgroup_stats c0, c1;
 
 	CHECK(cgroup_new(t->mnt, t->base, 0, &base, &e) == 0, "%s", e.msg);
 	CHECK(cgroup_new(t->mnt, t->path, 0, &cg, &e) == 0, "%s", e.msg);
@@ -333,7 +337,15 @@ static int fn_lifecycle(struct t *t, char *msg, size_t size)
 	CHECK(sn_read_file(procf, 0, &pc, NULL, &e) == 0, "%s", e.msg);
 	CHECK(strstr(pc, want) != NULL, "child not in `%s`: %s", t->path, pc);
 
+	/* counters kept open: a pread at offset 0 shows the current values */
+	CHECK(cgroup_counters_open(cg, &cc, &e) == 0, "counters: %s", e.msg);
+	CHECK(cgroup_counters_fds(cc) <= CGROUP_COUNTERS_MAX_FDS, "%zu fds", cgroup_counters_fds(cc));
+	CHECK(cgroup_counters_read(cc, &c0, &scratch, &e) == 0, "counters: %s", e.msg);
 	CHECK(counter_moves(t, 100), "child does not run");
+	CHECK(cgroup_counters_read(cc, &c1, &scratch, &e) == 0, "counters: %s", e.msg);
+	CHECK(c1.cpu_usage_ns > c0.cpu_usage_ns, "cpu usage through a kept fd did not rise: %llu",
+	      (unsigned long long)c1.cpu_usage_ns);
+	CHECK(c1.processes == 1, "%llu processes", (unsigned long long)c1.processes);
 	struct cgroup_stats st;
 	CHECK(cgroup_stats(cg, &st, &e) == 0, "stats: %s", e.msg);
 	CHECK(st.cpu_usage_ns > 0, "cpu.stat usage is 0");
@@ -365,7 +377,11 @@ static int fn_lifecycle(struct t *t, char *msg, size_t size)
 
 	CHECK(cgroup_destroy(cg, &e) == 0, "destroy: %s", e.msg);
 	CHECK(!sn_path_exists(dir), "`%s` still there", dir);
+	/* the kept-open files of a removed cgroup say so (the reader reopens) */
+	CHECK(cgroup_counters_read(cc, &c1, &scratch, &e) == -ENODEV, "read after removal: %s", e.msg);
 out:
+	cgroup_counters_close(cc);
+	sn_buf_free(&scratch);
 	kill_reap(&kid);
 	if (base) {
 		struct sn_err ignored = { 0 };
