@@ -10,15 +10,19 @@
  *   SUBNODE_INDEX, SUBNODE_MEMBERS  this member and the chain's size
  *   SUBNODE_PEERS         index=address:port,… of every member; member i
  *                         speaks UDP on its port and HTTP on port + 1
- *   SUBNODE_PORT_FIRST    our own port (default: ours in SUBNODE_PEERS)
+ *   SUBNODE_PORT_FIRST    our own port when we are not in the list
  *   SUBNODE_DATA          the data volume (default /data)
  *   SUBNODE_CHAIN_ID, SUBNODE_CHAIN  names the genesis (default "demo")
  *   DEMOCHAIN_BLOCK_MS    pause after a final block (default 1000)
  *   DEMOCHAIN_ROUND_MS    a round's time before the next proposer (2000)
  *   DEMOCHAIN_PEERS_FILE  re-read when it changes (/etc/subnode/peers.json)
+ *   DEMOCHAIN_PEERS       the list to use instead of SUBNODE_PEERS (and
+ *                         then no peers file): members wired together
+ *                         by other means than the node's addresses
+ *   DEMOCHAIN_BIND        the address to bind (default: ours in the list)
  *
- * It binds its address from SUBNODE_PEERS, or every address when that one
- * is not in its network namespace (a port published into a container).
+ * It binds its address from the list, or every address when that one is
+ * not in its network namespace (a port published into a container).
  * One thread: a poll loop of at most 50 ms between two clock ticks.
  */
 #include "chain.h"
@@ -61,7 +65,7 @@ static int env_u64(const char *name, unsigned long long def, unsigned long long 
 
 struct config {
 	unsigned long long index, members, port, block_ms, round_ms;
-	const char *data, *chain, *peers_file;
+	const char *data, *chain, *peers, *peers_file, *bind;
 };
 
 static int read_config(struct dc_member *m, struct config *c, struct sn_err *err)
@@ -81,27 +85,33 @@ static int read_config(struct dc_member *m, struct config *c, struct sn_err *err
 	c->data = getenv("SUBNODE_DATA") && *getenv("SUBNODE_DATA") ? getenv("SUBNODE_DATA") : "/data";
 	c->chain = getenv("SUBNODE_CHAIN_ID") && *getenv("SUBNODE_CHAIN_ID") ? getenv("SUBNODE_CHAIN_ID")
 		 : getenv("SUBNODE_CHAIN") && *getenv("SUBNODE_CHAIN") ? getenv("SUBNODE_CHAIN") : "demo";
-	c->peers_file = getenv("DEMOCHAIN_PEERS_FILE") ?: "/etc/subnode/peers.json";
+	c->peers = getenv("DEMOCHAIN_PEERS");
+	c->peers_file = c->peers ? NULL : getenv("DEMOCHAIN_PEERS_FILE") ?: "/etc/subnode/peers.json";
+	c->peers = c->peers ?: getenv("SUBNODE_PEERS") ?: "";
+	c->bind = getenv("DEMOCHAIN_BIND");
 	m->index = (unsigned)c->index;
 	m->members = (unsigned)c->members;
 	m->block_ms = (int64_t)c->block_ms;
 	m->round_ms = (int64_t)c->round_ms;
 	m->status_ms = m->round_ms / 4 < 500 ? m->round_ms / 4 : 500;
-	if ((r = dc_peers_parse(m, getenv("SUBNODE_PEERS") ?: "", err)) < 0)
+	if ((r = dc_peers_parse(m, c->peers, err)) < 0)
 		return r;
 	if (!m->peer[m->index].listed && c->port == 0)
-		return sn_err_msg(err, EINVAL, "member %u: neither in SUBNODE_PEERS nor SUBNODE_PORT_FIRST set",
+		return sn_err_msg(err, EINVAL, "member %u: neither in the peer list nor SUBNODE_PORT_FIRST set",
 				  m->index);
-	if (c->port == 0)
+	if (m->peer[m->index].listed)
 		c->port = ntohs(m->peer[m->index].addr.sin_port);
 	return 0;
 }
 
 /* A socket on our address, or on every address when ours is not here. */
-static int bind_socket(const struct dc_member *m, int type, unsigned port, struct sn_err *err)
+static int bind_socket(const struct dc_member *m, const char *addr, int type, unsigned port,
+		       struct sn_err *err)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	if (m->peer[m->index].listed)
+	if (addr && inet_pton(AF_INET, addr, &a.sin_addr) != 1)
+		return sn_err_msg(err, EINVAL, "DEMOCHAIN_BIND=`%s`: not an IPv4 address", addr);
+	if (!addr && m->peer[m->index].listed)
 		a.sin_addr = m->peer[m->index].addr.sin_addr;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		_cleanup_close_ int fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -136,7 +146,7 @@ static void send_udp(struct dc_member *m, unsigned to, const char *buf, size_t l
 static void follow_peers_file(struct dc_member *m, const char *path, struct timespec *seen)
 {
 	struct stat st;
-	if (stat(path, &st) < 0 || (st.st_mtim.tv_sec == seen->tv_sec && st.st_mtim.tv_nsec == seen->tv_nsec))
+	if (!path || stat(path, &st) < 0 || (st.st_mtim.tv_sec == seen->tv_sec && st.st_mtim.tv_nsec == seen->tv_nsec))
 		return;
 	struct sn_err err = { 0 };
 	if (dc_peers_load_json(m, path, &err) < 0)
@@ -145,12 +155,12 @@ static void follow_peers_file(struct dc_member *m, const char *path, struct time
 		*seen = st.st_mtim;
 }
 
-static void say_hello(const struct dc_member *m, const char *data)
+static void say_hello(const struct dc_member *m, const char *data, const char *peers)
 {
 	char host[256] = "?";
 	gethostname(host, sizeof(host) - 1);
 	printf("member %u of %u on %s at height %" PRIu64 "; peers: %s\n", m->index, m->members, host,
-	       m->store.height, getenv("SUBNODE_PEERS") ?: "");
+	       m->store.height, peers);
 	if (m->store.height)
 		printf("member %u resumes from %s: block %" PRIu64 " %.16s\n", m->index, data, m->store.height,
 		       m->store.last_hash);
@@ -208,8 +218,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "demochain: member %u: %s\n", m.index, err.msg);
 		return 1;
 	}
-	_cleanup_close_ int udp = bind_socket(&m, SOCK_DGRAM, (unsigned)c.port, &err);
-	_cleanup_close_ int tcp = udp < 0 ? -1 : bind_socket(&m, SOCK_STREAM, (unsigned)c.port + 1, &err);
+	_cleanup_close_ int udp = bind_socket(&m, c.bind, SOCK_DGRAM, (unsigned)c.port, &err);
+	_cleanup_close_ int tcp = udp < 0 ? -1 : bind_socket(&m, c.bind, SOCK_STREAM, (unsigned)c.port + 1, &err);
 	if (udp < 0 || tcp < 0) {
 		fprintf(stderr, "demochain: member %u: %s\n", m.index, err.msg);
 		dc_store_close(&m.store);
@@ -221,7 +231,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	say_hello(&m, c.data);
+	say_hello(&m, c.data, c.peers);
 	int r = run(&m, &c, udp, tcp);
 	printf("member %u stops at height %" PRIu64 "%s\n", m.index, m.store.height,
 	       stopping ? " (signal)" : "");
