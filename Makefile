@@ -99,6 +99,34 @@ $(BUILD)/bin/subnode-sup: $(SUP_OBJS)
 	$(call split_debug,$@)
 endif
 
+# ---- workloads: programs that run inside a subnode, not on the node.
+# src/workload/demochain (docs/DEMOCHAIN.md) runs alone in a busybox-static
+# image, so the plain build links it statically (glibc, with base's SHA-256
+# through a static libcrypto and jansson for peers.json); it uses no NSS
+# (addresses are numeric), which is what a static glibc cannot do. The
+# ASan build links it like the other programs. Everything but its main.c
+# is also libsn_demochain.a, which the unit tests link.
+DEMOCHAIN_SRCS := $(wildcard src/workload/demochain/*.c)
+DEMOCHAIN_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(DEMOCHAIN_SRCS))
+DEMOCHAIN_LIB_OBJS := $(filter-out %/main.o,$(DEMOCHAIN_OBJS))
+$(BUILD)/lib/libsn_demochain.a: $(DEMOCHAIN_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/bin/demochain: $(DEMOCHAIN_OBJS) $(BUILD)/lib/libsn_base.a
+	@mkdir -p $(dir $@)
+ifeq ($(SANITIZE),1)
+	$(CC) $(LDFLAGS) -o $@ $(DEMOCHAIN_OBJS) $(BUILD)/lib/libsn_base.a $(PKG_LIBS) -lpthread
+else
+	@# libcrypto's dlopen (for engines we do not use) makes ld warn; only that is hidden
+	$(CC) -static -o $@ $(DEMOCHAIN_OBJS) $(BUILD)/lib/libsn_base.a -ljansson -lcrypto -lpthread \
+		2>$@.ld; st=$$?; grep -v -e "statically linked applications requires at runtime" \
+		-e ": in function .[A-Za-z_]*.:$$" $@.ld >&2; rm -f $@.ld; exit $$st
+	$(call split_debug,$@)
+endif
+.PHONY: demochain
+demochain: $(BUILD)/bin/demochain
+
 # ---- unit tests
 UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -107,6 +135,10 @@ TEST_HELPER_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/obj/tests/%.o,$(TEST_HELP
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJS) $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJS) $(LIBS_ALL) $(PKG_LIBS) -lcmocka -lpthread
+# (the more specific pattern wins for tests/unit/workload/)
+$(BUILD)/tests/workload/%: tests/unit/workload/%.c $(TEST_HELPER_OBJS) $(BUILD)/lib/libsn_demochain.a $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJS) $(BUILD)/lib/libsn_demochain.a $(LIBS_ALL) $(PKG_LIBS) -lcmocka -lpthread
 $(BUILD)/obj/tests/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -c -o $@ $<
@@ -122,7 +154,7 @@ $(BUILD)/obj/%.o: src/%.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 .PHONY: all asan unit-bins test unit integration bench conformance deps demo clean check-layers
-all: $(addprefix $(BUILD)/bin/,$(PROGS))
+all: $(addprefix $(BUILD)/bin/,$(PROGS)) $(BUILD)/bin/demochain
 unit-bins: $(UNIT_BINS) $(HELPER_BINS)
 
 asan:

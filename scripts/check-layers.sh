@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # check-layers.sh — a layer includes only headers of itself and the layers
-# below it (base < runtime < image < api < node < manager < cli). Every
+# below it (base < runtime < image < api < node < manager < cli < workload;
+# workload holds programs that run inside a subnode, docs/DEMOCHAIN.md, and
+# no layer may include them). Every
 # `#include "..."` is resolved as the compiler would: first beside the
 # including file (so "../node/node.h" or "hub.h" found in another folder
 # count as well), then under src/ (-Isrc). Prints each violation with
 # file:line and exits 1 if there is any.
 set -euo pipefail
 cd -P "$(dirname "$0")/.."
-order=(base runtime image api node manager cli)
+order=(base runtime image api node manager cli workload)
 rank() { local i; for i in "${!order[@]}"; do [ "${order[$i]}" = "$1" ] && { echo "$i"; return; }; done; echo 99; }
 src="$PWD/src"
 bad=0
