@@ -251,8 +251,8 @@ int cmd_simple(int argc, char **argv, const char *verb)
 			method = "DELETE";
 			a = asprintf(&path, "/containers/%s%s", n, force ? "?force=1" : "");
 		} else {
-			a = asprintf(&path, "/containers/%s/%s?%s%s%s%s", n, verb, st ? "t=" : "", st ? st : "",
-				     ss ? "&signal=" : "", ss ? ss : "");
+			a = asprintf(&path, "/containers/%s/%s%s%s%s%s", n, verb, st ? "?t=" : "", st ? st : "",
+				     ss ? (st ? "&signal=" : "?signal=") : "", ss ? ss : "");
 		}
 		if (a < 0)
 			return EXIT_FAIL;
