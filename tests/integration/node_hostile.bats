@@ -97,6 +97,13 @@ create_body() { # JSON body → status of a create (name $2 when given)
 }
 
 mode_of() { stat -c %a "$1"; }
+# The daemon, with $NODE_DIR/conf, must refuse to start (output in $output).
+start_refused() {
+  run timeout 20 "$NODE_BIN/subnoded" --root "$NODE_ROOT" --socket "$NODE_SOCK" --cgroup-parent "$NODE_CG" \
+    --runtime "$NODE_RUNTIME" --supervisor "$NODE_SUP" --config "$NODE_DIR/conf"
+  echo "$output"
+  [ "$status" -ne 0 ]
+}
 
 @test "row 6: state.db and its -wal/-shm are 0600, also when they were made wider before" {
   sn create --name sec -e SECRET=hunter2 busybox sleep 1 >/dev/null
@@ -122,20 +129,94 @@ mode_of() { stat -c %a "$1"; }
   head -c 24 /dev/urandom | base64 > "$NODE_DIR/token"
   chmod 600 "$NODE_DIR/token"
   printf 'tcp = 127.0.0.1:99999\ntoken_file = %s\n' "$NODE_DIR/token" > "$NODE_DIR/conf"
-  run timeout 20 "$NODE_BIN/subnoded" --root "$NODE_ROOT" --socket "$NODE_SOCK" --cgroup-parent "$NODE_CG" \
-    --runtime "$NODE_RUNTIME" --supervisor "$NODE_SUP" --config "$NODE_DIR/conf"
-  echo "$output"
-  [ "$status" -ne 0 ]
+  start_refused
   [[ "$output" == *"tcp \`127.0.0.1:99999\`: must be HOST:PORT with a port 1..65535"* ]]
   local port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   printf 'tcp = 127.0.0.1:%s\ntoken_file = %s\n' "$port" "$NODE_DIR/token" > "$NODE_DIR/conf"
   chmod 644 "$NODE_DIR/token"
-  run timeout 20 "$NODE_BIN/subnoded" --root "$NODE_ROOT" --socket "$NODE_SOCK" --cgroup-parent "$NODE_CG" \
-    --runtime "$NODE_RUNTIME" --supervisor "$NODE_SUP" --config "$NODE_DIR/conf"
-  echo "$output"
-  [ "$status" -ne 0 ]
+  start_refused
   [[ "$output" == *"readable by others (mode 0644): chmod 600 it"* ]]
   chmod 600 "$NODE_DIR/token"
   node_daemon --config "$NODE_DIR/conf"
   [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat "$NODE_DIR/token")" "http://127.0.0.1:$port/_ping")" = 200 ]
+}
+
+# ---- rows 1-4: limits with clear answers, the token first, work ends with its client
+
+hc() { timeout 60 python3 "$REPO/tests/lib/hostile_client.py" "$@"; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$NODE_PID/status"; }
+threads() { awk '/^Threads/ {print $2}' "/proc/$NODE_PID/status"; }
+many_args() { python3 -c "import sys; print('&'.join('a%d=b' % i for i in range(int(sys.argv[1]))))" "$1"; }
+# The daemon still answers at once, with no more than MAX threads.
+daemon_fine() {
+  [ "$(status_of GET /_ping)" = 200 ]
+  echo "rss $(rss_kb) kB, threads $(threads)"
+  [ "$(threads)" -le "${1:-40}" ]
+}
+# Restart the daemon with KEY = VALUE lines added to its config (TCP too).
+node_daemon_with() {
+  node_tcp_daemon
+  node_stop_daemon
+  printf '%s\n' "$@" >> "$NODE_DIR/conf"
+  node_daemon --config "$NODE_DIR/conf"
+}
+
+@test "row 1: 300 query arguments are a 414 at once, 300 headers a 431, never silence" {
+  [ "$(hc status "unix:$NODE_SOCK" "/_ping?$(many_args 300)" --wait 5)" = 414 ]
+  [ "$(hc status "unix:$NODE_SOCK" "/containers/json?$(many_args 3000)" --wait 5)" = 414 ]
+  [ "$(hc status "unix:$NODE_SOCK" /_ping --headers 300 --wait 5)" = 431 ]
+  # up to http_max_args (64) the route's own check answers
+  [ "$(hc status "unix:$NODE_SOCK" "/_ping?$(many_args 64)" --wait 5)" = 400 ]
+  [ "$(status_of GET '/containers/json?all=1&filters=&bogus=1')" = 400 ]
+  daemon_fine
+  node_daemon_with 'http_max_args = 2'
+  [ "$(status_of GET '/containers/json?all=1&filters=&bogus=1')" = 414 ]
+  [ "$(status_of GET '/containers/json?all=1&filters=')" = 200 ]
+  [ "$(hc status "127.0.0.1:$NODE_PORT" "/_ping?$(many_args 300)" --wait 5)" = 414 ]
+  daemon_fine
+}
+
+@test "row 1: http_* keys out of range are refused at start, naming the key" {
+  node_stop_daemon
+  local kv
+  for kv in 'http_max_args = 0' 'http_max_args = 129' 'http_timeout = 0' 'http_timeout = 1e3' \
+            'http_client_connections = -1'; do
+    printf '%s\n' "$kv" > "$NODE_DIR/conf"
+    start_refused
+    [[ "$output" == *"${kv%% =*}: must be 1.."* ]]
+  done
+}
+
+@test "row 2: half-sent headers and idle keep-alives are closed after http_timeout; a client holds at most http_client_connections" {
+  node_daemon_with 'http_timeout = 2' 'http_client_connections = 5'
+  run hc slow "127.0.0.1:$NODE_PORT" 8 8
+  echo "tcp: $output"
+  [ "$output" = "refused=3 closed=5 open=0" ]
+  run hc slow "unix:$NODE_SOCK" 8 8
+  echo "unix: $output"
+  [ "$output" = "refused=0 closed=8 open=0" ]
+  [ "$(hc idle "unix:$NODE_SOCK" 8)" = closed ]
+  [ "$(hc idle "127.0.0.1:$NODE_PORT" 8 "$NODE_TOKEN")" = closed ]
+  # an operation longer than the timeout keeps its connection: a stop
+  # waiting 4 s for a pid 1 that ignores SIGTERM still gets its answer
+  sn run -d --name slowstop busybox sleep 1000 >/dev/null
+  [ "$(status_of POST '/containers/slowstop/stop?t=4')" = 204 ]
+  daemon_fine
+}
+
+@test "row 3: on TCP, a request without a good token is a 401 before its body is read" {
+  node_tcp_daemon
+  [ "$(hc early "127.0.0.1:$NODE_PORT" 3 1048576)" = "401 401 401" ]
+  [ "$(hc early "127.0.0.1:$NODE_PORT" 1 1048576 wrong-token-of-enough-length)" = 401 ]
+  # with the token the body is read as before
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $NODE_TOKEN" \
+        -H 'Content-Type: application/json' -d '{"Image":' "http://127.0.0.1:$NODE_PORT/containers/create")" = 400 ]
+  local before=$(rss_kb)
+  run hc body "127.0.0.1:$NODE_PORT" 20 1048576
+  echo "statuses: $output"
+  [[ "$output" != *none* ]]
+  local after=$(rss_kb)
+  echo "rss $before -> $after kB"
+  [ $((after - before)) -lt 4096 ]
+  daemon_fine
 }

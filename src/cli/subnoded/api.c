@@ -28,6 +28,12 @@
  * write buffer; the default 32 KiB was mostly unused), streams hand it
  * 4 KiB at a time. With 70 `logs -f` open the daemon grows by ~1.8 MiB.
  *
+ * On TCP the bearer token is checked on the handler's first call, on the
+ * headers alone: a refusal is a 401 queued before the body, which
+ * libmicrohttpd then never reads (and the connection closes). Limits of
+ * the listeners (timeout, per-client connections, query arguments):
+ * api/limits.c, from the config's http_* keys.
+ *
  * Request bodies are collected up to 1 MiB, then parsed as JSON — except
  * an image upload (`POST /images/load` without `path`), streamed into the
  * image tool (api_images.c). Paths may carry a version prefix
@@ -93,6 +99,7 @@ static enum MHD_Result defer(struct workers *p, struct MHD_Connection *c, struct
 	rq->cont = cont ? cont : api_send_result;
 	if (api_conn_tls(c)) {
 		fn(rq->a, rq);
+		api_conn_touch(c);
 		api_cont_fn k = rq->cont;
 		rq->cont = NULL;
 		return k(rq->a, c, rq);
@@ -123,6 +130,7 @@ enum MHD_Result api_wait(struct api *a, struct MHD_Connection *c, struct req *rq
 		return api_send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the daemon is stopping");
 	if (api_conn_tls(c)) {
 		api_block_wait(c, w);
+		api_conn_touch(c);
 		return cont(a, c, rq);
 	}
 	rq->cont = cont;
@@ -136,6 +144,7 @@ bool api_suspend(struct api *a, struct MHD_Connection *c, struct hub_want *w)
 		return false;
 	if (api_conn_tls(c)) {
 		api_block_wait(c, w);
+		api_conn_touch(c);
 		return true;
 	}
 	api_want_hangup(w, c);
@@ -385,7 +394,7 @@ static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *c)
 {
 	struct req *rq = new_req(cls);
 	if (rq)
-		rq->verdict = api_uri_check(uri);
+		rq->verdict = api_uri_check(uri, rq->a->n->cfg.http.max_args);
 	return rq;
 }
 
@@ -406,7 +415,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			rq->routed = true;
 			return api_send_verdict(c, rq->verdict);
 		}
-		if (api_bearer_ok(c, h->token) && is_upload(c, url, method)) {
+		/* the token before anything else: a refusal reads no body */
+		if (!api_bearer_ok(c, h->token) && !grants_allow(method, url, api_bearer(c))) {
+			rq->routed = true;
+			return api_send_unauthorized(c);
+		}
+		if (is_upload(c, url, method)) {
 			rq->routed = true;
 			if (api_route_args_check(c, rq, &rq->e) < 0)
 				return api_send_err(c, -EINVAL, &rq->e);
@@ -430,9 +444,6 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return cont(a, c, rq);
 	}
 	rq->routed = true;
-	if (!api_bearer_ok(c, h->token) &&
-	    !grants_allow(method, url, api_bearer(c)))
-		return api_send_unauthorized(c);
 	if (rq->body.too_big)
 		return api_send_error(c, 413, "request body larger than 1 MiB");
 	if (api_route_args_check(c, rq, &rq->e) < 0)
@@ -470,6 +481,8 @@ static int start_http(struct api *a, struct api_http *h, const struct api_listen
 	h->tls = tls;
 	/* TLS: a thread per connection, so that an upgraded stream is relayed
 	 * in its callback (api_exec.c says why); at most 64 of them. */
+	struct MHD_OptionItem lim[API_LIMITS_MHD_OPTIONS];
+	api_limits_mhd_options(&a->n->cfg.http, l->token != NULL, lim);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
 			 MHD_ALLOW_UPGRADE |
 			 (tls ? MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL : MHD_USE_EPOLL);
@@ -483,6 +496,7 @@ static int start_http(struct api *a, struct api_http *h, const struct api_listen
 				MHD_OPTION_URI_LOG_CALLBACK, uri_seen, h,
 				MHD_OPTION_CONNECTION_LIMIT, tls ? 64u : 1024u,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 << 10),
+				MHD_OPTION_ARRAY, lim,
 				MHD_OPTION_END);
 	if (!h->d)
 		return sn_err_msg(err, EIO, "start the HTTP server (libmicrohttpd)");
