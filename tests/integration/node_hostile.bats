@@ -3,8 +3,12 @@
 # against a real subnoded — inputs read exactly as sent (no NUL cut, no
 # overflow, no loose number, no unknown or ill-typed argument or filter),
 # values that would fail later refused at create, a failed `create?start=1`
-# leaving nothing. Every client runs under `timeout`; the daemon must
-# answer each, and stay up.
+# leaving nothing; limits with clear answers (414 for too many arguments,
+# silent connections closed, a per-client cap), the token before the body,
+# and work that ends with its client (exec output, a load from a fifo, a
+# full pool's 503). What curl cannot send, tests/lib/hostile_client.py
+# does. Every client runs under `timeout`; the daemon must answer each, and
+# stay up, its RSS and threads checked after.
 
 load ../lib/common
 load ../lib/node
@@ -12,7 +16,12 @@ load ../lib/node
 setup_file() { node_file_setup; }
 teardown_file() { node_file_teardown; }
 setup() { node_start; }
-teardown() { node_teardown; }
+# A fifo a test left unfed (row 4): a writer that comes and goes ends any
+# reader still blocked on it, so the daemon can stop.
+teardown() {
+  [ -p "${NODE_DIR:-}/fifo" ] && timeout 5 bash -c 'exec 3<>"$1"; sleep 0.2' _ "$NODE_DIR/fifo"
+  node_teardown
+}
 
 # STATUS of METHOD PATH [curl args]: the HTTP status alone (000: no answer)
 status_of() {
@@ -218,5 +227,87 @@ node_daemon_with() {
   local after=$(rss_kb)
   echo "rss $before -> $after kB"
   [ $((after - before)) -lt 4096 ]
+  daemon_fine
+}
+
+# exec_create SUBNODE CMD-JSON: an exec's id
+exec_create() {
+  timeout 15 curl -s --unix-socket "$NODE_SOCK" -X POST -H 'Content-Type: application/json' \
+    -d "{\"Cmd\":$2,\"AttachStdout\":true,\"AttachStderr\":true}" "http://x/containers/$1/exec" | jq -r .Id
+}
+execs_running() { # ids...: how many still run
+  local id n=0
+  for id in "$@"; do
+    [ "$(timeout 10 curl -s --unix-socket "$NODE_SOCK" "http://x/exec/$id/json" | jq -r .Running)" = true ] &&
+      n=$((n + 1))
+  done
+  echo "$n"
+}
+running_is() { [ "$(execs_running "${@:2}")" = "$1" ]; }  # N ids...
+ms_of() { # CMD...: how long it took, in ms (its output dropped)
+  local t0=$(date +%s%N)
+  "$@" >/dev/null
+  echo $(( ($(date +%s%N) - t0) / 1000000 ))
+}
+
+@test "row 4: exec starts without an upgrade whose clients leave are ended; a stop still has a worker at once" {
+  sn run -d --name w busybox sleep 1000 >/dev/null
+  local ids=() i
+  for i in 1 2 3 4 5 6 7 8; do ids+=("$(exec_create w '["sleep","25"]')"); done
+  local pids=()
+  for i in "${ids[@]}"; do
+    timeout 1 curl -s --unix-socket "$NODE_SOCK" -X POST -H 'Content-Type: application/json' -d '{}' \
+      "http://x/exec/$i/start" >/dev/null &
+    pids+=($!)
+  done
+  wait "${pids[@]}" || true
+  # the processes are killed once their clients are gone, not left for 25 s
+  wait_for running_is 0 "${ids[@]}"
+  local ms=$(ms_of status_of POST '/containers/w/stop?t=0')
+  echo "stop took $ms ms"
+  [ "$ms" -lt 5000 ]
+  [ "$(sn inspect w | jq -r '.[0].State.Status')" = exited ]
+  daemon_fine
+}
+
+@test "row 4: images/load?path= on a fifo whose clients leave ends the image tools" {
+  mkfifo "$NODE_DIR/fifo"
+  local i pids=()
+  for i in 1 2 3 4 5 6 7 8; do
+    timeout 1 curl -s --unix-socket "$NODE_SOCK" -X POST "http://x/images/load?path=$NODE_DIR/fifo" >/dev/null &
+    pids+=($!)
+  done
+  wait "${pids[@]}" || true
+  no_tools() { not grep -qsF "$NODE_DIR/fifo" /proc/[0-9]*/cmdline; }
+  wait_for no_tools
+  # the pool is free again: a load of a real layout is served
+  [ "$(status_of POST "/images/load?path=$NODE_LAYOUT&name=again")" = 200 ]
+  sn run -d --name afterfifo busybox sleep 1000 >/dev/null
+  [ "$(ms_of status_of POST '/containers/afterfifo/kill')" -lt 5000 ]
+  daemon_fine
+}
+
+@test "row 4: a full pool answers 503 with Retry-After, then serves again" {
+  sn run -d --name full busybox sleep 1000 >/dev/null
+  local ids=() i
+  for i in $(seq 16); do ids+=("$(exec_create full '["sleep","6"]')"); done
+  local pids=()
+  for i in "${ids[@]}"; do   # 8 running, 8 waiting: their clients stay
+    timeout 30 curl -s --unix-socket "$NODE_SOCK" -X POST -H 'Content-Type: application/json' -d '{}' \
+      "http://x/exec/$i/start" >/dev/null &
+    pids+=($!)
+  done
+  wait_for running_is 8 "${ids[@]}"
+  sleep 0.5
+  local one=$(exec_create full '["true"]')
+  run timeout 10 curl -s -i --unix-socket "$NODE_SOCK" -X POST -H 'Content-Type: application/json' -d '{}' \
+    "http://x/exec/$one/start"
+  echo "$output"
+  [[ "$output" == "HTTP/1.1 503"* ]]
+  [[ "$output" == *"Retry-After: 1"* ]]
+  # a stop is not behind them
+  [ "$(ms_of status_of POST '/containers/full/kill?signal=SIGWINCH')" -lt 3000 ]
+  wait "${pids[@]}" || true
+  [ "$(status_of POST "/exec/$one/start" -H 'Content-Type: application/json' -d '{}')" = 200 ]
   daemon_fine
 }

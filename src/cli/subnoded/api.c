@@ -14,8 +14,14 @@
  *    the start of a stream;
  *  - deferred (api_defer): what may block — create, start, stop (up to its
  *    timeout), kill, restart, remove, exec start, image import/remove —
- *    runs on a worker of the bounded pool (api/workers.c) with the connection
- *    suspended; the worker resumes it and the HTTP thread sends the result;
+ *    runs on a worker of a bounded pool (api/workers.c) with the connection
+ *    suspended; the worker resumes it and the HTTP thread sends the result.
+ *    Three pools: operations of a moment; those that last as long as a
+ *    client's process or file does (exec output, import from a path; each
+ *    ended when its client leaves); and stop, kill and restart, with a
+ *    thread for each subnode, so that no other work can keep them waiting.
+ *    A pool whose threads are all taken and whose queue is full answers
+ *    503 with Retry-After rather than queueing without bound;
  *  - waiting (api_wait, api_stream_wait): streams (`logs -f`, `events`,
  *    `stats`, pull progress, image upload) and `wait` suspend their
  *    connection between chunks and register with the hub (api/hub.c) what
@@ -68,6 +74,9 @@
 #define API_HTTP_THREADS 2u
 #define API_WORKERS_MAX 8u
 #define API_WORKERS_IDLE_S 1u
+#define API_QUEUE_MAX 64u        /* operations of a moment waiting for a worker */
+#define API_SLOW_QUEUE_MAX 8u    /* exec output, imports: they may last as long as a client likes */
+#define API_CONTROL_MAX 128u     /* stop, kill, restart: one per subnode at once, never behind others */
 
 enum MHD_Result api_send_result(struct api *a, struct MHD_Connection *c, struct req *rq)
 {
@@ -104,6 +113,9 @@ static enum MHD_Result defer(struct workers *p, struct MHD_Connection *c, struct
 		rq->cont = NULL;
 		return k(rq->a, c, rq);
 	}
+	if (workers_full(p))
+		return api_send_busy(c, 1, "the daemon is busy: every worker of this kind of operation "
+				     "is taken and the queue is full; retry");
 	rq->work.fn = run_work;
 	rq->work.c = c;
 	MHD_suspend_connection(c);
@@ -121,6 +133,12 @@ enum MHD_Result api_defer_slow(struct api *a, struct MHD_Connection *c, struct r
 			       api_work_fn fn, api_cont_fn cont)
 {
 	return defer(a->slow, c, rq, fn, cont);
+}
+
+enum MHD_Result api_defer_control(struct api *a, struct MHD_Connection *c, struct req *rq,
+				  api_work_fn fn, api_cont_fn cont)
+{
+	return defer(a->control, c, rq, fn, cont);
 }
 
 enum MHD_Result api_wait(struct api *a, struct MHD_Connection *c, struct req *rq,
@@ -225,8 +243,8 @@ static enum MHD_Result h_lifecycle(struct api *a, struct MHD_Connection *c, stru
 	rq->kind = v;
 	rq->num = t;
 	rq->flag = v == V_REMOVE && api_arg_bool(c, "force");
-	if (v == V_STOP || v == V_RESTART)
-		return api_defer_slow(a, c, rq, work_lifecycle, NULL);
+	if (v == V_STOP || v == V_RESTART || v == V_KILL)
+		return api_defer_control(a, c, rq, work_lifecycle, NULL);
 	return api_defer(a, c, rq, work_lifecycle, NULL);
 }
 
@@ -521,8 +539,9 @@ int api_start(struct node *n, const struct api_listener *l, size_t nl, struct ap
 		api_stop(a);
 		return r;
 	}
-	if ((r = workers_start(API_WORKERS_MAX, API_WORKERS_IDLE_S, &a->workers)) < 0 ||
-	    (r = workers_start(API_WORKERS_MAX, API_WORKERS_IDLE_S, &a->slow)) < 0) {
+	if ((r = workers_start(API_WORKERS_MAX, API_WORKERS_IDLE_S, API_QUEUE_MAX, &a->workers)) < 0 ||
+	    (r = workers_start(API_WORKERS_MAX, API_WORKERS_IDLE_S, API_SLOW_QUEUE_MAX, &a->slow)) < 0 ||
+	    (r = workers_start(API_CONTROL_MAX, API_WORKERS_IDLE_S, API_CONTROL_MAX, &a->control)) < 0) {
 		sn_err_set(err, -r, "api: worker pool");
 		api_stop(a);
 		return r;
@@ -549,6 +568,7 @@ void api_stop(struct api *a)
 	hub_drain(a->hub);
 	workers_drain(a->workers);   /* from here on, work runs on the caller's thread */
 	workers_drain(a->slow);
+	workers_drain(a->control);
 	api_relays_wait(a);
 	for (size_t i = 0; i < a->n_http; i++) {
 		if (a->http[i].d)
@@ -557,6 +577,7 @@ void api_stop(struct api *a)
 	}
 	workers_free(a->workers);
 	workers_free(a->slow);
+	workers_free(a->control);
 	hub_free(a->hub);
 	api_reqstats_free(a->reqstats);
 	grants_free();
