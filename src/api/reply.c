@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *extra_name, *extra_value;
@@ -35,7 +36,9 @@ int api_status_of(int err)
 	}
 }
 
-enum MHD_Result api_send_json(struct MHD_Connection *c, unsigned status, json_t *j)
+/* j (taken) as the body, with one more header when name is not NULL. */
+static enum MHD_Result send_json_with(struct MHD_Connection *c, unsigned status, json_t *j,
+				      const char *name, const char *value)
 {
 	char *txt = j ? sn_json_dump(j, false) : NULL;
 	json_decref(j);
@@ -50,9 +53,24 @@ enum MHD_Result api_send_json(struct MHD_Connection *c, unsigned status, json_t 
 	MHD_add_response_header(r, "Content-Type", "application/json");
 	if (extra_name)
 		MHD_add_response_header(r, extra_name, extra_value);
+	if (name)
+		MHD_add_response_header(r, name, value);
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+enum MHD_Result api_send_json(struct MHD_Connection *c, unsigned status, json_t *j)
+{
+	return send_json_with(c, status, j, NULL, NULL);
+}
+
+enum MHD_Result api_send_busy(struct MHD_Connection *c, unsigned retry_s, const char *msg)
+{
+	char v[16];
+	snprintf(v, sizeof(v), "%u", retry_s);
+	return send_json_with(c, MHD_HTTP_SERVICE_UNAVAILABLE, json_pack("{s:s}", "message", msg),
+			      "Retry-After", v);
 }
 
 enum MHD_Result api_send_error(struct MHD_Connection *c, int status, const char *msg)

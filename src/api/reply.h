@@ -28,6 +28,8 @@ enum MHD_Result api_send_error(struct MHD_Connection *c, int status, const char 
 /* A failure r (-errno) with e: e's message, the status of e's errno. */
 enum MHD_Result api_send_err(struct MHD_Connection *c, int r, const struct sn_err *e);
 enum MHD_Result api_send_empty(struct MHD_Connection *c, unsigned status);
+/* 503 with Retry-After: retry_s and {"message": msg}: a pool that is full. */
+enum MHD_Result api_send_busy(struct MHD_Connection *c, unsigned retry_s, const char *msg);
 /* A queued 200 whose body comes from reader (a stream); fr(cls) at the end
  * (also when the reply cannot be made). */
 enum MHD_Result api_send_stream(struct MHD_Connection *c, const char *type, size_t block,

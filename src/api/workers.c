@@ -10,7 +10,10 @@
  * and no thread is idle, up to `max`; a thread idle for `idle_s` seconds
  * ends, and the last one to end trims the heap (malloc_trim): the burst's
  * freed memory goes back a second after it. A burst of 16 parallel creates
- * gets `max` threads for a moment; an idle daemon has none. Past `max` the work waits in the queue (in order).
+ * gets `max` threads for a moment; an idle daemon has none. Past `max` the
+ * work waits in the queue (in order), up to `queue_max` jobs: past that
+ * the submitter answers 503 with Retry-After (workers_full) rather than
+ * queueing without bound behind operations that may last.
  * Threads have 1 MiB of stack reserved (only what they touch is resident).
  * glibc keeps the stacks of ended threads for reuse, with all but the 16 KiB
  * below the last frame and the thread's control block given back; a thread
@@ -47,6 +50,7 @@ struct workers {
 	pthread_cond_t done;       /* a thread ended */
 	struct work *head, *tail;
 	unsigned max, idle_s;
+	unsigned queued, queue_max;   /* jobs waiting; their bound (0: none) */
 	unsigned threads, idle;
 	bool stop;
 };
@@ -84,6 +88,7 @@ static void *worker_main(void *arg)
 			break;   /* stop, and nothing left */
 		struct work *w = p->head;
 		p->head = w->next;
+		p->queued--;
 		if (!p->head)
 			p->tail = NULL;
 		pthread_mutex_unlock(&p->lock);
@@ -104,7 +109,7 @@ out:
 	return NULL;
 }
 
-int workers_start(unsigned max, unsigned idle_s, struct workers **out)
+int workers_start(unsigned max, unsigned idle_s, unsigned queue_max, struct workers **out)
 {
 	struct workers *p = calloc(1, sizeof(*p));
 	if (!p)
@@ -118,6 +123,7 @@ int workers_start(unsigned max, unsigned idle_s, struct workers **out)
 	pthread_condattr_destroy(&ca);
 	p->max = max ? max : 1;
 	p->idle_s = idle_s ? idle_s : 1;
+	p->queue_max = queue_max;
 	*out = p;
 	return 0;
 }
@@ -152,6 +158,7 @@ void workers_submit(struct workers *p, struct work *w)
 	else
 		p->head = w;
 	p->tail = w;
+	p->queued++;
 	bool ok = grow(p);
 	pthread_cond_signal(&p->cond);
 	if (!ok) {
@@ -159,6 +166,7 @@ void workers_submit(struct workers *p, struct work *w)
 		 * here rather than never. */
 		struct work *q = p->head;
 		p->head = p->tail = NULL;
+		p->queued = 0;
 		pthread_mutex_unlock(&p->lock);
 		while (q) {
 			struct work *next = q->next;
@@ -171,6 +179,15 @@ void workers_submit(struct workers *p, struct work *w)
 		return;
 	}
 	pthread_mutex_unlock(&p->lock);
+}
+
+bool workers_full(struct workers *p)
+{
+	pthread_mutex_lock(&p->lock);
+	bool full = p->queue_max && !p->stop && p->idle <= p->queued && p->threads >= p->max &&
+		    p->queued - p->idle >= p->queue_max;
+	pthread_mutex_unlock(&p->lock);
+	return full;
 }
 
 void workers_drain(struct workers *p)

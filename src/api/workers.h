@@ -5,6 +5,7 @@
 #define SN_API_WORKERS_H
 
 #include <microhttpd.h>
+#include <stdbool.h>
 
 struct work {
 	void (*fn)(struct work *w);   /* runs on a worker thread */
@@ -15,8 +16,12 @@ struct work {
 struct workers;
 
 /* Up to max threads, started when work waits and none is idle; a thread
- * idle for idle_s seconds ends. */
-int workers_start(unsigned max, unsigned idle_s, struct workers **out);
+ * idle for idle_s seconds ends. Past max, up to queue_max jobs wait (0: no
+ * bound); the submitter asks workers_full first. */
+int workers_start(unsigned max, unsigned idle_s, unsigned queue_max, struct workers **out);
+/* Would a job submitted now wait past queue_max (every thread busy, the
+ * queue at its bound)? Then the caller refuses it (503) instead. */
+bool workers_full(struct workers *p);
 void workers_submit(struct workers *p, struct work *w);
 /* Wait for every queued and running job to finish and end the threads;
  * work submitted afterwards runs on the submitter's thread. */

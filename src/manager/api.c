@@ -319,6 +319,25 @@ static int authorize(struct ctx *c, enum who who)
 			  " `Authorization: Bearer <token>`");
 }
 
+int mgr_api_authorize(struct mgr_api *a, const struct mgr_req *req, struct mgr_resp *resp)
+{
+	struct ctx c = { .a = a, .req = req, .resp = resp };
+	char arg[256] = "";
+	memset(resp, 0, sizeof(*resp));
+	for (size_t i = 0; i < SN_ARRAY_SIZE(routes); i++) {
+		if (strcmp(routes[i].method, req->method) != 0 ||
+		    !match(routes[i].pattern, req->path, arg, sizeof(arg)))
+			continue;
+		c.arg = arg;
+		int r = authorize(&c, routes[i].who);
+		if (r)
+			reply_err(&c, r);
+		return r;
+	}
+	mgr_api_handle(a, req, resp);   /* no such route: its 404 or 405 */
+	return -ENOENT;
+}
+
 void mgr_api_handle(struct mgr_api *a, const struct mgr_req *req, struct mgr_resp *resp)
 {
 	struct ctx c = { .a = a, .req = req, .resp = resp };

@@ -40,6 +40,10 @@ struct mgr_resp {
 	const char *content_type;    /* static */
 };
 
+/* May req's caller use its route? Decided on the method, path and token
+ * alone, before a body is read: 0, or an -errno with the answer in resp
+ * (401 for a missing or bad token, 404 or 405 when no route matches). */
+int mgr_api_authorize(struct mgr_api *a, const struct mgr_req *req, struct mgr_resp *resp);
 /* Always fills resp (errors too); never fails itself. */
 void mgr_api_handle(struct mgr_api *a, const struct mgr_req *req, struct mgr_resp *resp);
 /* HTTP status of an -errno of manager.h. */

@@ -28,6 +28,10 @@
  *   default_size    = small
  *   size.small = 1, size.medium = 4, size.large = 128
  *   log_level       = info                    error | warn | info | debug
+ *   http_timeout    = 30                      s: a connection silent this long is closed
+ *   http_client_connections = 32              connections of one client address (TCP)
+ *   http_max_args   = 64                      query arguments of a request (more: 414)
+ *                                             (the keys and ranges: api/limits.c)
  *   network keys (network_default, bridge, bridge_subnet, nft_table,
  *   port_base, ports_per_slot, port_slots): network_config.c
  *
@@ -113,6 +117,7 @@ int node_config_defaults(struct node_config *c, struct sn_err *err)
 	memcpy(c->sizes, def, sizeof(def));
 	c->n_sizes = SN_ARRAY_SIZE(def);
 	node_net_config_defaults(&c->net);
+	api_limits_default(&c->http);
 	return 0;
 }
 
@@ -264,6 +269,8 @@ static int set_key(struct node_config *c, const char *k, const char *v, bool *si
 		return 0;
 	}
 	int nr = node_net_config_key(&c->net, k, v, err);
+	if (nr == 1)
+		nr = api_limits_set(&c->http, k, v, err);
 	if (nr <= 0)
 		return nr < 0 ? sn_err_wrap(err, "%s:%u", what, line) : 0;
 	return sn_err_msg(err, EINVAL, "%s:%u: unknown key `%s`", what, line, k);

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "api/limits.h"
 #include "base/err.h"
 
 #define NODE_DEFAULT_ROOT "/var/lib/subnode"
@@ -56,6 +57,7 @@ struct node_config {
 	unsigned n_sizes;
 	char *log_level;
 	struct node_net_config net;
+	struct api_limits http;    /* http_timeout, http_client_connections, http_max_args */
 };
 
 /* Fill c with the defaults (root/socket may be overridden afterwards). */

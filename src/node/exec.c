@@ -20,6 +20,7 @@
 #include "base/frame.h"
 #include "base/fs.h"
 #include "base/json.h"
+#include "base/parse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -422,7 +423,7 @@ int node_exec_start(struct node *n, const char *id, bool *tty, int *pty, int *in
 	*pty = *in = *out = *errfd = -1;
 	/* 16 fixed arguments at most, 2 per Env entry, then Cmd: sized from
 	 * the request (node_exec_create bounded it), nothing dropped. */
-	size_t cap = 16 + 2 * json_array_size(json_object_get(e->cfg, "Env")) +
+	size_t cap = 18 + 2 * json_array_size(json_object_get(e->cfg, "Env")) +
 		     json_array_size(json_object_get(e->cfg, "Cmd"));
 	_cleanup_free_ const char **argv = calloc(cap + 1, sizeof(*argv));
 	if (!argv)
@@ -461,6 +462,10 @@ int node_exec_start(struct node *n, const char *id, bool *tty, int *pty, int *in
 		argv[k++] = procp;
 		argv[k++] = e->sub;
 	} else {
+		/* the process's pid, for node_exec_cancel */
+		snprintf(pidp, sizeof(pidp), "%s/exec-%.16s.pid", n->cfg.root, e->id);
+		argv[k++] = "--pid-file";
+		argv[k++] = pidp;
 		size_t i;
 		json_t *v;
 		json_array_foreach(json_object_get(e->cfg, "Env"), i, v) {
@@ -562,6 +567,33 @@ int node_exec_start(struct node *n, const char *id, bool *tty, int *pty, int *in
 		*out = pout[0];
 		*errfd = perr[0];
 	}
+	return 0;
+}
+
+int node_exec_cancel(struct node *n, const char *id, struct sn_err *err)
+{
+	pthread_mutex_lock(&n->lock);
+	struct exec *e = find(id);
+	bool running = e && e->pid > 0 && e->running;
+	pthread_mutex_unlock(&n->lock);
+	if (!running)
+		return 0;
+	char pidp[4096];
+	snprintf(pidp, sizeof(pidp), "%s/exec-%.16s.pid", n->cfg.root, id);
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r = sn_read_file(pidp, 32, &text, &len, err);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;   /* not started yet, or gone */
+	long long pid;
+	while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
+		text[--len] = '\0';
+	if (sn_parse_i64(text, &pid) < 0 || pid <= 1 || pid > INT32_MAX)
+		return sn_err_msg(err, EINVAL, "exec pid file `%s`: `%s` is not a pid", pidp, text);
+	/* The runtime exec still runs (not yet reaped by node_exec_finish), so
+	 * its process's pid has not been reused. */
+	if (kill((pid_t)pid, SIGKILL) < 0 && errno != ESRCH)
+		return sn_err_sys(err, "kill exec process %lld", pid);
 	return 0;
 }
 

@@ -21,6 +21,10 @@ int node_exec_create(struct node *n, const char *ref, json_t *body, json_t **out
  * pipe ends; tty says which. The process is waited for by node_exec_finish. */
 int node_exec_start(struct node *n, const char *id, bool *tty, int *pty, int *in, int *out,
 		    int *errfd, struct sn_err *err);
+/* End a started exec whose client has left: SIGKILL its process (named by
+ * the runtime's pid file), so its output ends and node_exec_finish reaps
+ * it. 0 also when it is not running. */
+int node_exec_cancel(struct node *n, const char *id, struct sn_err *err);
 /* Wait for the runtime exec process and record its exit code. */
 void node_exec_finish(struct node *n, const char *id);
 int node_exec_resize(struct node *n, const char *id, unsigned h, unsigned w, struct sn_err *err);

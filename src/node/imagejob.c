@@ -342,16 +342,21 @@ void node_image_job_free(struct node_image_job *j)
 
 int node_image_job_run(struct node *n, const struct node_image_job_opts *o,
 		       void (*fn)(const struct image_progress *p, void *data), void *data,
-		       char out[72], struct sn_err *err)
+		       int cancel_fd, char out[72], struct sn_err *err)
 {
 	struct node_image_job *j = NULL;
 	int r = node_image_job_start(n, o, &j, NULL, err);
 	if (r < 0)
 		return r;
 	while (node_image_job_read(j, fn, data) == 0) {
-		struct pollfd pf = { .fd = j->out, .events = POLLIN };
-		if (poll(&pf, 1, -1) < 0 && errno != EINTR) {
+		struct pollfd pf[2] = { { .fd = j->out, .events = POLLIN },
+					{ .fd = cancel_fd, .events = POLLRDHUP } };
+		if (poll(pf, 2, -1) < 0 && errno != EINTR) {
 			r = sn_err_sys(err, "poll the image tool");
+			break;
+		}
+		if (pf[1].revents) {   /* killed below; its temp files go at the next sweep */
+			r = sn_err_msg(err, ECANCELED, "the client left: the image tool was ended");
 			break;
 		}
 	}

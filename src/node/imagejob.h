@@ -57,9 +57,11 @@ int node_image_job_exit(struct node *n, struct node_image_job *j, struct sn_err 
 /* Kill the tool if it still runs (SIGKILL: the store stays as it was),
  * reap it and free j. NULL is fine. */
 void node_image_job_free(struct node_image_job *j);
-/* The whole job, blocking: progress to fn (may be NULL). */
+/* The whole job, blocking: progress to fn (may be NULL). cancel_fd (-1:
+ * none), a client's socket: when it hangs up the tool is killed (the store
+ * keeps nothing of it) and the job is -ECANCELED. */
 int node_image_job_run(struct node *n, const struct node_image_job_opts *o,
 		       void (*fn)(const struct image_progress *p, void *data), void *data,
-		       char out[72], struct sn_err *err);
+		       int cancel_fd, char out[72], struct sn_err *err);
 
 #endif

@@ -64,14 +64,14 @@ int node_image_remove(struct node *n, const char *ref, bool force, struct sn_err
 	return r;
 }
 
-int node_image_import(struct node *n, const char *path, const char *name, char out[72],
-		      struct sn_err *err)
+int node_image_import(struct node *n, const char *path, const char *name, int cancel_fd,
+		      char out[72], struct sn_err *err)
 {
 	if (!path || path[0] != '/')
 		return sn_err_msg(err, EINVAL, "path: must be an absolute path on the node");
 	struct node_image_job_opts o = { .kind = NODE_IMAGE_IMPORT, .ref = path, .name = name,
 					 .unpack = true };
-	return node_image_job_run(n, &o, NULL, NULL, out, err);
+	return node_image_job_run(n, &o, NULL, NULL, cancel_fd, out, err);
 }
 
 int node_image_prepare(struct node *n, struct image_store *s, const char *ref, struct sn_err *err)
@@ -91,7 +91,7 @@ int node_image_prepare(struct node *n, struct image_store *s, const char *ref, s
 	if (!image_layers_ready(s, img, NULL)) {
 		char d[IMAGE_DIGEST_SIZE];
 		struct node_image_job_opts o = { .kind = NODE_IMAGE_PREPARE, .ref = img->manifest_digest };
-		r = node_image_job_run(n, &o, NULL, NULL, d, err);
+		r = node_image_job_run(n, &o, NULL, NULL, -1, d, err);
 	}
 	pthread_mutex_unlock(&n->prepare_lock);
 	image_free(img);

@@ -186,9 +186,11 @@ int node_stats(struct node *n, const char *ref, json_t **out, struct sn_err *err
 /* ---- images.c (pull and load: imagejob.h) */
 int node_image_list(struct node *n, json_t **out, struct sn_err *err);
 int node_image_remove(struct node *n, const char *ref, bool force, struct sn_err *err);
-/* path: an OCI layout directory or a docker-archive tar on the node. */
-int node_image_import(struct node *n, const char *path, const char *name, char out[72],
-		      struct sn_err *err);
+/* path: an OCI layout directory or a docker-archive tar on the node.
+ * cancel_fd (-1: none): a client's socket whose hangup ends the import
+ * (-ECANCELED, the image tool killed). */
+int node_image_import(struct node *n, const char *path, const char *name, int cancel_fd,
+		      char out[72], struct sn_err *err);
 /* Make sure the layers of image ref (in store s) are unpacked, asking the
  * image tool when they are not (one at a time). */
 int node_image_prepare(struct node *n, struct image_store *s, const char *ref, struct sn_err *err);

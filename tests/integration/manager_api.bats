@@ -202,3 +202,46 @@ PY
   ops=$(mapi "$ADMIN" GET /v1/nodes | head -1 | jq -c 'map({(.name): .operator}) | add')
   [ "$(head -1 <<<"$output" | jq --argjson ops "$ops" '[.seats[].node | $ops[.]] | unique | length')" = 4 ]
 }
+
+# ---- issue 10, rows 1-3 against the manager (the same src/api limits)
+
+hc() { timeout 60 python3 "$REPO/tests/lib/hostile_client.py" "$@"; }
+mgr_threads() { awk '/^Threads/ {print $2}' "/proc/$MGR_PID/status"; }
+mgr_rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$MGR_PID/status"; }
+
+@test "hostile clients: 300 query arguments a 414, silence closed, one client capped, no token a 401 before the body" {
+  mgr_teardown
+  mgr_start --grace 60 --members 4 --http-timeout 2 --http-client-connections 5
+  local q=$(python3 -c 'print("&".join("a%d=b" % i for i in range(300)))')
+  [ "$(hc status "127.0.0.1:$MGR_PORT" "/metrics?$q" --wait 5)" = 414 ]
+  [ "$(hc status "127.0.0.1:$MGR_PORT" /metrics --headers 300 --wait 5)" = 431 ]
+  run hc slow "127.0.0.1:$MGR_PORT" 8 8
+  echo "slow: $output"
+  [ "$output" = "refused=3 closed=5 open=0" ]
+  # the token before the body: on a join, an admin route, a node's route,
+  # and no route at all (a 404 before the body too)
+  [ "$(hc early "127.0.0.1:$MGR_PORT" 2 1048576 "" /v1/join)" = "401 401" ]
+  [ "$(hc early "127.0.0.1:$MGR_PORT" 1 1048576 "$JOIN" /v1/chains)" = 401 ]
+  [ "$(hc early "127.0.0.1:$MGR_PORT" 1 1048576 "$JOIN" /v1/nodes/n9/heartbeat)" = 401 ]
+  [ "$(hc early "127.0.0.1:$MGR_PORT" 1 1048576 "$ADMIN" /v1/nope)" = 404 ]
+  local before=$(mgr_rss_kb)
+  run hc body "127.0.0.1:$MGR_PORT" 20 1048576 /v1/chains
+  echo "statuses: $output; rss $before -> $(mgr_rss_kb) kB"
+  [[ "$output" != *none* ]]
+  [ $(( $(mgr_rss_kb) - before )) -lt 4096 ]
+  # a watch held longer than the timeout still gets its answer
+  cred=$(mgr_join n1 opA)
+  run mapi "$cred" GET "/v1/nodes/n1/desired?after=999999&wait=4"
+  [ "$(tail -1 <<<"$output")" = 200 ]
+  [ "$(mgr_threads)" -le 20 ]
+  [ "$(mapi "$ADMIN" GET /v1/nodes | tail -1)" = 200 ]
+}
+
+@test "hostile clients: --http-* out of range are refused, naming the option" {
+  run timeout 10 "$MGR_BIN/subnode-manager" serve --root "$MGR_DIR/r2" --listen 127.0.0.1:1 --http-max-args 0
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"--http-max-args: http_max_args: must be 1..128"* ]]
+  run timeout 10 "$MGR_BIN/subnode-manager" serve --root "$MGR_DIR/r2" --listen 127.0.0.1:1 --http-timeout 1e3
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"--http-timeout: http_timeout: must be 1..86400"* ]]
+}

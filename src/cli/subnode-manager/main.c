@@ -3,7 +3,8 @@
  *   subnode-manager serve --root DIR --listen ADDR:PORT
  *         [--admin-token-file F] [--join-token-file F] [--grace S]
  *         [--steady S] [--members N] [--rotation-interval S]
- *         [--genesis-seed HEX] [--log-level L]
+ *         [--genesis-seed HEX] [--log-level L] [--http-timeout S]
+ *         [--http-client-connections N] [--http-max-args N]
  *       Serves the API (docs/API.md, Manager). --rotation-interval: a member
  *       that has sat S seconds on its node moves to another (off: never). Tokens: DIR/admin.token and
  *       DIR/join.token (mode 0600), made with 32 random bytes unless they
@@ -44,6 +45,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: subnode-manager serve --root DIR --listen ADDR:PORT [--admin-token-file F]\n"
 		   "         [--join-token-file F] [--grace S] [--steady S] [--members N]\n"
 		   "         [--rotation-interval S] [--genesis-seed HEX]\n"
+		   "         [--http-timeout S] [--http-client-connections N] [--http-max-args N]\n"
 		   "         [--log-level error|warn|info|debug]\n"
 		   "       subnode-manager verify (--root DIR | --log FILE|-)\n"
 		   "       subnode-manager log --root DIR\n");
@@ -124,8 +126,13 @@ static int cmd_serve(int argc, char **argv, struct sn_err *err)
 		{ "root", 1, 0, 'r' }, { "listen", 1, 0, 'l' }, { "admin-token-file", 1, 0, 'a' },
 		{ "join-token-file", 1, 0, 'j' }, { "grace", 1, 0, 'g' }, { "steady", 1, 0, 's' },
 		{ "members", 1, 0, 'm' }, { "genesis-seed", 1, 0, 'G' }, { "log-level", 1, 0, 'L' },
-		{ "rotation-interval", 1, 0, 'R' },
+		{ "rotation-interval", 1, 0, 'R' }, { "http-timeout", 1, 0, 1000 },
+		{ "http-client-connections", 1, 0, 1001 }, { "http-max-args", 1, 0, 1002 },
 		{ 0, 0, 0, 0 } };
+	static const char *const http_keys[] = { "http_timeout", "http_client_connections",
+						  "http_max_args" };
+	struct api_limits lim;
+	api_limits_default(&lim);
 	const char *root = NULL, *listen_addr = NULL, *admin_f = NULL, *join_f = NULL;
 	struct mgr_config cfg;
 	mgr_config_defaults(&cfg);
@@ -158,6 +165,10 @@ static int cmd_serve(int argc, char **argv, struct sn_err *err)
 			else if (!strcmp(optarg, "error")) sn_log_set_level(SN_LOG_ERROR);
 			else return sn_err_msg(err, EINVAL, "--log-level: error, warn, info or debug");
 			break;
+		case 1000: case 1001: case 1002:
+			if ((r = api_limits_set(&lim, http_keys[c - 1000], optarg, err)) < 0)
+				return sn_err_wrap(err, "--%s", opts[10 + c - 1000].name);
+			break;
 		default: usage(stderr); return -EINVAL;
 		}
 	}
@@ -181,7 +192,7 @@ static int cmd_serve(int argc, char **argv, struct sn_err *err)
 		return r;
 	}
 	sn_info("subnode-manager: serving on %s, state in %s", listen_addr, root);
-	r = serve_run(&api, fd, err);
+	r = serve_run(&api, &lim, fd, err);
 	mgr_close(api.m);
 	return r;
 }

@@ -3,7 +3,10 @@
  * The routes are src/manager/api.c; this file moves bytes: libmicrohttpd
  * with a thread per connection (a desired-subnodes watch blocks its own
  * connection's thread for up to 30 s; nothing else waits), request bodies
- * up to 1 MiB, and a tick thread that runs the failure detector four times
+ * up to 1 MiB (read only once the token was found good: first_call), the
+ * listener's limits of api/limits.h (--http-timeout,
+ * --http-client-connections, --http-max-args; the same defaults as
+ * subnoded), and a tick thread that runs the failure detector four times
  * a second. A thread per connection is the plainest correct server for
  * now (its cost: one thread per node's watch; fine for tests and small
  * networks, not for 10,000 nodes). Request bodies and
@@ -59,13 +62,39 @@ struct conn_req {
 	struct api_body body;
 };
 
+static const char *bearer_of(struct MHD_Connection *conn)
+{
+	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	return auth && strncmp(auth, "Bearer ", 7) == 0 ? auth + 7 : NULL;
+}
+
 /* MHD_OPTION_URI_LOG_CALLBACK: the request line before it is decoded. */
 static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
 {
+	const struct api_limits *lim = cls;
 	struct conn_req *q = calloc(1, sizeof(*q));
 	if (q)
-		q->verdict = api_uri_check(uri);
+		q->verdict = api_uri_check(uri, lim->max_args);
 	return q;
+}
+
+/* The handler's first call, on the headers alone: a refused URI, then the
+ * token (before any byte of the body is read: a 401 queued now makes
+ * libmicrohttpd drop the body and close). */
+static enum MHD_Result first_call(struct mgr_api *api, struct MHD_Connection *conn,
+				  struct conn_req *q, const char *url, const char *method)
+{
+	q->seen = true;
+	if (q->verdict.status) {
+		q->answered = true;
+		return api_send_verdict(conn, q->verdict);
+	}
+	struct mgr_req req = { .method = method, .path = url, .bearer = bearer_of(conn) };
+	struct mgr_resp r;
+	if (mgr_api_authorize(api, &req, &r) == 0)
+		return MHD_YES;
+	q->answered = true;
+	return send_resp(conn, &r);
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -77,13 +106,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	if (!q && !(q = *con_cls = calloc(1, sizeof(*q))))
 		return MHD_NO;
 	struct api_body *up = &q->body;
-	if (!q->seen) {
-		q->seen = true;
-		if (!q->verdict.status)
-			return MHD_YES;
-		q->answered = true;
-		return api_send_verdict(conn, q->verdict);
-	}
+	if (!q->seen)
+		return first_call(api, conn, q, url, method);
 	if (q->answered) {
 		*data_size = 0;   /* answered already: the body goes nowhere */
 		return MHD_YES;
@@ -101,12 +125,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 		r.body = strdup("{\"message\":\"request body: larger than 1 MiB\"}");
 		return send_resp(conn, &r);
 	}
-	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-	const char *bearer = auth && strncmp(auth, "Bearer ", 7) == 0 ? auth + 7 : NULL;
 	struct mgr_req req = { .method = method, .path = url, .query = query_get,
-			       .query_ctx = conn, .bearer = bearer, .body = up->data,
+			       .query_ctx = conn, .bearer = bearer_of(conn), .body = up->data,
 			       .body_len = up->len };
-	mgr_api_handle(api, &req, &r);
+	mgr_api_handle(api, &req, &r);   /* a watch holds this thread up to 30 s */
+	api_conn_touch(conn);
 	return send_resp(conn, &r);
 }
 
@@ -128,15 +151,17 @@ static void on_signal(int sig)
 	stopping = 1;
 }
 
-int serve_run(struct mgr_api *api, int listen_fd, struct sn_err *err)
+int serve_run(struct mgr_api *api, const struct api_limits *lim, int listen_fd, struct sn_err *err)
 {
+	struct MHD_OptionItem lo[API_LIMITS_MHD_OPTIONS];
+	api_limits_mhd_options(lim, true, lo);
 	struct MHD_Daemon *d = MHD_start_daemon(
 		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL,
 		0, NULL, NULL, handler, api, MHD_OPTION_LISTEN_SOCKET, listen_fd,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-		MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL,
-		MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-		MHD_OPTION_END);
+		MHD_OPTION_URI_LOG_CALLBACK, uri_seen, (void *)lim,
+		MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 << 10),
+		MHD_OPTION_ARRAY, lo, MHD_OPTION_END);
 	if (!d)
 		return sn_err_msg(err, EIO, "serve: libmicrohttpd could not start");
 	struct sigaction sa = { .sa_handler = on_signal };

@@ -2,11 +2,12 @@
 #ifndef SN_SUBNODE_MANAGER_SERVE_H
 #define SN_SUBNODE_MANAGER_SERVE_H
 
+#include "api/limits.h"
 #include "base/err.h"
 #include "manager/api.h"
 
-/* Serve api on the listening socket until SIGTERM/SIGINT, running the
- * failure detector meanwhile. */
-int serve_run(struct mgr_api *api, int listen_fd, struct sn_err *err);
+/* Serve api on the listening socket until SIGTERM/SIGINT, with the limits
+ * lim (api/limits.h), running the failure detector meanwhile. */
+int serve_run(struct mgr_api *api, const struct api_limits *lim, int listen_fd, struct sn_err *err);
 
 #endif

@@ -14,8 +14,14 @@
  *    the start of a stream;
  *  - deferred (api_defer): what may block — create, start, stop (up to its
  *    timeout), kill, restart, remove, exec start, image import/remove —
- *    runs on a worker of the bounded pool (api/workers.c) with the connection
- *    suspended; the worker resumes it and the HTTP thread sends the result;
+ *    runs on a worker of a bounded pool (api/workers.c) with the connection
+ *    suspended; the worker resumes it and the HTTP thread sends the result.
+ *    Three pools: operations of a moment; those that last as long as a
+ *    client's process or file does (exec output, import from a path; each
+ *    ended when its client leaves); and stop, kill and restart, with a
+ *    thread for each subnode, so that no other work can keep them waiting.
+ *    A pool whose threads are all taken and whose queue is full answers
+ *    503 with Retry-After rather than queueing without bound;
  *  - waiting (api_wait, api_stream_wait): streams (`logs -f`, `events`,
  *    `stats`, pull progress, image upload) and `wait` suspend their
  *    connection between chunks and register with the hub (api/hub.c) what
@@ -27,6 +33,12 @@
  * Memory per connection: libmicrohttpd's pool is 16 KiB (headers and the
  * write buffer; the default 32 KiB was mostly unused), streams hand it
  * 4 KiB at a time. With 70 `logs -f` open the daemon grows by ~1.8 MiB.
+ *
+ * On TCP the bearer token is checked on the handler's first call, on the
+ * headers alone: a refusal is a 401 queued before the body, which
+ * libmicrohttpd then never reads (and the connection closes). Limits of
+ * the listeners (timeout, per-client connections, query arguments):
+ * api/limits.c, from the config's http_* keys.
  *
  * Request bodies are collected up to 1 MiB, then parsed as JSON — except
  * an image upload (`POST /images/load` without `path`), streamed into the
@@ -62,6 +74,9 @@
 #define API_HTTP_THREADS 2u
 #define API_WORKERS_MAX 8u
 #define API_WORKERS_IDLE_S 1u
+#define API_QUEUE_MAX 64u        /* operations of a moment waiting for a worker */
+#define API_SLOW_QUEUE_MAX 8u    /* exec output, imports: they may last as long as a client likes */
+#define API_CONTROL_MAX 128u     /* stop, kill, restart: one per subnode at once, never behind others */
 
 enum MHD_Result api_send_result(struct api *a, struct MHD_Connection *c, struct req *rq)
 {
@@ -93,10 +108,14 @@ static enum MHD_Result defer(struct workers *p, struct MHD_Connection *c, struct
 	rq->cont = cont ? cont : api_send_result;
 	if (api_conn_tls(c)) {
 		fn(rq->a, rq);
+		api_conn_touch(c);
 		api_cont_fn k = rq->cont;
 		rq->cont = NULL;
 		return k(rq->a, c, rq);
 	}
+	if (workers_full(p))
+		return api_send_busy(c, 1, "the daemon is busy: every worker of this kind of operation "
+				     "is taken and the queue is full; retry");
 	rq->work.fn = run_work;
 	rq->work.c = c;
 	MHD_suspend_connection(c);
@@ -116,6 +135,12 @@ enum MHD_Result api_defer_slow(struct api *a, struct MHD_Connection *c, struct r
 	return defer(a->slow, c, rq, fn, cont);
 }
 
+enum MHD_Result api_defer_control(struct api *a, struct MHD_Connection *c, struct req *rq,
+				  api_work_fn fn, api_cont_fn cont)
+{
+	return defer(a->control, c, rq, fn, cont);
+}
+
 enum MHD_Result api_wait(struct api *a, struct MHD_Connection *c, struct req *rq,
 			 struct hub_want *w, api_cont_fn cont)
 {
@@ -123,6 +148,7 @@ enum MHD_Result api_wait(struct api *a, struct MHD_Connection *c, struct req *rq
 		return api_send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the daemon is stopping");
 	if (api_conn_tls(c)) {
 		api_block_wait(c, w);
+		api_conn_touch(c);
 		return cont(a, c, rq);
 	}
 	rq->cont = cont;
@@ -136,6 +162,7 @@ bool api_suspend(struct api *a, struct MHD_Connection *c, struct hub_want *w)
 		return false;
 	if (api_conn_tls(c)) {
 		api_block_wait(c, w);
+		api_conn_touch(c);
 		return true;
 	}
 	api_want_hangup(w, c);
@@ -216,8 +243,8 @@ static enum MHD_Result h_lifecycle(struct api *a, struct MHD_Connection *c, stru
 	rq->kind = v;
 	rq->num = t;
 	rq->flag = v == V_REMOVE && api_arg_bool(c, "force");
-	if (v == V_STOP || v == V_RESTART)
-		return api_defer_slow(a, c, rq, work_lifecycle, NULL);
+	if (v == V_STOP || v == V_RESTART || v == V_KILL)
+		return api_defer_control(a, c, rq, work_lifecycle, NULL);
 	return api_defer(a, c, rq, work_lifecycle, NULL);
 }
 
@@ -385,7 +412,7 @@ static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *c)
 {
 	struct req *rq = new_req(cls);
 	if (rq)
-		rq->verdict = api_uri_check(uri);
+		rq->verdict = api_uri_check(uri, rq->a->n->cfg.http.max_args);
 	return rq;
 }
 
@@ -406,7 +433,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			rq->routed = true;
 			return api_send_verdict(c, rq->verdict);
 		}
-		if (api_bearer_ok(c, h->token) && is_upload(c, url, method)) {
+		/* the token before anything else: a refusal reads no body */
+		if (!api_bearer_ok(c, h->token) && !grants_allow(method, url, api_bearer(c))) {
+			rq->routed = true;
+			return api_send_unauthorized(c);
+		}
+		if (is_upload(c, url, method)) {
 			rq->routed = true;
 			if (api_route_args_check(c, rq, &rq->e) < 0)
 				return api_send_err(c, -EINVAL, &rq->e);
@@ -430,9 +462,6 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return cont(a, c, rq);
 	}
 	rq->routed = true;
-	if (!api_bearer_ok(c, h->token) &&
-	    !grants_allow(method, url, api_bearer(c)))
-		return api_send_unauthorized(c);
 	if (rq->body.too_big)
 		return api_send_error(c, 413, "request body larger than 1 MiB");
 	if (api_route_args_check(c, rq, &rq->e) < 0)
@@ -470,6 +499,8 @@ static int start_http(struct api *a, struct api_http *h, const struct api_listen
 	h->tls = tls;
 	/* TLS: a thread per connection, so that an upgraded stream is relayed
 	 * in its callback (api_exec.c says why); at most 64 of them. */
+	struct MHD_OptionItem lim[API_LIMITS_MHD_OPTIONS];
+	api_limits_mhd_options(&a->n->cfg.http, l->token != NULL, lim);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
 			 MHD_ALLOW_UPGRADE |
 			 (tls ? MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL : MHD_USE_EPOLL);
@@ -483,6 +514,7 @@ static int start_http(struct api *a, struct api_http *h, const struct api_listen
 				MHD_OPTION_URI_LOG_CALLBACK, uri_seen, h,
 				MHD_OPTION_CONNECTION_LIMIT, tls ? 64u : 1024u,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 << 10),
+				MHD_OPTION_ARRAY, lim,
 				MHD_OPTION_END);
 	if (!h->d)
 		return sn_err_msg(err, EIO, "start the HTTP server (libmicrohttpd)");
@@ -507,8 +539,9 @@ int api_start(struct node *n, const struct api_listener *l, size_t nl, struct ap
 		api_stop(a);
 		return r;
 	}
-	if ((r = workers_start(API_WORKERS_MAX, API_WORKERS_IDLE_S, &a->workers)) < 0 ||
-	    (r = workers_start(API_WORKERS_MAX, API_WORKERS_IDLE_S, &a->slow)) < 0) {
+	if ((r = workers_start(API_WORKERS_MAX, API_WORKERS_IDLE_S, API_QUEUE_MAX, &a->workers)) < 0 ||
+	    (r = workers_start(API_WORKERS_MAX, API_WORKERS_IDLE_S, API_SLOW_QUEUE_MAX, &a->slow)) < 0 ||
+	    (r = workers_start(API_CONTROL_MAX, API_WORKERS_IDLE_S, API_CONTROL_MAX, &a->control)) < 0) {
 		sn_err_set(err, -r, "api: worker pool");
 		api_stop(a);
 		return r;
@@ -535,6 +568,7 @@ void api_stop(struct api *a)
 	hub_drain(a->hub);
 	workers_drain(a->workers);   /* from here on, work runs on the caller's thread */
 	workers_drain(a->slow);
+	workers_drain(a->control);
 	api_relays_wait(a);
 	for (size_t i = 0; i < a->n_http; i++) {
 		if (a->http[i].d)
@@ -543,6 +577,7 @@ void api_stop(struct api *a)
 	}
 	workers_free(a->workers);
 	workers_free(a->slow);
+	workers_free(a->control);
 	hub_free(a->hub);
 	api_reqstats_free(a->reqstats);
 	grants_free();

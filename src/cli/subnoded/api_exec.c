@@ -5,7 +5,9 @@
  * connection is switched (101) and handed to a relay thread; `Detach`
  * answers at once and a thread drains the output; without either, the
  * worker also collects the whole output (until the process ends) and the
- * reply carries it. `POST /containers/{id}/attach` connects to the
+ * reply carries it — unless the client leaves first: then the process is
+ * killed (node_exec_cancel), which ends the collection and frees the
+ * worker. `POST /containers/{id}/attach` connects to the
  * supervisor's attach socket and relays the same way.
  *
  * A relay runs node_exec_relay / node_attach_relay (src/node) on a thread
@@ -28,8 +30,10 @@
 #include "node/exec.h"
 #include "base/cleanup.h"
 #include "base/json.h"
+#include "base/log.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +56,7 @@ struct relay {
 	char id[40];
 	bool tty;
 	int pty, in, out, err;
+	int client;          /* the client's socket (exec without upgrade: its hangup) */
 	/* attach */
 	int sup;
 	bool stdin_on;
@@ -197,15 +202,41 @@ struct drain {
 	FILE *f;
 	char *buf;
 	size_t len;
+	int client;          /* the client's socket, watched for its hangup (-1: none) */
+	struct node *n;
+	const char *id;      /* the exec, cancelled when the client leaves */
 };
 
+/* Collect the output; a client that leaves meanwhile gets nothing, so its
+ * process is ended (node_exec_cancel) rather than left to hold a worker
+ * for as long as it runs. */
 static void *drain_main(void *arg)
 {
 	struct drain *d = arg;
 	char buf[16384];
-	ssize_t n;
-	while ((n = read(d->fd, buf, sizeof(buf))) > 0)
+	for (;;) {
+		struct pollfd pf[2] = { { .fd = d->fd, .events = POLLIN },
+					{ .fd = d->client, .events = POLLRDHUP } };
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pf[1].revents) {
+			struct sn_err e = { 0 };
+			if (node_exec_cancel(d->n, d->id, &e) < 0)
+				sn_warn("exec %s: its client left, and ending it failed: %s", d->id, e.msg);
+			else
+				sn_info("exec %s: its client left: the process is killed", d->id);
+			d->client = -1;
+		}
+		if (!pf[0].revents)
+			continue;
+		ssize_t n = read(d->fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
 		fwrite(buf, 1, (size_t)n, d->f);
+	}
 	return NULL;
 }
 
@@ -225,7 +256,7 @@ static void exec_collect(struct api *a, struct req *rq, struct relay *x)
 		return;
 	}
 	/* nobody writes into sp[1]: the relay sees no input, and no hang-up */
-	struct drain d = { .fd = sp[1] };
+	struct drain d = { .fd = sp[1], .client = x->client, .n = a->n, .id = x->id };
 	d.f = open_memstream(&d.buf, &d.len);
 	pthread_t t;
 	pthread_attr_t at;
@@ -324,6 +355,7 @@ static enum MHD_Result h_exec_start(struct api *a, struct MHD_Connection *c, str
 	x->tls = rq->http->tls;
 	x->exec = true;
 	x->pty = x->in = x->out = x->err = -1;
+	x->client = hub_conn_fd(c);
 	snprintf(x->id, sizeof(x->id), "%s", id);
 	rq->ctx = x;
 	rq->ctx_free = relay_free;

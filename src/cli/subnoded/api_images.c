@@ -296,7 +296,7 @@ static enum MHD_Result h_load_upload(struct api *a, struct MHD_Connection *c, st
 static void work_import(struct api *a, struct req *rq)
 {
 	char digest[72] = "";
-	rq->r = node_image_import(a->n, rq->arg1, rq->arg2, digest, &rq->e);
+	rq->r = node_image_import(a->n, rq->arg1, rq->arg2, (int)rq->num, digest, &rq->e);
 	if (rq->r == 0)
 		rq->out = json_pack("{s:s}", "Digest", digest);
 }
@@ -325,6 +325,7 @@ enum MHD_Result api_images(struct api *a, struct MHD_Connection *c, struct req *
 			return h_load_upload(a, c, rq);
 		if (!(rq->arg1 = strdup(path)) || (name && !(rq->arg2 = strdup(name))))
 			return api_send_error(c, 500, "out of memory");
+		rq->num = hub_conn_fd(c);   /* a client that leaves ends the tool */
 		return api_defer_slow(a, c, rq, work_import, NULL);
 	}
 	if (strncmp(url, "/images/", 8) == 0 && strcmp(method, "DELETE") == 0) {

@@ -36,7 +36,8 @@ struct api {
 	struct node *n;
 	struct hub *hub;
 	struct workers *workers;      /* operations of a moment: create, start, remove ... */
-	struct workers *slow;         /* those that may take long: stop, restart, exec output, import */
+	struct workers *slow;         /* those that last as long as a client's process: exec output, import */
+	struct workers *control;      /* stop, kill, restart: never behind other work */
 	struct api_http http[API_MAX_LISTENERS];
 	size_t n_http;
 	pthread_mutex_t lock;
@@ -109,6 +110,9 @@ enum MHD_Result api_defer(struct api *a, struct MHD_Connection *c, struct req *r
  * to its timeout), so that they cannot hold up the short ones. */
 enum MHD_Result api_defer_slow(struct api *a, struct MHD_Connection *c, struct req *rq,
 			       api_work_fn fn, api_cont_fn cont);
+/* The same on the pool of stop, kill and restart (a thread per subnode). */
+enum MHD_Result api_defer_control(struct api *a, struct MHD_Connection *c, struct req *rq,
+				  api_work_fn fn, api_cont_fn cont);
 /* Suspend c until w happens (or the client hangs up: added here); then
  * cont runs (a request not yet answered). */
 enum MHD_Result api_wait(struct api *a, struct MHD_Connection *c, struct req *rq,

@@ -1,6 +1,7 @@
 /* test_workers.c — the api layer's worker pool (api/workers.c) with real
  * threads: every task runs, no more than `max` run at once, idle threads
- * end by themselves, and draining waits for the running tasks. An alarm
+ * end by themselves, draining waits for the running tasks, and a pool is
+ * full only when its threads are all taken and its queue is at its bound. An alarm
  * ends the program if anything hangs. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -110,7 +111,7 @@ static void every_task_runs(void **state)
 	gate_init(&g);
 	gate_open(&g);
 	struct workers *p = NULL;
-	assert_int_equal(workers_start(4, 1, &p), 0);
+	assert_int_equal(workers_start(4, 1, 0, &p), 0);
 	struct task t[32];
 	for (int i = 0; i < 32; i++) {
 		t[i] = (struct task){ .w.fn = task_fn, .g = &g };
@@ -127,7 +128,7 @@ static void no_more_than_max_run_at_once(void **state)
 	struct gate g;
 	gate_init(&g);
 	struct workers *p = NULL;
-	assert_int_equal(workers_start(2, 5, &p), 0);
+	assert_int_equal(workers_start(2, 5, 0, &p), 0);
 	struct task t[6];
 	for (int i = 0; i < 6; i++) {
 		t[i] = (struct task){ .w.fn = task_fn, .g = &g };
@@ -163,7 +164,7 @@ static void idle_workers_end(void **state)
 	struct gate g;
 	gate_init(&g);
 	struct workers *p = NULL;
-	assert_int_equal(workers_start(3, 1, &p), 0);
+	assert_int_equal(workers_start(3, 1, 0, &p), 0);
 	struct task t[3];
 	for (int i = 0; i < 3; i++) {
 		t[i] = (struct task){ .w.fn = task_fn, .g = &g };
@@ -187,7 +188,7 @@ static void drain_waits_for_running_tasks(void **state)
 	struct gate g;
 	gate_init(&g);
 	struct workers *p = NULL;
-	assert_int_equal(workers_start(2, 5, &p), 0);
+	assert_int_equal(workers_start(2, 5, 0, &p), 0);
 	struct task slow = { .w.fn = task_fn, .g = &g, .sleep_ms = 300 };
 	workers_submit(p, &slow.w);
 	assert_true(wait_running(&g, 1));
@@ -201,6 +202,37 @@ static void drain_waits_for_running_tasks(void **state)
 	workers_free(p);
 }
 
+static void full_past_its_queue_bound(void **state)
+{
+	struct gate g;
+	gate_init(&g);
+	struct workers *p = NULL;
+	assert_int_equal(workers_start(2, 5, 2, &p), 0);
+	struct task t[4];
+	for (int i = 0; i < 4; i++)
+		t[i] = (struct task){ .w.fn = task_fn, .g = &g };
+	workers_submit(p, &t[0].w);
+	workers_submit(p, &t[1].w);
+	bool ran = wait_running(&g, 2);
+	bool full[3];
+	full[0] = workers_full(p);
+	workers_submit(p, &t[2].w);
+	full[1] = workers_full(p);
+	workers_submit(p, &t[3].w);
+	full[2] = workers_full(p);   /* 2 running, 2 waiting: the bound */
+	gate_open(&g);   /* before any assert: the tasks live on this stack */
+	workers_drain(p);
+	assert_true(ran);
+	assert_false(full[0]);
+	assert_false(full[1]);
+	assert_true(full[2]);
+	workers_drain(p);
+	assert_false(workers_full(p));
+	for (int i = 0; i < 4; i++)
+		assert_true(t[i].done);
+	workers_free(p);
+}
+
 int main(void)
 {
 	alarm(120);   /* a hang ends the program (SIGALRM) instead of the suite */
@@ -209,6 +241,7 @@ int main(void)
 		cmocka_unit_test(no_more_than_max_run_at_once),
 		cmocka_unit_test(idle_workers_end),
 		cmocka_unit_test(drain_waits_for_running_tasks),
+		cmocka_unit_test(full_past_its_queue_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
