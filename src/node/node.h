@@ -30,6 +30,8 @@
 
 #define NODE_VERSION "0.1.0"
 #define NODE_API_VERSION "1.41"
+/* The oldest API version a path may name (/v1.24/...): docker.h in subnoded. */
+#define NODE_API_MIN_VERSION "1.24"
 #define NODE_CGROUP_ROOT "/sys/fs/cgroup"   /* the runtimes' default; subnodes under cfg.cgroup_parent */
 
 struct node_db;
@@ -118,6 +120,9 @@ int node_find(struct node *n, const char *ref, json_t **row, struct sn_err *err)
 
 /* ---- inspect.c */
 int node_inspect(struct node *n, const char *ref, json_t **out, struct sn_err *err);
+/* top.c: Docker's {"Titles": [ps -ef's columns], "Processes": [[...]]}
+ * for the processes of a running subnode; EBUSY when it does not run. */
+int node_top(struct node *n, const char *ref, json_t **out, struct sn_err *err);
 /* all: include stopped ones. filters: Docker's {"name":[..],"status":[..],
  * "id":[..],"label":[..]} (may be NULL). */
 int node_list(struct node *n, bool all, json_t *filters, json_t **out, struct sn_err *err);
