@@ -183,6 +183,18 @@ int node_resize(struct node *n, const char *ref, unsigned h, unsigned w, struct 
 /* Relay client <-> supervisor until the terminal ends; closes sup. */
 void node_attach_relay(struct node *n, int client, int sup, const char *extra, size_t extra_len,
 		       bool stdin_on);
+/* attach_logs.c: a subnode without a terminal: its stdout/stderr from
+ * since_ns on, Docker-framed, to client until it ends (after its start,
+ * when it has not started yet) or the client leaves. */
+void node_attach_logs_relay(struct node *n, int client, const char *id, bool out, bool err,
+			    int64_t since_ns);
+/* Until subnode id has left `created` (looking every 100 ms); false when
+ * it is gone, the client hung up or the daemon stops. */
+bool node_attach_wait_started(struct node *n, int client, const char *id);
+/* A terminal subnode attached to before its start: wait for it, then
+ * node_attach_relay. */
+void node_attach_pending_relay(struct node *n, int client, const char *id, const char *extra,
+			       size_t extra_len, bool stdin_on);
 
 /* ---- stats.c */
 /* Docker's stats shape from the subnode's cgroup (zeros when not running). */

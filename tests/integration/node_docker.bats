@@ -253,3 +253,27 @@ state_of() { dk inspect -f '{{.State.Status}}' "$1"; }
   run timeout 5 docker events --since 1m --until 0s --filter container=vv --format '{{.Action}}'
   [[ "$(paste -sd' ' <<<"$output")" == "create start"*destroy* ]] || { echo "$output"; return 1; }
 }
+
+@test "docker run in the foreground prints the output and exits with the code; run -it and exec -it on a terminal" {
+  run dk run --name fg busybox sh -c 'echo hello-fg; echo to-err >&2; exit 5'
+  [ "$status" -eq 5 ]
+  [[ "$output" == *hello-fg* ]]
+  [[ "$output" == *to-err* ]]
+  [ "$(dk run --rm busybox echo gone-after)" = gone-after ]
+  wait_for bash -c "[ \"\$(timeout 20 docker ps -aq | wc -l)\" = 1 ]"   # only fg
+  # a non-terminal subnode takes no stdin on attach
+  run api POST "/v1.41/containers/fg/attach?stream=1&stdin=1&stdout=1" -H 'Connection: Upgrade' -H 'Upgrade: tcp'
+  [ "${lines[-1]}" = 400 ]
+  # -it: an interactive shell on a terminal (script(1)); a line typed in gives its output
+  run bash -c "(sleep 3; printf 'echo \$((6*7))\\n'; sleep 1; printf 'exit 3\\n'; sleep 1) |
+    timeout 30 script -qec 'docker run -it --rm --name it busybox sh' /dev/null | tr -d '\\r'"
+  [[ "$output" == *42* ]] || { echo "$output"; return 1; }
+  run timeout 30 script -qec "docker run -it --rm busybox sh -c 'exit 6'" /dev/null
+  [ "$status" -eq 6 ]
+  dk run -d --name ex busybox sleep 1000 >/dev/null
+  run bash -c "(sleep 2; printf 'echo in-\$(hostname)\\n'; sleep 1; printf 'exit 4\\n'; sleep 1) |
+    timeout 30 script -qec 'docker exec -it ex sh' /dev/null | tr -d '\\r'"
+  [[ "$output" == *in-ex* ]] || { echo "$output"; return 1; }
+  dk rm -f fg ex >/dev/null
+  [ -z "$(dk ps -aq)" ]
+}
