@@ -3,11 +3,12 @@
 # docker client pointed at it with DOCKER_HOST. Each test checks what the
 # commands print, not only their exit codes: the lifecycle (run, ps, logs,
 # exec, top, stats, inspect, stop, restart, kill, wait, rm), images (load,
-# images, rmi), Docker's create body (defaults taken, what subnode does not
+# images, rmi, pull), Docker's create body (defaults taken, what subnode does not
 # do refused naming the field), sizes through Docker's vocabulary, and the
 # API version in the path. Skipped, saying so, without a docker CLI.
 
 load ../lib/common
+load ../lib/image
 load ../lib/node
 
 setup_file() { node_file_setup; }
@@ -20,7 +21,7 @@ setup() {
   export DOCKER_CONFIG=$NODE_DIR/docker-config   # never the user's ~/.docker
   mkdir -p "$DOCKER_CONFIG"
 }
-teardown() { node_teardown; }
+teardown() { node_teardown; image_teardown; }
 
 dk() { timeout 60 docker "$@"; }
 state_of() { dk inspect -f '{{.State.Status}}' "$1"; }
@@ -276,4 +277,19 @@ state_of() { dk inspect -f '{{.State.Status}}' "$1"; }
   [[ "$output" == *in-ex* ]] || { echo "$output"; return 1; }
   dk rm -f fg ex >/dev/null
   [ -z "$(dk ps -aq)" ]
+}
+
+@test "docker pull from a registry on loopback, then a container from the image" {
+  command -v skopeo >/dev/null || skip "no skopeo to fill the registry"
+  command -v docker-registry >/dev/null || skip "no docker-registry (Debian: docker-registry)"
+  image_setup
+  start_registry
+  skopeo copy -q --dest-tls-verify=false "oci:$NODE_LAYOUT:latest" "docker://$REG/chain/bb:v1"
+  run dk pull "$REG/chain/bb:v1"
+  [ "$status" -eq 0 ]
+  [[ "${lines[-1]}" == "$REG/chain/bb:v1" ]] || { echo "$output"; return 1; }
+  dk images --format '{{.Repository}}:{{.Tag}}' | grep -qx "$REG/chain/bb:v1"
+  [ "$(dk run --rm "$REG/chain/bb:v1" echo pulled-ok)" = pulled-ok ]
+  run dk pull "$REG/chain/nothing:v1"
+  [ "$status" -ne 0 ]
 }
