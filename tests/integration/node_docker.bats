@@ -43,10 +43,23 @@ state_of() { dk inspect -f '{{.State.Status}}' "$1"; }
   [ "$status" -eq 0 ]
   [[ "$output" == *"Loaded image: docker.io/local/bb:v1"* ]]
   dk images --format '{{.Repository}}:{{.Tag}}' | grep -qx local/bb:v1
+  # one config under two manifests: its Id names both, so it is refused
+  local short
+  short=$(dk images --format '{{.ID}}' local/bb:v1)
+  [ "$short" = "$(dk images --format '{{.ID}}' busybox)" ]
+  run dk rmi "$short"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"remove them by name"* ]]
   run dk rmi local/bb:v1
   [ "$status" -eq 0 ]
   [[ "$output" == *"Untagged: local/bb:v1"* ]]
   not grep -q local/bb <<<"$(dk images --format '{{.Repository}}')"
+  # by Id: the image and its tags
+  dk image inspect -f '{{.Id}} {{.Os}}' busybox | grep -q "^sha256:$short"
+  run dk rmi "$short"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Untagged: docker.io/library/busybox:latest"*"Deleted: sha256:$short"* ]] || { echo "$output"; return 1; }
+  [ -z "$(dk images -q)" ]
   run dk rmi no/such:image
   [ "$status" -ne 0 ]
   [[ "$output" == *"No such image"* ]]
@@ -240,9 +253,10 @@ state_of() { dk inspect -f '{{.State.Status}}' "$1"; }
   dk run -d --name vv -v v1:/data -v "$NODE_DIR/host:/h:ro" --restart on-failure:2 \
     --health-cmd 'test -e /data/f' --health-interval 1s busybox \
     sh -c 'echo x > /data/f; cat /h/h; exec sleep 1000' >/dev/null
-  [ "$(dk inspect -f '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}} {{.HostConfig.Binds}}' vv)" = \
-    "on-failure 2 [v1:/data $NODE_DIR/host:/h:ro]" ]
-  [ "$(dk inspect -f '{{range .Mounts}}{{.Type}}:{{.Destination}}:{{.RW}} {{end}}' vv)" = "volume:/data:true bind:/h:false " ]
+  [ "$(dk inspect -f '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}' vv)" = "on-failure 2" ]
+  # the docker CLI sends -v in no fixed order (a Go map)
+  [ "$(dk inspect -f '{{range .HostConfig.Binds}}{{.}}{{"\n"}}{{end}}' vv | grep . | sort | paste -sd' ')" = "$NODE_DIR/host:/h:ro v1:/data" ]
+  [ "$(dk inspect -f '{{range .Mounts}}{{.Type}}:{{.Destination}}:{{.RW}}{{"\n"}}{{end}}' vv | grep . | sort | paste -sd' ')" = "bind:/h:false volume:/data:true" ]
   wait_for bash -c "[ \"\$(timeout 20 docker logs --since 1m vv)\" = from-host ]"
   wait_for bash -c "timeout 20 docker ps --format '{{.Status}}' | grep -q '(healthy)'"
   [ "$(dk exec vv cat /data/f)" = x ]

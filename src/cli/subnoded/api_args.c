@@ -25,8 +25,9 @@ static const struct api_arg_spec list[] = { B("all"), S("limit"), B("size"), B("
 					    END };
 static const struct api_arg_spec create[] = { S("name"), B("start"), END };
 static const struct api_arg_spec events[] = { S("since"), S("until"), S("filters"), END };
+/* details (docker logs --details): the log has no attributes to add */
 static const struct api_arg_spec logs[] = { B("stdout"), B("stderr"), B("timestamps"), B("follow"),
-					    B("raw"), S("since"), S("until"), S("tail"), END };
+					    B("raw"), B("details"), S("since"), S("until"), S("tail"), END };
 static const struct api_arg_spec stats[] = { B("stream"), B("one-shot"), END };
 static const struct api_arg_spec stop[] = { U("t"), S("signal"), END };
 static const struct api_arg_spec restart[] = { U("t"), END };
@@ -34,7 +35,8 @@ static const struct api_arg_spec kill_[] = { S("signal"), END };
 static const struct api_arg_spec wait_[] = { U("t"), S("condition"), END };
 static const struct api_arg_spec attach[] = { B("stream"), B("stdin"), B("stdout"), B("stderr"), END };
 static const struct api_arg_spec resize[] = { U("h"), U("w"), END };
-static const struct api_arg_spec force[] = { B("force"), END };
+/* images: noprune (docker rmi --no-prune): blobs stay until gc anyway */
+static const struct api_arg_spec rmi[] = { B("force"), B("noprune"), END };
 /* docker rm: v (anonymous volumes: a subnode has none) and link (legacy
  * links: none) are taken; link=1 finds nothing to remove */
 static const struct api_arg_spec remove_[] = { B("force"), B("v"), B("link"), END };
@@ -69,7 +71,7 @@ static const struct {
 	{ "/images/json", NULL, images },
 	{ "/images/create", NULL, pull },
 	{ "/images/load", NULL, load },
-	{ "/images/{name}", "DELETE", force },
+	{ "/images/{name}", "DELETE", rmi },
 	{ "/volumes/{name}/export", NULL, export_ },
 	{ "/volumes/{name}/import", NULL, import_ },
 };

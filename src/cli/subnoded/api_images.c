@@ -304,9 +304,23 @@ static void work_import(struct api *a, struct req *rq)
 
 static void work_remove(struct api *a, struct req *rq)
 {
-	rq->r = node_image_remove(a->n, rq->arg1, rq->flag, &rq->e);
-	if (rq->r == 0)
+	/* Docker's image Id (docker rmi 299e0c67e54d): the image, all its tags */
+	_cleanup_json_ json_t *by_id = NULL;
+	rq->r = docker_image_by_id(a->n, rq->arg1, rq->flag, &by_id, &rq->e);
+	if (rq->r < 0)
+		return;
+	const char *ref = by_id ? json_string_value(json_object_get(by_id, "digest")) : rq->arg1;
+	rq->r = node_image_remove(a->n, ref, rq->flag, &rq->e);
+	if (rq->r == 0 && !by_id)
 		rq->out = json_pack("[{s:s}]", "Untagged", rq->arg1);
+	if (rq->r == 0 && by_id) {
+		rq->out = json_array();
+		size_t i;
+		json_t *t;
+		json_array_foreach(json_object_get(by_id, "tags"), i, t)
+			json_array_append_new(rq->out, json_pack("{s:O}", "Untagged", t));
+		json_array_append_new(rq->out, json_pack("{s:O}", "Deleted", json_object_get(by_id, "config")));
+	}
 }
 
 enum MHD_Result api_images(struct api *a, struct MHD_Connection *c, struct req *rq, const char *url,

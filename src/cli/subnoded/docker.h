@@ -8,6 +8,7 @@
 #include "base/err.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 
 struct node;
 
@@ -38,6 +39,12 @@ void docker_image_summaries(json_t *list, json_t *filters);
 /* GET /images/{ref}/json: Docker's ImageInspect of the image ref names
  * (a tag, Docker's short name, the Id or a prefix of it, the digest). */
 int docker_image_inspect(struct node *n, const char *ref, json_t **out, struct sn_err *e);
+
+/* When ref is an image Id (the config digest, or 4+ hex digits of it) and
+ * not a tag: *row is the index row ({"digest","tags","config"}), else
+ * NULL. An Id with more than one tag is EBUSY without force (Docker's
+ * "must be forced"). */
+int docker_image_by_id(struct node *n, const char *ref, bool force, json_t **row, struct sn_err *e);
 
 /* docker ps -n N: keep the N most recently created of a container list. */
 int docker_list_limit(json_t *list, size_t n);

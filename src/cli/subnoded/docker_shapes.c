@@ -245,3 +245,31 @@ int docker_image_inspect(struct node *n, const char *ref, json_t **out, struct s
 	image_free(img);
 	return *out ? 0 : sn_err_set(e, ENOMEM, "image inspect");
 }
+
+int docker_image_by_id(struct node *n, const char *ref, bool force, json_t **row, struct sn_err *e)
+{
+	*row = NULL;
+	const char *hex = strncmp(ref, "sha256:", 7) == 0 ? ref + 7 : ref;
+	if (strlen(hex) < 4 || strspn(hex, "0123456789abcdef") != strlen(hex))
+		return 0;
+	_cleanup_json_ json_t *list = NULL;
+	int r = node_image_list(n, &list, e);
+	if (r < 0)
+		return r;
+	json_t *im = index_row(list, ref);
+	const char *cfg = json_string_value(json_object_get(im, "config"));
+	if (!im || !cfg || strncmp(cfg + 7, hex, strlen(hex)) != 0)
+		return 0;   /* a tag that looks like hex, or nothing: as named */
+	size_t i, rows = 0;
+	json_t *x;
+	json_array_foreach(list, i, x)   /* one config, several manifests (a load and a pull) */
+		rows += strcmp(json_string_value(json_object_get(x, "config")) ?: "", cfg) == 0;
+	if (rows > 1)
+		return sn_err_msg(e, EBUSY, "conflict: unable to delete %.12s - the Id names %zu images "
+				  "(one config, several manifests): remove them by name", cfg + 7, rows);
+	if (json_array_size(json_object_get(im, "tags")) > 1 && !force)
+		return sn_err_msg(e, EBUSY, "conflict: unable to delete %.12s (must be forced) - image is "
+				  "referenced in multiple repositories", cfg + 7);
+	*row = json_incref(im);
+	return 0;
+}
