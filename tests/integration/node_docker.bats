@@ -269,13 +269,19 @@ state_of() { dk inspect -f '{{.State.Status}}' "$1"; }
   [[ "$(paste -sd' ' <<<"$output")" == "create start"*destroy* ]] || { echo "$output"; return 1; }
 }
 
-@test "docker run in the foreground prints the output and exits with the code; run -it and exec -it on a terminal" {
+@test "docker run in the foreground and docker attach print the output and exit with the code; run -it and exec -it on a terminal" {
   run dk run --name fg busybox sh -c 'echo hello-fg; echo to-err >&2; exit 5'
   [ "$status" -eq 5 ]
   [[ "$output" == *hello-fg* ]]
   [[ "$output" == *to-err* ]]
   [ "$(dk run --rm busybox echo gone-after)" = gone-after ]
   wait_for bash -c "[ \"\$(timeout 20 docker ps -aq | wc -l)\" = 1 ]"   # only fg
+  # docker attach to a running subnode without a terminal: its output from now, its exit code
+  dk run -d --name at busybox sh -c 'sleep 2; echo late-line; exit 2' >/dev/null
+  run dk attach at
+  [ "$status" -eq 2 ]
+  [ "$output" = late-line ]
+  dk rm at >/dev/null
   # a non-terminal subnode takes no stdin on attach
   run api POST "/v1.41/containers/fg/attach?stream=1&stdin=1&stdout=1" -H 'Connection: Upgrade' -H 'Upgrade: tcp'
   [ "${lines[-1]}" = 400 ]
