@@ -52,19 +52,21 @@ export SUBNODE_HOST=unix://$W/api.sock DOCKER_HOST=unix://$W/api.sock DOCKER_CON
 mkdir -p "$DOCKER_CONFIG"
 for i in $(seq 100); do "$BIN/subnode" node info >/dev/null 2>&1 && break; sleep 0.05; done
 
+# the daemon's CPU (user + system) in ms, from /proc/PID/stat
+dcpu() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print int(($12 + $13) * 1000 / hz) }' "/proc/$DPID/stat"; }
 side() { # NAME CMD...: N subnodes started by CMD (with {} the index), timed, then removed
   local name=$1; shift
-  t0=$(now)
+  c0=$(dcpu); t0=$(now)
   seq "$N" | xargs -P "$P" -I{} "$@" >/dev/null
-  t1=$(now)
+  t1=$(now); c1=$(dcpu)
   running=$("$BIN/subnode" ps -q | wc -l)
   "$BIN/subnode" ps -aq | xargs -r -P "$P" -n 8 "$BIN/subnode" rm -f >/dev/null
-  printf '%.2f %s\n' "$(echo "$t1 - $t0" | bc)" "$running"
+  printf '%.2f %s %s\n' "$(echo "$t1 - $t0" | bc)" "$running" "$((c1 - c0))"
 }
 "$BIN/subnode" run --rm busybox true >/dev/null             # warm up each side once
 docker run --rm busybox true >/dev/null
-read -r ours ours_n < <(side ours "$BIN/subnode" run -d --name s{} busybox sleep 100000)
-read -r theirs theirs_n < <(side docker docker run -d --name d{} busybox sleep 100000)
+read -r ours ours_n ours_cpu < <(side ours "$BIN/subnode" run -d --name s{} busybox sleep 100000)
+read -r theirs theirs_n theirs_cpu < <(side docker docker run -d --name d{} busybox sleep 100000)
 extra=$(printf '%.1f' "$(echo "scale=4; ($theirs / $ours - 1) * 100" | bc)")
 # the clients alone: one `version` round trip each, N times, serially
 t0=$(now); for i in $(seq 32); do "$BIN/subnode" node info >/dev/null; done; cli_ours=$(echo "($(now) - $t0) * 1000 / 32" | bc)
@@ -81,18 +83,19 @@ subnodes of the default size on one subnoded (subrun), $P clients in parallel
 (\`xargs -P $P\`), removed between the two sides; one warm-up run on each side first.
 docker $(docker version --format '{{.Client.Version}}' 2>/dev/null) (API negotiated to 1.41). One run.
 
-| | $N created → all running | running |
-|---|---|---|
-| \`subnode run -d\` | $ours s | $ours_n |
-| \`docker run -d\` | $theirs s | $theirs_n |
-| docker's extra | $extra % | |
+| | $N created → all running | running | subnoded's CPU meanwhile |
+|---|---|---|---|
+| \`subnode run -d\` | $ours s | $ours_n | $ours_cpu ms |
+| \`docker run -d\` | $theirs s | $theirs_n | $theirs_cpu ms |
+| docker's extra | $extra % | | |
 
 Target: no more than 10 % extra: $verdict. A bare round trip of each client, serially:
 \`subnode node info\` $cli_ours ms, \`docker version\` $cli_docker ms (the Go client
-starts slower and pings first). \`docker run -d\` makes three requests (create,
-wait, start) where \`subnode run -d\` makes one (create?start=1); the daemon's
-work per subnode is the same. The machine is shared: figures move by tens of
-percent between runs under load.
+starts slower and pings first). \`docker run -d\` makes four requests (ping,
+create, wait, start) where \`subnode run -d\` makes one (create?start=1): the
+daemon's CPU column is what that costs the node (the runtime and supervisors
+are other processes and not in it); the rest of the gap is the clients'. The
+machine is shared: figures move by tens of percent between runs under load.
 EOT
 )
 echo "$report"
