@@ -170,9 +170,11 @@ int node_exec_create(struct node *n, const char *ref, json_t *body, json_t **out
 {
 	if (!json_is_object(body))
 		return sn_err_msg(err, EINVAL, "request body: must be a JSON object");
+	/* Docker's ExecConfig; Detach, DetachKeys and Container (docker-py
+	 * sends it, spelling detachKeys so) are the client's and ignored */
 	static const char *const keys[] = { "Cmd", "Tty", "AttachStdin", "AttachStdout", "AttachStderr",
-					    "Env", "WorkingDir", "User", "DetachKeys", "Privileged",
-					    "ConsoleSize", NULL };
+					    "Env", "WorkingDir", "User", "DetachKeys", "detachKeys",
+					    "Privileged", "ConsoleSize", "Detach", "Container", NULL };
 	int r = sn_json_only_keys(body, "", keys, err);
 	if (r < 0)
 		return r;

@@ -61,6 +61,8 @@ static json_t *inspect_row(struct node *n, json_t *row)
 	_cleanup_free_ char *logp = node_subnode_dir(n, id, "container.log");
 	_cleanup_free_ char *bundle = node_subnode_dir(n, id, "bundle");
 	json_t *args = json_object_get(cfg, "Args");
+	char slashed[160];   /* Docker's names start with a slash */
+	snprintf(slashed, sizeof(slashed), "/%s", json_string_value(json_object_get(row, "name")) ?: "");
 	char cg[4096];
 	snprintf(cg, sizeof(cg), "%s/%s", strcmp(n->cfg.cgroup_parent, "/") ? n->cfg.cgroup_parent : "", id);
 	unsigned units = (unsigned)json_integer_value(json_object_get(row, "units"));
@@ -81,13 +83,13 @@ static json_t *inspect_row(struct node *n, json_t *row)
 		"Id", id, "Created", created, "Path", json_string_value(json_array_get(args, 0)) ?: "",
 		"Args", args, "Mounts", "State", state_obj(n, row),
 		"Image", json_string_value(json_object_get(cfg, "ImageDigest")) ?: "",
-		"Name", json_string_value(json_object_get(row, "name")),
+		"Name", slashed,
 		"RestartCount", json_integer_value(json_object_get(row, "restart_count")),
 		"LogPath", logp ? logp : "", "BundlePath", bundle ? bundle : "",
 		"Size", json_string_value(json_object_get(row, "size")),
 		"Units", (json_int_t)units, "CgroupPath", cg, "Resources", res ? res : json_object(),
 		"HostConfig", "RestartPolicy", "Name", rname, "MaximumRetryCount", (json_int_t)max,
-		"Binds", json_object_get(cfg, "Binds") ?: json_null(), "Runtime", n->cfg.runtime,
+		"Binds", json_null(), "Runtime", n->cfg.runtime,
 		"Config", "Image", json_object_get(cfg, "Image"),
 		"Cmd", json_object_get(cfg, "Cmd") ?: json_null(),
 		"Entrypoint", json_object_get(cfg, "Entrypoint") ?: json_null(),
@@ -96,11 +98,31 @@ static json_t *inspect_row(struct node *n, json_t *row)
 		"Healthcheck", json_object_get(cfg, "Healthcheck") ?: json_null(),
 		"Hostname", json_object_get(cfg, "Hostname") ?: json_null());
 	json_object_set_new(o, "NetworkSettings", node_net_inspect(n, id, cfg));
+	/* the rest of Docker's Config that its clients read (docker-py: Tty) */
+	json_t *cj = json_object_get(o, "Config");
+	const char *user = json_string_value(json_object_get(cfg, "User"));
+	const char *wd = json_string_value(json_object_get(cfg, "WorkingDir"));
+	const char *ss = json_string_value(json_object_get(cfg, "StopSignal"));
+	json_object_update_new(cj, json_pack("{s:b, s:b, s:b, s:b, s:b, s:s, s:s, s:s}",
+		"Tty", json_is_true(json_object_get(cfg, "Tty")), "OpenStdin", 0, "AttachStdin", 0,
+		"AttachStdout", 0, "AttachStderr", 0, "User", user ? user : "",
+		"WorkingDir", wd ? wd : "", "StopSignal", ss ? ss : "SIGTERM"));
+	json_object_set_new(json_object_get(o, "HostConfig"), "AutoRemove",
+			    json_boolean(json_is_true(json_object_get(cfg, "AutoRemove"))));
 	json_t *mounts = json_object_get(o, "Mounts");
 	size_t i;
 	json_t *b;
+	json_t *binds = json_array();   /* Docker's "SRC:DST[:ro]" strings */
+	json_object_set_new(json_object_get(o, "HostConfig"), "Binds", binds);
 	json_array_foreach(json_object_get(cfg, "Binds"), i, b)
 	{
+		const char *src = json_string_value(json_object_get(b, "Name")) ?:
+				  json_string_value(json_object_get(b, "Source"));
+		char bs[8400];
+		snprintf(bs, sizeof(bs), "%s:%s%s", src ? src : "",
+			 json_string_value(json_object_get(b, "Destination")) ?: "",
+			 json_is_true(json_object_get(b, "ReadOnly")) ? ":ro" : "");
+		json_array_append_new(binds, json_string(bs));
 		json_t *m = json_pack("{s:s, s:O, s:O, s:b}", "Type",
 			json_string_value(json_object_get(b, "Type")) ?: "bind",
 			"Source", json_object_get(b, "Source"), "Destination", json_object_get(b, "Destination"),
@@ -234,8 +256,10 @@ int node_list(struct node *n, bool all, json_t *filters, json_t **out, struct sn
 		json_array_foreach(json_object_get(cfg, "Args"), j, arg)
 			fprintf(f, "%s%s", j ? " " : "", json_string_value(arg));
 		fclose(f);
+		char slashed[160];   /* Docker's names start with a slash */
+		snprintf(slashed, sizeof(slashed), "/%s", name);
 		json_array_append_new(a, json_pack("{s:s, s:[s], s:s, s:s, s:s, s:I, s:s, s:s, s:O, s:s, s:I, s:I}",
-			"Id", id, "Names", name, "Image", json_string_value(json_object_get(cfg, "Image")),
+			"Id", id, "Names", slashed, "Image", json_string_value(json_object_get(cfg, "Image")),
 			"ImageID", json_string_value(json_object_get(cfg, "ImageDigest")) ?: "",
 			"Command", cmd ? cmd : "",
 			"Created", (json_int_t)(json_integer_value(json_object_get(row, "created")) / 1000000000LL),
@@ -251,10 +275,15 @@ int node_list(struct node *n, bool all, json_t *filters, json_t **out, struct sn
 int node_version(json_t **out)
 {
 	struct utsname u;
-	uname(&u);
-	*out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "Version", NODE_VERSION, "ApiVersion",
-			 NODE_API_VERSION, "MinAPIVersion", NODE_API_VERSION, "Os", "linux",
-			 "Arch", u.machine, "KernelVersion", u.release);
+	if (uname(&u) < 0)
+		return -errno;
+	/* Docker names architectures as Go does */
+	const char *arch = strcmp(u.machine, "x86_64") == 0 ? "amd64" :
+			   strcmp(u.machine, "aarch64") == 0 ? "arm64" : u.machine;
+	*out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:[{s:s, s:s}]}", "Version", NODE_VERSION,
+			 "ApiVersion", NODE_API_VERSION, "MinAPIVersion", NODE_API_MIN_VERSION, "Os", "linux",
+			 "Arch", arch, "KernelVersion", u.release, "Platform", "Name", "subnode",
+			 "Components", "Name", "Engine", "Version", NODE_VERSION);
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -308,5 +337,11 @@ int node_info(struct node *n, json_t **out, struct sn_err *err)
 		"SupervisorPath", n->sup_path, "StartedAt", started);
 	if (*out)
 		json_object_set_new(*out, "Volumes", node_volumes_info(n));
+	/* what Docker's clients read besides (docker info; --device checks OSType) */
+	struct utsname u;
+	if (*out && uname(&u) == 0)
+		json_object_update_new(*out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "OSType", "linux",
+			"OperatingSystem", "subnode", "Architecture", u.machine, "KernelVersion", u.release,
+			"DockerRootDir", n->cfg.root, "Driver", "overlay"));
 	return *out ? 0 : sn_err_set(err, ENOMEM, "info");
 }

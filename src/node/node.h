@@ -30,6 +30,8 @@
 
 #define NODE_VERSION "0.1.0"
 #define NODE_API_VERSION "1.41"
+/* The oldest API version a path may name (/v1.24/...): docker.h in subnoded. */
+#define NODE_API_MIN_VERSION "1.24"
 #define NODE_CGROUP_ROOT "/sys/fs/cgroup"   /* the runtimes' default; subnodes under cfg.cgroup_parent */
 
 struct node_db;
@@ -118,6 +120,9 @@ int node_find(struct node *n, const char *ref, json_t **row, struct sn_err *err)
 
 /* ---- inspect.c */
 int node_inspect(struct node *n, const char *ref, json_t **out, struct sn_err *err);
+/* top.c: Docker's {"Titles": [ps -ef's columns], "Processes": [[...]]}
+ * for the processes of a running subnode; EBUSY when it does not run. */
+int node_top(struct node *n, const char *ref, json_t **out, struct sn_err *err);
 /* all: include stopped ones. filters: Docker's {"name":[..],"status":[..],
  * "id":[..],"label":[..]} (may be NULL). */
 int node_list(struct node *n, bool all, json_t *filters, json_t **out, struct sn_err *err);
@@ -178,6 +183,18 @@ int node_resize(struct node *n, const char *ref, unsigned h, unsigned w, struct 
 /* Relay client <-> supervisor until the terminal ends; closes sup. */
 void node_attach_relay(struct node *n, int client, int sup, const char *extra, size_t extra_len,
 		       bool stdin_on);
+/* attach_logs.c: a subnode without a terminal: its stdout/stderr from
+ * since_ns on, Docker-framed, to client until it ends (after its start,
+ * when it has not started yet) or the client leaves. */
+void node_attach_logs_relay(struct node *n, int client, const char *id, bool out, bool err,
+			    int64_t since_ns);
+/* Until subnode id has left `created` (looking every 100 ms); false when
+ * it is gone, the client hung up or the daemon stops. */
+bool node_attach_wait_started(struct node *n, int client, const char *id);
+/* A terminal subnode attached to before its start: wait for it, then
+ * node_attach_relay. */
+void node_attach_pending_relay(struct node *n, int client, const char *id, const char *extra,
+			       size_t extra_len, bool stdin_on);
 
 /* ---- stats.c */
 /* Docker's stats shape from the subnode's cgroup (zeros when not running). */

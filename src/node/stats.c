@@ -56,8 +56,9 @@ static json_int_t lim(uint64_t v)
 static json_t *stats_json(const struct node_sample *s)
 {
 	const struct cgroup_stats *c = &s->cg;
-	char now[40];
+	char now[40], name[160];
 	node_time_str(node_now_ns(), now);
+	snprintf(name, sizeof(name), "/%s", s->name);   /* Docker's "/name" */
 	json_t *blkio = json_pack("[{s:s, s:I}, {s:s, s:I}]", "op", "read", "value",
 				  (json_int_t)c->io_read_bytes, "op", "write", "value",
 				  (json_int_t)c->io_write_bytes);
@@ -65,7 +66,7 @@ static json_t *stats_json(const struct node_sample *s)
 			 " s:{s:{s:I, s:I, s:I}, s:I, s:i, s:{s:I, s:I}},"
 			 " s:{s:I, s:I, s:I, s:{s:I, s:I, s:I}},"
 			 " s:{s:I, s:I}, s:{s:o}, s:o, s:i}",
-		"read", now, "id", s->id, "name", s->name,
+		"read", now, "id", s->id, "name", name,
 		"cpu_stats", "cpu_usage", "total_usage", (json_int_t)c->cpu_usage_ns,
 		"usage_in_usermode", (json_int_t)c->cpu_user_ns,
 		"usage_in_kernelmode", (json_int_t)c->cpu_system_ns,

@@ -178,7 +178,7 @@ teardown() { node_teardown; }
   [[ "${lines[1]}" == st\ * ]]
   [[ "${lines[1]}" == *"/64"* ]]
   run sn stats --no-stream --json
-  [ "$(echo "$output" | jq -r .name)" = st ]
+  [ "$(echo "$output" | jq -r .name)" = /st ]
 }
 
 @test "health checks: command, HTTP and TCP; starting, healthy, unhealthy in inspect and events; restart when unhealthy" {

@@ -328,7 +328,7 @@ static int image_ls(int argc, char **argv)
 			continue;
 		}
 		char sz[32];
-		human((double)json_integer_value(json_object_get(im, "size")), sz, sizeof(sz));
+		human((double)json_integer_value(json_object_get(im, "Size")), sz, sizeof(sz));
 		json_t *tags = json_object_get(im, "tags");
 		if (json_array_size(tags) == 0)
 			printf("%-50s  %-12.12s  %s\n", "<none>", hex, sz);

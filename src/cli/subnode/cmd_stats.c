@@ -77,6 +77,8 @@ int cmd_stats(int argc, char **argv)
 		json_array_foreach(which, i, w) {
 			const char *nm = json_is_string(w) ? json_string_value(w)
 				: json_string_value(json_array_get(json_object_get(w, "Names"), 0));
+			if (nm && *nm == '/')   /* Docker's "/name" */
+				nm++;
 			json_t *s = sample(nm, &err);
 			if (!s) {
 				if (json_array_size(names))

@@ -335,8 +335,9 @@ int cmd_ps(int argc, char **argv)
 			continue;
 		}
 		const char *cmd = json_string_value(json_object_get(c, "Command"));
+		const char *nm = json_string_value(json_array_get(json_object_get(c, "Names"), 0));
 		printf("%-12.12s  %-20s  %-16s  %-6s  %-26s  %-4lld  \"%.30s%s\"\n", id,
-		       json_string_value(json_array_get(json_object_get(c, "Names"), 0)),
+		       nm && *nm == '/' ? nm + 1 : nm,
 		       json_string_value(json_object_get(c, "Image")),
 		       json_string_value(json_object_get(c, "Size")),
 		       json_string_value(json_object_get(c, "Status")),

@@ -43,7 +43,9 @@
  * Request bodies are collected up to 1 MiB, then parsed as JSON — except
  * an image upload (`POST /images/load` without `path`), streamed into the
  * image tool (api_images.c). Paths may carry a version prefix
- * (/v1.41/containers/json), as Docker clients send. Errors are
+ * (/v1.41/containers/json), as Docker clients send; what makes Docker's
+ * clients work (the versions, Docker's create body, its image shapes)
+ * lives in docker_*.c behind docker.h. Errors are
  * {"message": "..."} with the status from the errno: EINVAL 400,
  * EACCES/EPERM 403, ENOENT 404, EEXIST/EBUSY/ENOSPC 409, others 500. See
  * docs/API.md.
@@ -53,6 +55,7 @@
  * one suspended), running operations finish, then the listeners close.
  */
 #include "api_internal.h"
+#include "docker.h"
 #include "api/grants.h"
 #include "node/exec.h"
 #include "node/logs.h"
@@ -184,11 +187,14 @@ static void work_create(struct api *a, struct req *rq)
 	rq->status = MHD_HTTP_CREATED;
 }
 
+/* POST /containers/create: Docker's body mapped onto the node's
+ * (docker_create.c), then validated by the node. */
 static enum MHD_Result h_create(struct api *a, struct MHD_Connection *c, struct req *rq)
 {
-	int r = sn_json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, "request body", &rq->in,
+	_cleanup_json_ json_t *body = NULL;
+	int r = sn_json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, "request body", &body,
 			      &rq->e);
-	if (r < 0)
+	if (r < 0 || (r = docker_create_body(a->n, body, &rq->in, &rq->e)) < 0)
 		return api_send_err(c, r, &rq->e);
 	const char *name = api_arg(c, "name");
 	if (name && !(rq->arg1 = strdup(name)))
@@ -268,6 +274,13 @@ static enum MHD_Result h_container(struct api *a, struct MHD_Connection *c, stru
 			return api_logs(a, c, id);
 		if (strcmp(verb, "stats") == 0)
 			return api_stats(a, c, rq, id);
+		if (strcmp(verb, "top") == 0) {
+			const char *ps = api_arg(c, "ps_args");
+			if (ps && *ps && strcmp(ps, "-ef") != 0)
+				return api_send_error(c, 400, "ps_args: only ps -ef's columns are given");
+			r = node_top(a->n, id, &out, &e);
+			return r < 0 ? api_send_err(c, r, &e) : api_send_json(c, 200, out);
+		}
 		return api_send_error(c, 404, "page not found");
 	}
 	if (strcmp(method, "POST") != 0)
@@ -316,26 +329,28 @@ static enum MHD_Result h_grants(struct MHD_Connection *c, struct req *rq, const 
 static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char *url,
 			     const char *method, struct req *rq)
 {
-	/* strip /v1.41 */
-	if (strncmp(url, "/v", 2) == 0 && url[2] >= '0' && url[2] <= '9') {
-		const char *slash = strchr(url + 1, '/');
-		url = slash ? slash : "/";
-	}
 	struct sn_err e = { 0 };
 	json_t *out = NULL;
-	int r;
+	int r = docker_api_prefix(&url, &e);   /* strip /v1.41 */
+	if (r < 0)
+		return api_send_err(c, r, &e);
 	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	if (strcmp(url, "/_ping") == 0) {
 		if (!get)
 			return api_send_error(c, 405, "method not allowed");
 		struct MHD_Response *resp = MHD_create_response_from_buffer(2, (void *)"OK", MHD_RESPMEM_PERSISTENT);
 		MHD_add_response_header(resp, "Api-Version", NODE_API_VERSION);
+		/* Docker's clients take the OS from here (docker create --device) */
+		MHD_add_response_header(resp, "Ostype", "linux");
+		MHD_add_response_header(resp, "Docker-Experimental", "false");
+		MHD_add_response_header(resp, "Cache-Control", "no-cache, no-store, must-revalidate");
 		enum MHD_Result ret = MHD_queue_response(c, 200, resp);
 		MHD_destroy_response(resp);
 		return ret;
 	}
 	if (get && strcmp(url, "/version") == 0) {
-		node_version(&out);
+		if ((r = node_version(&out)) < 0)
+			return api_send_error(c, 500, "uname failed");
 		return api_send_json(c, 200, out);
 	}
 	if (get && strcmp(url, "/info") == 0) {
@@ -352,6 +367,17 @@ static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char
 		if ((r = api_parse_filters(c, keys, &filters, &e)) < 0)
 			return api_send_err(c, r, &e);
 		r = node_list(a->n, api_arg_bool(c, "all"), filters, &out, &e);
+		/* docker ps -n N, -l: the newest N; -1 (docker-py): all */
+		const char *ls = api_arg(c, "limit");
+		long limit = ls && strcmp(ls, "-1") ? api_arg_long(c, "limit") : 0;
+		if (limit < 0) {
+			json_decref(out);
+			return api_send_error(c, 400, "limit: must be a count or -1");
+		}
+		if (r == 0 && limit > 0 && (r = docker_list_limit(out, (size_t)limit)) < 0) {
+			json_decref(steal_ptr(out));
+			sn_err_set(&e, -r, "containers");
+		}
 		return r < 0 ? api_send_err(c, r, &e) : api_send_json(c, 200, out);
 	}
 	if (strncmp(url, "/images/", 8) == 0)
@@ -383,12 +409,9 @@ static enum MHD_Result route(struct api *a, struct MHD_Connection *c, const char
 /* An image upload streams its body elsewhere: decided on the headers. */
 static bool is_upload(struct MHD_Connection *c, const char *url, const char *method)
 {
-	if (strcmp(method, "POST") != 0)
+	struct sn_err e;
+	if (strcmp(method, "POST") != 0 || docker_api_prefix(&url, &e) < 0)
 		return false;
-	if (strncmp(url, "/v", 2) == 0 && url[2] >= '0' && url[2] <= '9') {
-		const char *slash = strchr(url + 1, '/');
-		url = slash ? slash : "/";
-	}
 	size_t ul = strlen(url);
 	if (strncmp(url, "/volumes/", 9) == 0 && ul > 16 && strcmp(url + ul - 7, "/import") == 0)
 		return true;   /* a volume import streams its body too */

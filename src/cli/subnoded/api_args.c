@@ -19,11 +19,15 @@
 #define END { NULL, API_ARG_STR }
 
 static const struct api_arg_spec none[] = { END };
-static const struct api_arg_spec list[] = { B("all"), S("filters"), END };
+/* list: limit is a count or -1 (none: docker-py); size and trunc_cmd are
+ * taken, SizeRw is not computed (a subnode's disk is its slice's) */
+static const struct api_arg_spec list[] = { B("all"), S("limit"), B("size"), B("trunc_cmd"), S("filters"),
+					    END };
 static const struct api_arg_spec create[] = { S("name"), B("start"), END };
 static const struct api_arg_spec events[] = { S("since"), S("until"), S("filters"), END };
+/* details (docker logs --details): the log has no attributes to add */
 static const struct api_arg_spec logs[] = { B("stdout"), B("stderr"), B("timestamps"), B("follow"),
-					    B("raw"), S("since"), S("until"), S("tail"), END };
+					    B("raw"), B("details"), S("since"), S("until"), S("tail"), END };
 static const struct api_arg_spec stats[] = { B("stream"), B("one-shot"), END };
 static const struct api_arg_spec stop[] = { U("t"), S("signal"), END };
 static const struct api_arg_spec restart[] = { U("t"), END };
@@ -31,10 +35,19 @@ static const struct api_arg_spec kill_[] = { S("signal"), END };
 static const struct api_arg_spec wait_[] = { U("t"), S("condition"), END };
 static const struct api_arg_spec attach[] = { B("stream"), B("stdin"), B("stdout"), B("stderr"), END };
 static const struct api_arg_spec resize[] = { U("h"), U("w"), END };
-static const struct api_arg_spec force[] = { B("force"), END };
+/* images: noprune (docker rmi --no-prune): blobs stay until gc anyway */
+static const struct api_arg_spec rmi[] = { B("force"), B("noprune"), END };
+/* docker rm: v (anonymous volumes: a subnode has none) and link (legacy
+ * links: none) are taken; link=1 finds nothing to remove */
+static const struct api_arg_spec remove_[] = { B("force"), B("v"), B("link"), END };
 static const struct api_arg_spec pull[] = { S("fromImage"), S("tag"), B("insecure"), END };
 static const struct api_arg_spec load[] = { S("path"), S("name"), B("quiet"), END };
 static const struct api_arg_spec export_[] = { B("pause"), END };
+static const struct api_arg_spec top[] = { S("ps_args"), END };
+/* images: every image is a top-level one (all) and carries its digests;
+ * only_ids is docker-py's and answered on its side */
+static const struct api_arg_spec images[] = { B("all"), B("digests"), B("only_ids"), B("shared-size"),
+					      B("manifests"), S("filters"), END };
 static const struct api_arg_spec import_[] = { S("size"), END };
 
 static const struct {
@@ -46,17 +59,19 @@ static const struct {
 	{ "/events", NULL, events },
 	{ "/containers/{id}/logs", NULL, logs },
 	{ "/containers/{id}/stats", NULL, stats },
+	{ "/containers/{id}/top", NULL, top },
 	{ "/containers/{id}/stop", NULL, stop },
 	{ "/containers/{id}/restart", NULL, restart },
 	{ "/containers/{id}/kill", NULL, kill_ },
 	{ "/containers/{id}/wait", NULL, wait_ },
 	{ "/containers/{id}/attach", NULL, attach },
 	{ "/containers/{id}/resize", NULL, resize },
-	{ "/containers/{id}", "DELETE", force },
+	{ "/containers/{id}", "DELETE", remove_ },
 	{ "/exec/{id}/resize", NULL, resize },
+	{ "/images/json", NULL, images },
 	{ "/images/create", NULL, pull },
 	{ "/images/load", NULL, load },
-	{ "/images/{name}", "DELETE", force },
+	{ "/images/{name}", "DELETE", rmi },
 	{ "/volumes/{name}/export", NULL, export_ },
 	{ "/volumes/{name}/import", NULL, import_ },
 };

@@ -60,6 +60,11 @@ struct relay {
 	/* attach */
 	int sup;
 	bool stdin_on;
+	/* attach without a terminal: the log followed (node/attach_logs.c) */
+	bool logs, out_on, err_on;
+	bool pending;        /* a terminal not started yet: connect once it is */
+	int64_t since_ns;
+	char sid[80];
 };
 
 static void relay_done(struct api *a)
@@ -79,6 +84,10 @@ static void relay_serve(void *arg, int sock, const char *extra, size_t extra_len
 	if (x->exec) {
 		node_exec_relay(a->n, sock, x->tty, x->pty, x->in, x->out, x->err, extra, extra_len);
 		node_exec_finish(a->n, x->id);   /* the exit code is known before the client sees EOF */
+	} else if (x->pending) {
+		node_attach_pending_relay(a->n, sock, x->sid, extra, extra_len, x->stdin_on);
+	} else if (x->logs) {
+		node_attach_logs_relay(a->n, sock, x->sid, x->out_on, x->err_on, x->since_ns);
 	} else {
 		node_attach_relay(a->n, sock, x->sup, extra, extra_len, x->stdin_on);
 	}
@@ -147,7 +156,7 @@ static void upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const c
 		if (x->exec) {
 			exec_io_close(x);
 			node_exec_finish(a->n, x->id);
-		} else {
+		} else if (x->sup >= 0) {
 			close(x->sup);
 		}
 		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
@@ -418,10 +427,29 @@ enum MHD_Result api_attach(struct api *a, struct MHD_Connection *c, struct req *
 	if (!MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Upgrade"))
 		return api_send_error(c, 400, "attach needs `Connection: Upgrade` and `Upgrade: tcp`");
 	struct sn_err e = { 0 };
+	_cleanup_json_ json_t *row = NULL;
+	int r = node_find(a->n, id, &row, &e);
+	if (r < 0)
+		return api_send_err(c, r, &e);
+	bool tty = json_is_true(json_object_get(json_object_get(row, "config"), "Tty"));
+	if (!tty && api_arg_bool(c, "stdin"))
+		return api_send_error(c, 400, "stdin: a subnode without a terminal takes no input "
+				      "(create it with Tty and OpenStdin)");
 	struct relay *x = calloc(1, sizeof(*x));
 	if (!x)
 		return api_send_error(c, 500, "out of memory");
-	int r = node_attach_connect(a->n, id, &x->sup, &e);
+	x->sup = -1;
+	snprintf(x->sid, sizeof(x->sid), "%s", json_string_value(json_object_get(row, "id")));
+	if (tty && strcmp(json_string_value(json_object_get(row, "state")) ?: "", "created") == 0) {
+		x->pending = true;   /* docker run -it attaches before its start */
+	} else if (tty) {
+		r = node_attach_connect(a->n, id, &x->sup, &e);
+	} else {   /* Docker's clients attach before they start: its output, followed */
+		x->logs = true;
+		x->out_on = api_arg_bool(c, "stdout");
+		x->err_on = api_arg_bool(c, "stderr");
+		x->since_ns = node_now_ns();
+	}
 	if (r < 0) {
 		free(x);
 		return api_send_err(c, r, &e);
@@ -431,7 +459,8 @@ enum MHD_Result api_attach(struct api *a, struct MHD_Connection *c, struct req *
 	x->stdin_on = api_arg_bool(c, "stdin");
 	enum MHD_Result ret = send_upgrade(c, x);
 	if (ret != MHD_YES) {
-		close(x->sup);
+		if (x->sup >= 0)
+			close(x->sup);
 		free(x);
 	}
 	return ret;

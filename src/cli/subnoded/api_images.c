@@ -21,6 +21,7 @@
  * was.
  */
 #include "api_internal.h"
+#include "docker.h"
 #include "base/fd.h"
 #include "node/imagejob.h"
 #include "base/cleanup.h"
@@ -303,9 +304,23 @@ static void work_import(struct api *a, struct req *rq)
 
 static void work_remove(struct api *a, struct req *rq)
 {
-	rq->r = node_image_remove(a->n, rq->arg1, rq->flag, &rq->e);
-	if (rq->r == 0)
+	/* Docker's image Id (docker rmi 299e0c67e54d): the image, all its tags */
+	_cleanup_json_ json_t *by_id = NULL;
+	rq->r = docker_image_by_id(a->n, rq->arg1, rq->flag, &by_id, &rq->e);
+	if (rq->r < 0)
+		return;
+	const char *ref = by_id ? json_string_value(json_object_get(by_id, "digest")) : rq->arg1;
+	rq->r = node_image_remove(a->n, ref, rq->flag, &rq->e);
+	if (rq->r == 0 && !by_id)
 		rq->out = json_pack("[{s:s}]", "Untagged", rq->arg1);
+	if (rq->r == 0 && by_id) {
+		rq->out = json_array();
+		size_t i;
+		json_t *t;
+		json_array_foreach(json_object_get(by_id, "tags"), i, t)
+			json_array_append_new(rq->out, json_pack("{s:O}", "Untagged", t));
+		json_array_append_new(rq->out, json_pack("{s:O}", "Deleted", json_object_get(by_id, "config")));
+	}
 }
 
 enum MHD_Result api_images(struct api *a, struct MHD_Connection *c, struct req *rq, const char *url,
@@ -314,7 +329,21 @@ enum MHD_Result api_images(struct api *a, struct MHD_Connection *c, struct req *
 	struct sn_err e = { 0 };
 	json_t *out = NULL;
 	if (strcmp(url, "/images/json") == 0 && strcmp(method, "GET") == 0) {
-		int r = node_image_list(a->n, &out, &e);
+		_cleanup_json_ json_t *filters = NULL;
+		static const char *const keys[] = { "reference", NULL };
+		int r = api_parse_filters(c, keys, &filters, &e);
+		if (r == 0)
+			r = node_image_list(a->n, &out, &e);
+		if (r == 0)
+			docker_image_summaries(out, filters);
+		return r < 0 ? api_send_err(c, r, &e) : api_send_json(c, 200, out);
+	}
+	size_t ul = strlen(url);
+	if (strcmp(method, "GET") == 0 && ul > 13 && strcmp(url + ul - 5, "/json") == 0) {
+		_cleanup_free_ char *ref = strndup(url + 8, ul - 13);
+		if (!ref)
+			return api_send_error(c, 500, "out of memory");
+		int r = docker_image_inspect(a->n, ref, &out, &e);
 		return r < 0 ? api_send_err(c, r, &e) : api_send_json(c, 200, out);
 	}
 	if (strcmp(url, "/images/create") == 0 && strcmp(method, "POST") == 0)

@@ -113,7 +113,12 @@ static bool ev_match(json_t *filters, json_t *ev)
 		bool ok = false;
 		size_t j;
 		json_t *w;
-		json_array_foreach(want, j, w) {
+		const char *wk;
+		_cleanup_json_ json_t *vals = json_is_array(want) ? json_incref(want) : json_array();
+		json_object_foreach(want, wk, w)   /* Docker's {"x": true} shape */
+			if (json_is_true(w))
+				json_array_append_new(vals, json_string(wk));
+		json_array_foreach(vals, j, w) {
 			const char *ws = json_string_value(w);
 			if (ws && ((have && strncmp(have, ws, i == 2 ? strlen(ws) : strlen(have) + 1) == 0) ||
 				   (i == 2 && name && strcmp(name, ws) == 0)))
@@ -302,24 +307,95 @@ enum MHD_Result api_stats(struct api *a, struct MHD_Connection *c, struct req *r
 	return api_send_stream(c, "application/json", 4096, stats_reader, s, stats_free);
 }
 
-/* ---- wait: until the subnode is not running (nor restarting) */
+/* ---- wait: until the subnode is not running (nor restarting)
+ *
+ * Docker's conditions: not-running (the default) answers at once for a
+ * subnode that does not run; next-exit, which `docker run` asks before it
+ * starts the container, also waits through `created` (never started) for
+ * the exit to come; removed waits on after that exit until the subnode is
+ * gone (AutoRemove, or a remove), with the exit code it had.
+ *
+ * A wait that must wait answers 200 at once and sends its JSON when the
+ * condition holds, as Docker's daemon does: Docker's clients return from
+ * ContainerWait only once the response has begun, and `docker run` starts
+ * the container after that. */
 
-static enum MHD_Result wait_check(struct api *a, struct MHD_Connection *c, struct req *rq)
+enum wait_cond { W_NOT_RUNNING, W_NEXT_EXIT, W_REMOVED };
+
+struct wait_stream {
+	struct api *a;
+	struct MHD_Connection *c;
+	char id[256];
+	enum wait_cond cond;
+	bool seen;           /* found once: for removed, its end is to come */
+	int code;            /* the exit code seen last (removed) */
+	bool done;
+	char *pending;
+	size_t plen, poff;
+};
+
+/* 1 and *code when the condition holds, 0 not yet, -errno. */
+static int wait_holds(struct wait_stream *w, int *code, struct sn_err *e)
 {
-	if (api_client_gone(c))
-		return MHD_NO;
+	struct node *n = w->a->n;
+	if (w->cond != W_NOT_RUNNING) {
+		_cleanup_json_ json_t *row = NULL;
+		int r = node_find(n, w->id, &row, e);
+		if (r == -ENOENT && w->cond == W_REMOVED && w->seen) {
+			*code = w->code;   /* gone: the code it ended with */
+			return 1;
+		}
+		if (r < 0)
+			return r;
+		if (!w->seen)   /* from here on, by id: a name may be reused */
+			snprintf(w->id, sizeof(w->id), "%s", json_string_value(json_object_get(row, "id")));
+		w->seen = true;
+		if (strcmp(json_string_value(json_object_get(row, "state")) ?: "", "created") == 0)
+			return 0;   /* not started yet: its exit is to come */
+	}
+	int r = node_wait(n, w->id, 0, code, e);
+	if (r == -ETIMEDOUT)
+		return 0;
+	if (r == 0 && w->cond == W_REMOVED) {
+		w->code = *code;
+		return 0;
+	}
+	return r < 0 ? r : 1;
+}
+
+static ssize_t wait_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct wait_stream *w = cls;
+	ssize_t got = api_drain_pending(&w->pending, &w->plen, &w->poff, buf, max);
+	if (got > 0)
+		return got;
+	if (w->done)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (api_client_gone(w->c))
+		return MHD_CONTENT_READER_END_WITH_ERROR;
 	int code = 0;
 	struct sn_err e = { 0 };
-	int r = node_wait(a->n, rq->id, 0, &code, &e);
-	if (r == -ETIMEDOUT) {
+	int r = wait_holds(w, &code, &e);
+	if (r == 0) {
 		/* a die event, or the supervisor gone without one: look again */
-		struct hub_want w = api_want();
-		w.event = true;
-		w.timeout_ms = 200;
-		return api_wait(a, c, rq, &w, wait_check);
+		struct hub_want hw = api_want();
+		hw.event = true;
+		hw.timeout_ms = 200;
+		return api_stream_wait(w->a, w->c, &hw);
 	}
-	return r < 0 ? api_send_err(c, r, &e)
-		     : api_send_json(c, 200, json_pack("{s:i, s:n}", "StatusCode", code, "Error"));
+	w->done = true;
+	api_pending_line(&w->pending, &w->plen, r < 0 ?
+		json_pack("{s:i, s:{s:s}}", "StatusCode", -1, "Error", "Message", e.msg) :
+		json_pack("{s:i, s:n}", "StatusCode", code, "Error"));
+	got = api_drain_pending(&w->pending, &w->plen, &w->poff, buf, max);
+	return got > 0 ? got : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void wait_free(void *cls)
+{
+	struct wait_stream *w = cls;
+	free(w->pending);
+	free(w);
 }
 
 enum MHD_Result api_wait_exit(struct api *a, struct MHD_Connection *c, struct req *rq)
@@ -328,7 +404,29 @@ enum MHD_Result api_wait_exit(struct api *a, struct MHD_Connection *c, struct re
 	if (t == -2 || t > 3600)
 		return api_send_error(c, 400, "t: must be a number of seconds (0..3600)");
 	const char *cond = api_arg(c, "condition");
-	if (cond && strcmp(cond, "not-running") != 0)
-		return api_send_error(c, 400, "condition: only \"not-running\" is supported");
-	return wait_check(a, c, rq);
+	enum wait_cond wc;
+	if (!cond || !*cond || strcmp(cond, "not-running") == 0)
+		wc = W_NOT_RUNNING;
+	else if (strcmp(cond, "next-exit") == 0)
+		wc = W_NEXT_EXIT;
+	else if (strcmp(cond, "removed") == 0)
+		wc = W_REMOVED;
+	else
+		return api_send_error(c, 400, "condition: must be not-running, next-exit or removed");
+	struct wait_stream *w = calloc(1, sizeof(*w));
+	if (!w)
+		return api_send_error(c, 500, "out of memory");
+	w->a = a;
+	w->c = c;
+	w->cond = wc;
+	snprintf(w->id, sizeof(w->id), "%s", rq->id);
+	int code = 0;
+	struct sn_err e = { 0 };
+	int r = wait_holds(w, &code, &e);   /* an error or an answer at once: a plain reply */
+	if (r != 0) {
+		wait_free(w);
+		return r < 0 ? api_send_err(c, r, &e) :
+		       api_send_json(c, 200, json_pack("{s:i, s:n}", "StatusCode", code, "Error"));
+	}
+	return api_send_stream(c, "application/json", 256, wait_reader, w, wait_free);
 }
