@@ -6,7 +6,7 @@
 #include "manager/api.h"
 
 /* Serve api on the listening socket until SIGTERM/SIGINT, running the
- * failure detector meanwhile. */
-int serve_run(struct mgr_api *api, int listen_fd, struct sn_err *err);
+ * failure detector meanwhile; at most events_max event streams at once. */
+int serve_run(struct mgr_api *api, int listen_fd, int events_max, struct sn_err *err);
 
 #endif
