@@ -191,6 +191,7 @@ function when(ms) { return new Date(ms).toLocaleTimeString([], { hour12: false }
 
 function onState(s) {
   lastState = s;
+  if (!window.firstDrawMs) window.firstDrawMs = 0;   // set below, once drawn
   if (s.series) {
     history = {};
     for (const [name, h] of Object.entries(s.series))
@@ -224,6 +225,8 @@ function onState(s) {
   drawn.nodes = nodesKey;
   drawn.chains = chainsKey;
   if (focused && $(focused) && document.activeElement !== $(focused)) $(focused).focus();
+  // when this page first showed the network (bench/manager/dashboard.sh)
+  if (!window.firstDrawMs) window.firstDrawMs = Math.round(performance.now());
   if (s.log_seq !== logSeq) {
     logSeq = s.log_seq;
     loadEvents();

@@ -11,14 +11,18 @@
  * change) for at most a second at a time, then looks whether the server
  * is stopping. Streams are bounded (--events-max, default 64): each holds
  * a thread, and each change costs one snapshot per stream; past the bound
- * the answer is 503. A whole state per event is simple and, for a network
- * of a few hundred nodes, small; deltas are the step after.
+ * the answer is 503. Events after the first are made once a quarter
+ * second and shared by every stream (shared_event), so the cost of a change
+ * does not grow with the pages open. A whole state per event is simple
+ * and, for a network of a few hundred nodes, small (~33 KB for 100 nodes);
+ * deltas are the step after.
  */
 #include "events.h"
 #include "web.h"
 #include "base/log.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,35 +59,81 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The next event into s->buf: the state, or an error event. */
-static void make_event(struct stream *s)
+/* An event's text (malloc'ed): the state (ok), or a problem; gen: the
+ * change count the state was read at. */
+static char *render(struct mgr_api *api, bool series, size_t *len, uint64_t *gen, bool *ok)
 {
 	struct sn_err err = { 0 };
 	json_t *d = NULL;
-	char *text = NULL;
-	int r = mgr_dashboard(s->api->m, !s->sent, &d, &err);
+	char *text = NULL, *ev = NULL;
+	int r = mgr_dashboard(api->m, series, &d, &err);
 	if (r == 0) {
-		s->gen = (uint64_t)json_integer_value(json_object_get(d, "gen"));
+		*gen = (uint64_t)json_integer_value(json_object_get(d, "gen"));
 		text = json_dumps(d, JSON_COMPACT);
 		json_decref(d);
-	}
-	free(s->buf);
-	s->buf = NULL;
-	s->off = 0;
-	int n;
-	if (text)
-		n = asprintf(&s->buf, "event: state\ndata: %s\n\n", text);
-	else
-		n = asprintf(&s->buf, "event: problem\ndata: {\"message\":\"dashboard: %s\"}\n\n",
-			     r ? "cannot read the registry" : "out of memory");
-	if (r)
+	} else {
 		sn_warn("events: %s", err.msg);
-	bool made = text != NULL;
+	}
+	int n = text ? asprintf(&ev, "event: state\ndata: %s\n\n", text) :
+		asprintf(&ev, "event: problem\ndata: {\"message\":\"dashboard: %s\"}\n\n",
+			 r ? "cannot read the registry" : "out of memory");
+	*ok = text != NULL;
 	free(text);
-	s->len = n < 0 ? 0 : (size_t)n;
 	if (n < 0)
-		s->buf = NULL;
-	s->sent = s->sent || made;
+		return NULL;
+	*len = (size_t)n;
+	return ev;
+}
+
+/* The state without history, made once a slot of MIN_GAP_MS for every
+ * stream: streams send at the start of a slot (reader), so ten pages cost
+ * the manager one snapshot a slot, not ten. */
+static struct {
+	pthread_mutex_t mu;
+	int64_t slot;
+	char *text;
+	size_t len;
+	uint64_t gen;
+} shared = { .mu = PTHREAD_MUTEX_INITIALIZER, .slot = -1 };
+
+static char *shared_event(struct mgr_api *api, size_t *len, uint64_t *gen)
+{
+	int64_t slot = mono_ms() / MIN_GAP_MS;
+	pthread_mutex_lock(&shared.mu);
+	if (shared.slot != slot || !shared.text) {
+		uint64_t g = shared.gen;
+		size_t n = 0;
+		bool ok;
+		char *t = render(api, false, &n, &g, &ok);
+		if (t) {
+			free(shared.text);
+			shared.text = t;
+			shared.len = n;
+			shared.gen = g;
+			shared.slot = slot;
+		}
+	}
+	char *copy = shared.text ? malloc(shared.len + 1) : NULL;
+	if (copy) {
+		memcpy(copy, shared.text, shared.len + 1);
+		*len = shared.len;
+		*gen = shared.gen;
+	}
+	pthread_mutex_unlock(&shared.mu);
+	return copy;
+}
+
+/* The next event into s->buf: the first with the history, made for this
+ * stream alone; the later ones shared. */
+static void make_event(struct stream *s)
+{
+	free(s->buf);
+	s->off = 0;
+	s->len = 0;
+	bool ok = true;
+	s->buf = s->sent ? shared_event(s->api, &s->len, &s->gen) :
+		 render(s->api, true, &s->len, &s->gen, &ok);
+	s->sent = s->sent || ok;
 	s->last_ms = mono_ms();
 }
 
@@ -116,9 +166,11 @@ static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
 			s->off = 0;
 			break;
 		}
-		int64_t gap = mono_ms() - s->last_ms;
-		if (gap < MIN_GAP_MS)
-			pause_ms(MIN_GAP_MS - gap);   /* changes in a burst: one event */
+		/* at most one event a slot: a change in the slot of the last
+		 * event waits for the next slot (changes in a burst: one event) */
+		int64_t now = mono_ms();
+		if (now / MIN_GAP_MS == s->last_ms / MIN_GAP_MS)
+			pause_ms(MIN_GAP_MS - now % MIN_GAP_MS);
 		make_event(s);
 	}
 	size_t n = s->len - s->off < max ? s->len - s->off : max;
