@@ -195,16 +195,18 @@ function onState(s) {
   if (s.series) {
     history = {};
     for (const [name, h] of Object.entries(s.series))
-      history[name] = { time: h.time.slice(), cpu: h.cpu.slice(),
-                        mem: h.memory.slice() };
+      history[name] = { time: h.time.slice(), cpu: h.cpu.slice(), mem: h.memory.slice(),
+                        rx: (h.net_rx || []).slice(), tx: (h.net_tx || []).slice() };
   }
   for (const n of s.nodes) {
-    const h = history[n.name] || (history[n.name] = { time: [], cpu: [], mem: [] });
+    const h = history[n.name] || (history[n.name] = { time: [], cpu: [], mem: [], rx: [], tx: [] });
     const x = n.sample;
     if (x && (!h.time.length || x.time > h.time[h.time.length - 1])) {
       h.time.push(x.time); h.cpu.push(x.cpu); h.mem.push(x.memory);
+      h.rx.push(x.net_rx === undefined ? null : x.net_rx);
+      h.tx.push(x.net_tx === undefined ? null : x.net_tx);
       h.total = x.memory_total;
-      if (h.time.length > SERIES_LEN) { h.time.shift(); h.cpu.shift(); h.mem.shift(); }
+      if (h.time.length > SERIES_LEN) for (const k of ["time", "cpu", "mem", "rx", "tx"]) h[k].shift();
     } else if (x) {
       h.total = x.memory_total;
     }
@@ -220,6 +222,7 @@ function onState(s) {
   renderGraphs(s);
   if (chainsKey !== drawn.chains) {
     renderChains(s);
+    renderChainView(s);
     renderMatrix(s);
   }
   drawn.nodes = nodesKey;
@@ -313,7 +316,9 @@ function updateLoads(s) {
   }
 }
 
-function chart(h) {
+/* An SVG line chart of series over the ring's time span: each line
+   [values, css class] scaled to 0..max. */
+function chart(h, lines, max) {
   const W = 240, H = 60;
   const g = svg("svg", { class: "chart", viewBox: "0 0 " + W + " " + H, preserveAspectRatio: "none",
                          role: "img" });
@@ -322,25 +327,45 @@ function chart(h) {
   if (n < 1) return g;
   const t1 = h.time[n - 1], t0 = t1 - SERIES_LEN * 1000;
   const xs = (t) => Math.max(0, (t - t0) / (t1 - t0) * W).toFixed(1);
-  const line = (vals, cls) => {
-    const pts = vals.map((v, i) => xs(h.time[i]) + "," + (H - Math.min(100, Math.max(0, v)) / 100 * H).toFixed(1));
-    g.append(svg("polyline", { class: cls, points: pts.join(" ") }));
-  };
-  line(h.cpu, "cpu");
-  if (h.total) line(h.mem.map((m) => m / h.total * 100), "mem");
+  for (const [vals, cls] of lines) {
+    const pts = [];
+    vals.forEach((v, i) => {
+      if (v !== null && v !== undefined)
+        pts.push(xs(h.time[i]) + "," + (H - Math.min(max, Math.max(0, v)) / max * H).toFixed(1));
+    });
+    if (pts.length) g.append(svg("polyline", { class: cls, points: pts.join(" ") }));
+  }
   return g;
+}
+
+/* Bytes a second between samples (null where a counter is missing or went back). */
+function rates(h, key) {
+  return h[key].map((v, i) => {
+    const p = i ? h[key][i - 1] : null;
+    if (v === null || p === null || v < p) return null;
+    return (v - p) / Math.max(0.001, (h.time[i] - h.time[i - 1]) / 1000);
+  });
 }
 
 function renderGraphs(s) {
   const figs = s.nodes.filter((n) => n.state !== "left").map((n) => {
-    const h = history[n.name] || { time: [], cpu: [], mem: [] };
+    const h = history[n.name] || { time: [], cpu: [], mem: [], rx: [], tx: [] };
     const k = h.time.length - 1;
-    const c = chart(h);
-    const desc = k >= 0 ? "CPU " + pct(h.cpu[k]) + (h.total ? ", memory " + pct(h.mem[k] / h.total * 100) : "")
+    const memPct = h.total ? h.mem.map((m) => m / h.total * 100) : [];
+    const c = chart(h, [[h.cpu, "cpu"], [memPct, "mem"]], 100);
+    const desc = k >= 0 ? "CPU " + pct(h.cpu[k]) + (h.total ? ", memory " + pct(memPct[k]) : "")
                         : "no samples yet";
     c.setAttribute("aria-label", "Node " + n.name + ": " + desc);
+    const rx = rates(h, "rx"), tx = rates(h, "tx");
+    const top = Math.max(1024, ...rx.filter((v) => v !== null), ...tx.filter((v) => v !== null));
+    const net = chart(h, [[rx, "rx"], [tx, "tx"]], top);
+    net.classList.add("net");
+    const ndesc = k > 0 && rx[k] !== null ? "network ↓ " + bytes(rx[k]) + "/s ↑ " + bytes(tx[k]) + "/s" +
+                  " (scale " + bytes(top) + "/s)" : "network: no samples yet";
+    net.setAttribute("aria-label", "Node " + n.name + ": " + ndesc);
     return el("figure", { "data-node": n.name }, el("figcaption", {},
-      el("span", { text: n.name }), el("span", { text: desc })), c);
+      el("span", { text: n.name }), el("span", { text: desc })), c,
+      el("figcaption", {}, el("span", { text: ndesc })), net);
   });
   $("graphs").replaceChildren(...figs);
 }
@@ -348,7 +373,9 @@ function renderGraphs(s) {
 function renderChains(s) {
   $("chains-count").textContent = "(" + s.chains.length + ")";
   const rows = s.chains.map((c) => el("tr", { "data-chain": c.name },
-    el("th", { scope: "row", text: c.name }),
+    el("th", { scope: "row" }, el("button", { type: "button", class: "link", id: "open-" + c.name,
+      "aria-expanded": String(shownChain === c.name), "aria-controls": "chain-view", text: c.name,
+      onclick: () => toggleChain(c.name) })),
     el("td", { text: c.size + " (" + c.units + " u)" }),
     el("td", { text: c.members }),
     el("td", { text: c.running + " of " + c.members }),
@@ -358,6 +385,35 @@ function renderChains(s) {
                               () => api("DELETE", "/v1/chains/" + encodeURIComponent(c.name)),
                               { confirm: true }))));
   keyed($("chains").tBodies[0], rows);
+}
+
+/* The chain view: each member's node, address, ports, state and health. */
+let shownChain = "";
+
+function toggleChain(name) {
+  shownChain = shownChain === name ? "" : name;
+  renderChains(lastState);
+  renderChainView(lastState);
+  $("open-" + name).focus();
+}
+
+function renderChainView(s) {
+  const v = $("chain-view");
+  const c = s.chains.find((x) => x.name === shownChain);
+  v.hidden = !c;
+  if (!c) return;
+  $("chain-view-title").textContent = "Chain " + c.name + " (" + c.id + "): " + c.running + " of " +
+    c.members + " running, image " + c.image;
+  const rows = c.seats.map((x) => el("tr", { "data-member": c.name + "-" + x.index },
+    el("th", { scope: "row", text: c.name + "-" + x.index }),
+    el("td", { text: x.node || "–" }),
+    el("td", {}, x.node_state ? stateBadge(x.node_state) : "–"),
+    el("td", { text: x.address || "–" }),
+    el("td", { text: x.ports ? x.ports.first + "–" + x.ports.last : "–" }),
+    el("td", { text: x.state + (x.health ? " · " + x.health : "") }),
+    el("td", { text: x.since ? when(x.since) : "–" }),
+    el("td", { text: x.from ? "from " + x.from + " (" + (x.from_state || "") + ")" : "–" })));
+  $("chain-members").tBodies[0].replaceChildren(...rows);
 }
 
 function memberCell(seat, node) {

@@ -3,8 +3,8 @@
  * condition variable its event streams wait on, and a short history of
  * each node's CPU and memory from its heartbeats.
  *
- * The history is a ring of MGR_SERIES_LEN samples a node (24 bytes each,
- * ~2.9 KB a node: two minutes at one heartbeat a second), in memory only:
+ * The history is a ring of MGR_SERIES_LEN samples a node (48 bytes each,
+ * ~5.8 KB a node: two minutes at one heartbeat a second), in memory only:
  * a graph of the last minutes needs no store write a second per node,
  * which would be the whole load of the manager (MANAGER.md, Store). A
  * restart of the manager starts the graphs empty. Rings are never freed
@@ -24,6 +24,7 @@ struct dash_sample {
 	int64_t time;
 	double cpu;
 	int64_t memory, memory_total;
+	int64_t net_rx, net_tx;  /* bytes since the machine started; -1: not reported */
 };
 
 struct dash_series {
@@ -84,14 +85,17 @@ static struct dash_series *series_of(struct mgr *m, const char *name, bool make)
 
 void dash_sample(struct mgr *m, const char *name, int64_t now, json_t *summary)
 {
-	double cpu, mem, total = 0;
+	double cpu, mem, total = 0, rx = -1, tx = -1;
 	if (!num(summary, "cpu", &cpu) || !num(summary, "memory", &mem))
 		return;     /* a node that reports neither has no graph */
 	num(summary, "memory_total", &total);
+	if (!num(summary, "net_rx", &rx) || !num(summary, "net_tx", &tx))
+		rx = tx = -1;
 	struct dash_series *s = series_of(m, name, true);
 	if (!s)
 		return;     /* out of memory: a point missing from a graph */
-	s->s[s->head] = (struct dash_sample){ now, cpu, (int64_t)mem, (int64_t)total };
+	s->s[s->head] = (struct dash_sample){ now, cpu, (int64_t)mem, (int64_t)total, (int64_t)rx,
+					      (int64_t)tx };
 	s->head = (s->head + 1) % MGR_SERIES_LEN;
 	if (s->len < MGR_SERIES_LEN)
 		s->len++;
@@ -107,20 +111,29 @@ static json_t *sample_json(const struct dash_series *s)
 	if (!s || !s->len)
 		return json_null();
 	const struct dash_sample *x = nth(s, s->len - 1);
-	return json_pack("{sI sf sI sI}", "time", (json_int_t)x->time, "cpu", x->cpu, "memory",
-			 (json_int_t)x->memory, "memory_total", (json_int_t)x->memory_total);
+	json_t *o = json_pack("{sI sf sI sI}", "time", (json_int_t)x->time, "cpu", x->cpu, "memory",
+			      (json_int_t)x->memory, "memory_total", (json_int_t)x->memory_total);
+	if (o && x->net_rx >= 0) {
+		json_object_set_new(o, "net_rx", json_integer(x->net_rx));
+		json_object_set_new(o, "net_tx", json_integer(x->net_tx));
+	}
+	return o;
 }
 
 static json_t *series_json(const struct dash_series *s)
 {
 	json_t *t = json_array(), *c = json_array(), *mem = json_array();
-	for (size_t i = 0; s && t && c && mem && i < s->len; i++) {
+	json_t *rx = json_array(), *tx = json_array();
+	for (size_t i = 0; s && t && c && mem && rx && tx && i < s->len; i++) {
 		const struct dash_sample *x = nth(s, i);
 		json_array_append_new(t, json_integer(x->time));
 		json_array_append_new(c, json_real(x->cpu));
 		json_array_append_new(mem, json_integer(x->memory));
+		json_array_append_new(rx, x->net_rx >= 0 ? json_integer(x->net_rx) : json_null());
+		json_array_append_new(tx, x->net_tx >= 0 ? json_integer(x->net_tx) : json_null());
 	}
-	return json_pack("{so so so}", "time", t, "cpu", c, "memory", mem);
+	return json_pack("{so so so so so}", "time", t, "cpu", c, "memory", mem, "net_rx", rx,
+			 "net_tx", tx);
 }
 
 /* Each node row gets its last sample; series, when asked, its ring. */

@@ -105,13 +105,16 @@ int mgr_epoch_get(struct mgr *m, json_t **out, struct sn_err *err);
 int mgr_tick(struct mgr *m, struct sn_err *err);
 
 /* The dashboard (dash.c). Each heartbeat's `cpu` (percent of the node's
- * machine busy) and `memory` (bytes used; `memory_total` beside it) go
- * into a ring of the node's last MGR_SERIES_LEN samples, in memory only. */
+ * machine busy) and `memory` (bytes used; `memory_total` beside it), with
+ * `net_rx`/`net_tx` (bytes received and sent by the machine since it
+ * started) when given, go into a ring of the node's last MGR_SERIES_LEN
+ * samples, in memory only. */
 #define MGR_SERIES_LEN 120
 /* All the dashboard shows at once: {time, gen, log_seq, nodes: [node as
- * listed, with "sample": {time, cpu, memory, memory_total} or null],
- * chains: [chain as inspected]}; with series also "series": {node:
- * {time: [], cpu: [], memory: []}} (oldest first). gen: the change count
+ * listed, with "sample": {time, cpu, memory, memory_total, net_rx?,
+ * net_tx?} or null], chains: [chain as inspected]}; with series also
+ * "series": {node: {time: [], cpu: [], memory: [], net_rx: [], net_tx: []}}
+ * (oldest first; null where not reported). gen: the change count
  * it was read at (mgr_wait_change). */
 int mgr_dashboard(struct mgr *m, bool series, json_t **out, struct sn_err *err);
 /* Wait up to timeout_ms for a change after gen `seen` (a committed step or

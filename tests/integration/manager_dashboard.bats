@@ -4,8 +4,9 @@
 # Chromium driven through chromedriver's WebDriver over loopback
 # (tests/lib/browser.bash, webdriver.py), against a real manager and three
 # real nodes. The page asks for the admin token, lists the nodes and the
-# chain, shows a killed node down and its member running on another node
-# without a reload, creates a chain that `subnode chain ls` then lists, and
+# chain (and, opened, its members' nodes, addresses and ports) and graphs,
+# shows a killed node down and its member running on another node without
+# a reload, creates a chain that `subnode chain ls` then lists, and
 # an action without the token is refused. Screenshots at 1280×800 and 390 px
 # wide go to docs/dashboard/. Skipped, saying why, without chromium.
 #
@@ -67,14 +68,23 @@ shot() {
   for s in 0 1; do
     wd_wait 20 "$(cell "$(mgr_chain c1 | jq -r ".seats[$s].node")" "c1-$s" running)"
   done
-  # graphs from the heartbeats' CPU and memory, one a node
-  wd_wait 20 'return document.querySelectorAll("#graphs svg polyline.cpu").length === 3 && document.querySelectorAll("#graphs svg polyline.mem").length === 3'
+  # graphs from the heartbeats' CPU, memory and network, one set a node
+  wd_wait 20 'const g = (c) => document.querySelectorAll("#graphs svg polyline." + c).length; return g("cpu") === 3 && g("mem") === 3 && g("rx") === 3 && g("tx") === 3'
+  # the chain view: each member's node, address and ports
+  wd click '#open-c1'
+  for s in 0 1; do
+    seat=$(mgr_chain c1 | jq -c ".seats[$s]")
+    want="$(jq -r '.node + " " + .address + " " + (.ports.first | tostring) + "–" + (.ports.last | tostring)' <<<"$seat")"
+    wd_wait 10 "const r = document.querySelector('#chain-members tr[data-member=\"c1-$s\"]'); return !!r && [1, 3, 4].map(i => r.cells[i].textContent).join(' ') === '$want'"
+  done
   # the events timeline: every entry verifies and links to itself
   # (genesis, three joins, the chain's placement)
   wd_wait 20 'const e = document.querySelectorAll("#events li"); return e.length >= 5 && !document.querySelector("#events li[data-verifies=no]") && !!document.querySelector("#events li[data-kind=place]")'
   [ "$(wd js 'return [...document.querySelectorAll("#events li > a")].every(a => a.getAttribute("href") === "#" + a.parentElement.id)')" = true ]
   mkdir -p "$SHOTS"
   shot network-1280
+  shot graphs-1280 graphs-sec
+  shot chain-1280 chains-sec
   shot members-1280 matrix-sec
   wd size 390 844
   # at a phone's width nothing but the tables' own boxes scrolls sideways
@@ -189,7 +199,7 @@ shot() {
   WAIT_TRIES=50 wait_for eval '[ "$(timeout 3 curl -s -o /dev/null -w "%{http_code}" --max-time 1 -H "Authorization: Bearer $ADMIN" "$MGR_URL/v1/events")" != 503 ]'
   # a heartbeat's cpu and memory make the node's history (bounded ring)
   for k in $(seq 130); do
-    echo "{\"members\": [], \"cpu\": $k, \"memory\": $((k * 1000)), \"memory_total\": 1000000}"
+    echo "{\"members\": [], \"cpu\": $k, \"memory\": $((k * 1000)), \"memory_total\": 1000000, \"net_rx\": $((k * 100)), \"net_tx\": $k}"
   done > "$MGR_DIR/beats"
   while read -r b; do
     curl -s -o /dev/null --max-time 5 -X POST -H "Authorization: Bearer $cred" -d "$b" "$MGR_URL/v1/nodes/n9/heartbeat"
@@ -199,4 +209,5 @@ shot() {
   [ "$(jq '.series.n9.cpu | length' <<<"$d")" = 120 ]
   [ "$(jq '.series.n9.cpu[-1]' <<<"$d")" = 130 ]
   [ "$(jq '.nodes[] | select(.name == "n9") | .sample.memory' <<<"$d")" = 130000 ]
+  [ "$(jq '.series.n9.net_rx[-1]' <<<"$d")" = 13000 ]
 }

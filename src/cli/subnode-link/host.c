@@ -1,6 +1,8 @@
 /* host.c — the machine's load for the heartbeat: the share of its CPU time
- * busy since the last heartbeat (/proc/stat) and its memory in use
- * (MemTotal − MemAvailable, /proc/meminfo). The manager keeps a short
+ * busy since the last heartbeat (/proc/stat), its memory in use
+ * (MemTotal − MemAvailable, /proc/meminfo) and the bytes its network
+ * devices but lo received and sent (/proc/net/dev, of the link's network
+ * namespace: the node's). The manager keeps a short
  * history of both for the dashboard's graphs (docs/MANAGER.md, The
  * dashboard). A node is its machine: the figures are the host's, not the
  * sum of its subnodes' (those are the node's /metrics). */
@@ -46,5 +48,31 @@ int link_host_memory(int64_t *used, int64_t *total, struct sn_err *err)
 		return sn_err_msg(err, EIO, "/proc/meminfo: no MemTotal or MemAvailable");
 	*total = kt * 1024;
 	*used = (kt - ka) * 1024;
+	return 0;
+}
+
+int link_host_net(int64_t *rx, int64_t *tx, struct sn_err *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	int r = sn_read_file("/proc/net/dev", 1u << 20, &buf, NULL, err);
+	if (r)
+		return r;
+	*rx = *tx = 0;
+	/* two header lines, then "  name: rx_bytes 7 more fields tx_bytes ..." */
+	char *save = NULL;
+	int line = 0;
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (++line <= 2)
+			continue;
+		char name[64];
+		long long v[9];
+		if (sscanf(l, " %63[^:]: %lld %lld %lld %lld %lld %lld %lld %lld %lld", name, &v[0],
+			   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]) != 10)
+			return sn_err_msg(err, EIO, "/proc/net/dev: cannot read line %d", line);
+		if (strcmp(name, "lo") == 0)
+			continue;
+		*rx += v[0];
+		*tx += v[8];
+	}
 	return 0;
 }

@@ -93,7 +93,7 @@ static int join(struct link *l, bool force, struct sn_err *err)
 		      sn_err_set(err, ENOMEM, "link");
 }
 
-/* The machine's CPU and memory into the summary; a figure that cannot be
+/* The machine's CPU, memory and network into the summary; a figure that cannot be
  * read is left out (the dashboard's graph has a gap, nothing else). */
 static void add_load(json_t *sum, struct link_cpu *cpu)
 {
@@ -105,6 +105,11 @@ static void add_load(json_t *sum, struct link_cpu *cpu)
 	if (link_host_memory(&used, &total, &e) == 0) {
 		json_object_set_new(sum, "memory", json_integer(used));
 		json_object_set_new(sum, "memory_total", json_integer(total));
+	}
+	int64_t rx, tx;
+	if (link_host_net(&rx, &tx, &e) == 0) {
+		json_object_set_new(sum, "net_rx", json_integer(rx));
+		json_object_set_new(sum, "net_tx", json_integer(tx));
 	}
 }
 

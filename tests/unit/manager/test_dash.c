@@ -1,6 +1,7 @@
 /* test_dash.c — what the dashboard reads (dash.c) and who may read it
  * (api.c): each heartbeat's CPU and memory kept in a ring of the last
- * MGR_SERIES_LEN samples, figures that are not numbers left out, the change
+ * MGR_SERIES_LEN samples (network counters with them when given), figures
+ * that are not numbers left out, the change
  * counter raised by steps and heartbeats and waited on, and the view routes
  * open without a token only when the manager allows it. */
 #include "fixture.h"
@@ -69,6 +70,25 @@ static void history_is_a_bounded_ring_of_numbers(void **state)
 			 (MGR_SERIES_LEN + 30) * 10);
 	json_t *sample = json_object_get(node_row(d, "node0"), "sample");
 	assert_int_equal(json_integer_value(json_object_get(sample, "memory_total")), 1000000);
+	/* network counters: null where not reported, kept where they are */
+	json_t *rx = json_object_get(s, "net_rx");
+	assert_int_equal(json_array_size(rx), MGR_SERIES_LEN);
+	assert_true(json_is_null(json_array_get(rx, 0)));
+	assert_null(json_object_get(sample, "net_rx"));
+	json_t *sum = json_pack("{s[] sf si si si}", "members", "cpu", 1.0, "memory", 2,
+				"net_rx", 1000, "net_tx", 500);
+	json_t *reply = NULL;
+	struct sn_err err = { 0 };
+	assert_int_equal(mgr_node_heartbeat(f->m, fx_name(0), sum, &reply, &err), 0);
+	json_decref(sum);
+	json_decref(reply);
+	json_decref(d);
+	d = dashboard(f, true);
+	s = json_object_get(json_object_get(d, "series"), "node0");
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(s, "net_tx"),
+							   MGR_SERIES_LEN - 1)), 500);
+	sample = json_object_get(node_row(d, "node0"), "sample");
+	assert_int_equal(json_integer_value(json_object_get(sample, "net_rx")), 1000);
 	/* a node that never reported them has no history */
 	assert_true(json_is_null(json_object_get(node_row(d, "node1"), "sample")));
 	assert_non_null(json_object_get(d, "chains"));
