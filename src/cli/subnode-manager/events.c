@@ -10,8 +10,7 @@
  * in mgr_wait_change (a condition variable the manager broadcasts on each
  * change) for at most a second at a time, then looks whether the server
  * is stopping. Streams are bounded (--events-max, default 64): each holds
- * a thread, and each change costs one snapshot per stream; past the bound
- * the answer is 503. Events after the first are made once a quarter
+ * a thread of the server; past the bound the answer is 503. Events after the first are made once a quarter
  * second and shared by every stream (shared_event), so the cost of a change
  * does not grow with the pages open. A whole state per event is simple
  * and, for a network of a few hundred nodes, small (~33 KB for 100 nodes);
@@ -152,6 +151,8 @@ static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
 		if (stopping && *stopping)
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		if (!s->sent) {
+			if (s->last_ms)
+				pause_ms(1000);   /* the first failed: a problem event a second */
 			make_event(s);
 			continue;
 		}
