@@ -90,6 +90,7 @@ shot() {
   # at a phone's width nothing but the tables' own boxes scrolls sideways
   [ "$(wd js 'return document.documentElement.scrollWidth <= window.innerWidth')" = true ]
   shot network-390
+  shot chain-390 chains-sec
   shot members-390 matrix-sec
   wd size 1280 800
 
