@@ -75,12 +75,24 @@ SUP_LINK = $(SUP_CC) -nostartfiles -Wl,-static,-pie,--no-dynamic-linker,-z,text 
 	$(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o $(shell gcc -print-file-name=crtbeginS.o) \
 	$(SUP_OBJS) $(shell gcc -print-file-name=crtendS.o) $(MUSL_LIB)/crtn.o
 GLIBC_PROGS := $(if $(filter 1,$(SANITIZE)),$(PROGS),$(filter-out subnode-sup,$(PROGS)))
+# The dashboard's files (web/: plain HTML, CSS and JS, no build step of
+# their own) go into subnode-manager as a generated C table, so the page
+# needs no other server and no file at run time (docs/MANAGER.md, The
+# dashboard).
+WEB_FILES := $(wildcard web/*)
+$(BUILD)/gen/web_assets.c: $(WEB_FILES) scripts/embed-web.sh
+	@mkdir -p $(dir $@)
+	bash scripts/embed-web.sh web $@
+$(BUILD)/obj/gen/web_assets.o: $(BUILD)/gen/web_assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc/cli/subnode-manager -c -o $@ $<
+subnode-manager_EXTRA_OBJS := $(BUILD)/obj/gen/web_assets.o
 define prog_rules
 $(1)_SRCS := $$(wildcard src/cli/$(1)/*.c)
 $(1)_OBJS := $$(patsubst src/%.c,$(BUILD)/obj/%.o,$$($(1)_SRCS))
-$(BUILD)/bin/$(1): $$($(1)_OBJS) $(LIBS_ALL)
+$(BUILD)/bin/$(1): $$($(1)_OBJS) $$($(1)_EXTRA_OBJS) $(LIBS_ALL)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -o $$@ $$($(1)_OBJS) $(LIBS_ALL) $(PKG_LIBS) -lpthread
+	$$(CC) $$(LDFLAGS) -o $$@ $$($(1)_OBJS) $$($(1)_EXTRA_OBJS) $(LIBS_ALL) $(PKG_LIBS) -lpthread
 	$$(if $$(filter 1,$$(SANITIZE)),,$(SPLIT_DEBUG))
 endef
 $(foreach p,$(GLIBC_PROGS),$(eval $(call prog_rules,$(p))))

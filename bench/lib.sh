@@ -1,6 +1,7 @@
 # bench/lib.sh — what the node benchmarks share: timing and memory readers,
 # and the removal of what a run left under its work dir (mounts) and its
-# cgroup parent. Sourced by bench/node/run.sh, bench/metrics/run.sh and bench/network/run.sh.
+# cgroup parent. Sourced by bench/node/run.sh, bench/metrics/run.sh and bench/network/run.sh;
+# the manager's benches take hb_bench_build.
 
 now() { date +%s.%N; }
 kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
@@ -15,4 +16,14 @@ bench_remove_leftovers() {
     find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
   rm -rf "$dir"
+}
+
+# hb_bench_build: build/bench/hb_bench, the simulated nodes' heartbeats
+# (bench/manager/hb_bench.c, libcurl), for bench/manager/heartbeats.sh and
+# dashboard.sh. Run from the repository's top.
+hb_bench_build() {
+  mkdir -p build/bench
+  # shellcheck disable=SC2046
+  cc -std=gnu11 -O2 -D_GNU_SOURCE -o build/bench/hb_bench bench/manager/hb_bench.c \
+    $(pkg-config --cflags --libs libcurl) -lpthread
 }

@@ -13,7 +13,9 @@ BUILD_PKGS=(
   libmnl-dev libnftnl-dev libcmocka-dev
   libnftables-dev
   musl-tools musl-dev
+  xxd
 )
+# (xxd: the dashboard's files become a C table, scripts/embed-web.sh)
 # (musl: subnode-sup is linked statically against it, see the Makefile)
 BUILD_PKGS+=(clang libclang-rt-14-dev)
 # (clang + its libFuzzer runtime: `make fuzz`, tests/fuzz/)
@@ -26,6 +28,8 @@ TEST_PKGS=(
   e2fsprogs
 )
 # (e2fsprogs: mkfs.ext4 makes each volume's file system, docs/NODE.md "Volumes")
+TEST_PKGS+=(chromium chromium-driver fonts-dejavu-core)
+# (headless Chromium driven over WebDriver: tests/integration/manager_dashboard.bats)
 
 what=${1:-all}
 case "$what" in

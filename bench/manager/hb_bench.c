@@ -3,7 +3,9 @@
  * (spread over T keep-alive connections) for S seconds, and reports the
  * rate reached with the manager's CPU (utime+stime from /proc/PID/stat)
  * and RSS over that phase.
- * Usage: hb_bench URL JOIN_TOKEN MANAGER_PID NODES THREADS SECONDS */
+ * Usage: hb_bench URL JOIN_TOKEN MANAGER_PID NODES THREADS SECONDS
+ * With HB_LOAD=1 each heartbeat also carries cpu, memory and memory_total,
+ * as subnode-link's do (the dashboard's history, docs/MANAGER.md). */
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@ static const char *url, *join_token;
 static int nodes, threads, seconds;
 static char (*creds)[65];
 static long sent_ok[64], sent_bad[64];
+static int with_load;
 
 static double now_s(void)
 {
@@ -93,7 +96,14 @@ static void *beater(void *arg)
 		int i = (int)t + (int)(k % mine) * threads;
 		char path[128];
 		snprintf(path, sizeof(path), "/v1/nodes/sim-%06d/heartbeat", i);
-		long st = post(h, path, creds[i], "{\"units_used\":0,\"members\":[]}", &b);
+		char body[160];
+		if (with_load)
+			snprintf(body, sizeof(body), "{\"units_used\":0,\"members\":[],\"cpu\":%.1f,"
+				 "\"memory\":%ld,\"memory_total\":8589934592}", (double)(k % 1000) / 10,
+				 1073741824L + (k % 1000) * 1048576L);
+		else
+			snprintf(body, sizeof(body), "{\"units_used\":0,\"members\":[]}");
+		long st = post(h, path, creds[i], body, &b);
 		if (st == 200)
 			sent_ok[t]++;
 		else
@@ -144,6 +154,7 @@ int main(int argc, char **argv)
 	nodes = atoi(argv[4]);
 	threads = atoi(argv[5]);
 	seconds = atoi(argv[6]);
+	with_load = getenv("HB_LOAD") && strcmp(getenv("HB_LOAD"), "1") == 0;
 	if (threads < 1 || threads > 64 || nodes < threads)
 		return 2;
 	curl_global_init(CURL_GLOBAL_DEFAULT);

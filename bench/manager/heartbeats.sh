@@ -8,10 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-10000} T=${2:-8} S=${3:-10}
-mkdir -p build/bench
-# shellcheck disable=SC2046
-cc -std=gnu11 -O2 -D_GNU_SOURCE -o build/bench/hb_bench bench/manager/hb_bench.c \
-  $(pkg-config --cflags --libs libcurl) -lpthread
+source bench/lib.sh
+hb_bench_build
 dir=$(mktemp -d /tmp/sn-mgrbench-XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 build/bin/subnode-manager serve --root "$dir/root" --listen "127.0.0.1:$port" --grace 600 \

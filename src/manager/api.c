@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum who { ANYONE, ADMIN, NODE, JOINER };
+/* VIEWER: the admin, or anyone when the manager allows reading without a
+ * token (mgr_api.public_read). */
+enum who { ANYONE, ADMIN, NODE, JOINER, VIEWER };
 
 struct ctx {
 	struct mgr_api *a;
@@ -259,6 +261,13 @@ static void h_metrics(struct ctx *c)
 	c->resp->content_type = "text/plain; version=0.0.4";
 }
 
+static void h_dashboard(struct ctx *c)
+{
+	json_t *out = NULL;
+	int r = mgr_dashboard(c->a->m, true, &out, &c->err);
+	finish(c, r, 200, out);
+}
+
 struct route {
 	const char *method;
 	const char *pattern;
@@ -270,19 +279,20 @@ static const struct route routes[] = {
 	{ "POST", "/v1/join", JOINER, h_join },
 	{ "POST", "/v1/nodes/{}/heartbeat", NODE, h_heartbeat },
 	{ "GET", "/v1/nodes/{}/desired", NODE, h_desired },
-	{ "GET", "/v1/nodes", ADMIN, h_nodes },
-	{ "GET", "/v1/nodes/{}", ADMIN, h_node },
+	{ "GET", "/v1/nodes", VIEWER, h_nodes },
+	{ "GET", "/v1/nodes/{}", VIEWER, h_node },
 	{ "POST", "/v1/nodes/{}/maintenance", ADMIN, h_maintenance },
 	{ "POST", "/v1/nodes/{}/activate", ADMIN, h_activate },
 	{ "POST", "/v1/nodes/{}/leave", ADMIN, h_leave },
 	{ "POST", "/v1/chains", ADMIN, h_chain_create },
-	{ "GET", "/v1/chains", ADMIN, h_chains },
-	{ "GET", "/v1/chains/{}", ADMIN, h_chain },
+	{ "GET", "/v1/chains", VIEWER, h_chains },
+	{ "GET", "/v1/chains/{}", VIEWER, h_chain },
 	{ "DELETE", "/v1/chains/{}", ADMIN, h_chain_rm },
-	{ "GET", "/v1/epoch", ADMIN, h_epoch },
+	{ "GET", "/v1/epoch", VIEWER, h_epoch },
 	{ "POST", "/v1/epochs", ADMIN, h_epoch_next },
-	{ "GET", "/v1/log", ADMIN, h_log },
-	{ "GET", "/v1/verify", ADMIN, h_verify },
+	{ "GET", "/v1/log", VIEWER, h_log },
+	{ "GET", "/v1/verify", VIEWER, h_verify },
+	{ "GET", "/v1/dashboard", VIEWER, h_dashboard },
 	{ "GET", "/metrics", ANYONE, h_metrics },
 };
 
@@ -311,6 +321,8 @@ static int authorize(struct ctx *c, enum who who)
 	const char *tok = c->req->bearer && *c->req->bearer ? c->req->bearer : NULL;
 	if (who == ANYONE || token_is(tok, c->a->admin_token))
 		return 0;
+	if (who == VIEWER && !tok && c->a->public_read)
+		return 0;
 	if (who == JOINER && token_is(tok, c->a->join_token))
 		return 0;
 	if (who == NODE && tok)
@@ -336,6 +348,16 @@ int mgr_api_authorize(struct mgr_api *a, const struct mgr_req *req, struct mgr_r
 	}
 	mgr_api_handle(a, req, resp);   /* no such route: its 404 or 405 */
 	return -ENOENT;
+}
+
+int mgr_api_may_view(struct mgr_api *a, const char *bearer, struct sn_err *err)
+{
+	struct mgr_req req = { .bearer = bearer };
+	struct ctx c = { .a = a, .req = &req };
+	int r = authorize(&c, VIEWER);
+	if (r)
+		*err = c.err;
+	return r;
 }
 
 void mgr_api_handle(struct mgr_api *a, const struct mgr_req *req, struct mgr_resp *resp)

@@ -6,7 +6,9 @@
  *
  * Authentication: admin routes take `Authorization: Bearer <admin token>`;
  * a node's own routes take its credential (or the admin token); join takes
- * the join token. Tokens are compared in constant time. Errors are
+ * the join token; the dashboard's reads (GETs of nodes, chains, epoch,
+ * log, verify, dashboard) take the admin token, or none at all when
+ * public_read is set. Tokens are compared in constant time. Errors are
  * {"message": "..."} with 400 (bad input, naming the field), 401 (no or
  * bad token), 404, 409 (duplicate, not allowed in this state, no room),
  * 410 (a node that has left), 500.
@@ -14,6 +16,7 @@
 #ifndef SN_MANAGER_API_H
 #define SN_MANAGER_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "manager/manager.h"
 
@@ -22,6 +25,7 @@ struct mgr_api {
 	char admin_token[128];
 	char join_token[128];
 	int max_wait_ms;     /* the longest a desired-subnodes watch is held (30000) */
+	bool public_read;    /* the dashboard's reads need no token (--public-read) */
 };
 
 struct mgr_req {
@@ -46,6 +50,9 @@ struct mgr_resp {
 int mgr_api_authorize(struct mgr_api *a, const struct mgr_req *req, struct mgr_resp *resp);
 /* Always fills resp (errors too); never fails itself. */
 void mgr_api_handle(struct mgr_api *a, const struct mgr_req *req, struct mgr_resp *resp);
+/* May a request with this bearer (NULL: none) read what the dashboard
+ * shows? 0, or -EACCES with the message a 401 carries. */
+int mgr_api_may_view(struct mgr_api *a, const char *bearer, struct sn_err *err);
 /* HTTP status of an -errno of manager.h. */
 int mgr_api_status(int err);
 

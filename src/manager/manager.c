@@ -143,7 +143,8 @@ int mgr_open(const char *store_spec, const struct mgr_config *cfg, struct mgr **
 	m->pending = json_object();
 	m->moving = json_object();
 	m->started_ms = mgr_now_ms();
-	int r = m->live && m->pending && m->moving ? 0 : sn_err_set(err, ENOMEM, "manager");
+	int r = dash_init(m) == 0 && m->live && m->pending && m->moving ? 0 :
+		sn_err_set(err, ENOMEM, "manager");
 	if (r == 0)
 		r = mgr_store_open(store_spec, &m->store, err);
 	if (r == 0)
@@ -172,6 +173,7 @@ void mgr_close(struct mgr *m)
 	json_decref(m->live);
 	json_decref(m->pending);
 	json_decref(m->moving);
+	dash_free(m);
 	pthread_mutex_destroy(&m->mu);
 	free(m);
 }
@@ -352,8 +354,10 @@ int step_commit(struct mgr *m, struct snap *s, struct mgr_batch *b, struct sn_er
 		m->steps_lost++;
 		sn_err_wrap(err, "the registry changed meanwhile, try again");
 	}
-	if (r == 0)
+	if (r == 0) {
 		live_sync(m, s);
+		dash_changed(m);
+	}
 	if (r == 0 && s->full)
 		motion_sync(m, s, b->time_ms);
 	return r;

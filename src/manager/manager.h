@@ -31,6 +31,7 @@
 #ifndef SN_MANAGER_MANAGER_H
 #define SN_MANAGER_MANAGER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
 #include "base/err.h"
@@ -102,6 +103,23 @@ int mgr_epoch_get(struct mgr *m, json_t **out, struct sn_err *err);
  * leaving nodes with nothing left go left; vacant seats are filled when a
  * node has room; members seated for rotation_ms move (motion.c). */
 int mgr_tick(struct mgr *m, struct sn_err *err);
+
+/* The dashboard (dash.c). Each heartbeat's `cpu` (percent of the node's
+ * machine busy) and `memory` (bytes used; `memory_total` beside it), with
+ * `net_rx`/`net_tx` (bytes received and sent by the machine since it
+ * started) when given, go into a ring of the node's last MGR_SERIES_LEN
+ * samples, in memory only. */
+#define MGR_SERIES_LEN 120
+/* All the dashboard shows at once: {time, gen, log_seq, nodes: [node as
+ * listed, with "sample": {time, cpu, memory, memory_total, net_rx?,
+ * net_tx?} or null], chains: [chain as inspected]}; with series also
+ * "series": {node: {time: [], cpu: [], memory: [], net_rx: [], net_tx: []}}
+ * (oldest first; null where not reported). gen: the change count
+ * it was read at (mgr_wait_change). */
+int mgr_dashboard(struct mgr *m, bool series, json_t **out, struct sn_err *err);
+/* Wait up to timeout_ms for a change after gen `seen` (a committed step or
+ * a heartbeat); returns the current gen. */
+uint64_t mgr_wait_change(struct mgr *m, uint64_t seen, int timeout_ms);
 
 /* Prometheus text of the manager's metrics (malloc'ed). */
 int mgr_metrics(struct mgr *m, char **out, struct sn_err *err);

@@ -30,6 +30,12 @@ struct mgr {
 	uint64_t fo_buckets[FAILOVER_BUCKETS + 1];
 	double fo_sum;
 	uint64_t fo_count;
+	/* what the dashboard watches (dash.c): */
+	pthread_cond_t changed;    /* broadcast when gen moves (CLOCK_MONOTONIC) */
+	uint64_t gen;              /* raised by every committed step and heartbeat */
+	json_t *series_idx;        /* node name → index in series */
+	struct dash_series *series;
+	size_t nseries;
 };
 
 /* The registry as one step reads it. */
@@ -120,6 +126,14 @@ void live_sync(struct mgr *m, struct snap *s);
 int snap_load_one(struct mgr *m, struct snap *s, const char *name, struct sn_err *err);
 
 void mgr_observe_failover(struct mgr *m, double seconds);
+
+/* The dashboard's view (dash.c). Called with mu held: something changed
+ * (gen raised, watchers woken). */
+void dash_changed(struct mgr *m);
+/* A heartbeat's cpu and memory into the node's ring (mu held). */
+void dash_sample(struct mgr *m, const char *name, int64_t now, json_t *summary);
+int dash_init(struct mgr *m);
+void dash_free(struct mgr *m);
 
 /* A value of the live map, made when missing. */
 json_t *live_of(struct mgr *m, const char *name);

@@ -199,6 +199,8 @@ int mgr_node_heartbeat(struct mgr *m, const char *name, json_t *summary, json_t 
 	json_object_set_new(l, "last", json_integer(now));
 	json_object_set(l, "summary", summary);
 	close_failovers(m, name, summary, now);
+	dash_sample(m, name, now, summary);
+	dash_changed(m);
 out:
 	pthread_mutex_unlock(&m->mu);
 	if (r)

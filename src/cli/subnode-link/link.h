@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include "http.h"
 
 struct link {
@@ -27,6 +28,16 @@ int link_summary(struct link *l, struct peer *node, json_t **out, struct sn_err 
  * manager): create what is missing, remove managed subnodes no longer
  * desired, refresh each member's peer file. */
 int link_reconcile(struct link *l, json_t *desired, struct sn_err *err);
+
+/* The machine's CPU busy (percent, since prev, which it updates; 0 the
+ * first time), memory in use, and bytes received and sent by its network
+ * devices but lo (host.c). */
+struct link_cpu {
+	unsigned long long total, idle;
+};
+int link_host_cpu(struct link_cpu *prev, double *percent, struct sn_err *err);
+int link_host_memory(int64_t *used, int64_t *total, struct sn_err *err);
+int link_host_net(int64_t *rx, int64_t *tx, struct sn_err *err);
 
 /* Put the node's transfer grants, from every desired assignment, to the
  * daemon (transfer.c). */

@@ -4,9 +4,13 @@
  *         [--admin-token-file F] [--join-token-file F] [--grace S]
  *         [--steady S] [--members N] [--rotation-interval S]
  *         [--genesis-seed HEX] [--log-level L] [--http-timeout S]
- *         [--http-client-connections N] [--http-max-args N]
- *       Serves the API (docs/API.md, Manager). --rotation-interval: a member
- *       that has sat S seconds on its node moves to another (off: never). Tokens: DIR/admin.token and
+ *         [--http-client-connections N] [--http-max-args N] [--public-read]
+ *         [--events-max N]
+ *       Serves the API (docs/API.md, Manager) and the dashboard (/, /ui/,
+ *       the feed /v1/events). --rotation-interval: a member
+ *       that has sat S seconds on its node moves to another (off: never).
+ *       --public-read: the dashboard's reads need no token (actions still
+ *       do). --events-max: open event streams at once (64). Tokens: DIR/admin.token and
  *       DIR/join.token (mode 0600), made with 32 random bytes unless they
  *       exist or other files are given.
  *   subnode-manager verify (--root DIR | --log FILE|-)
@@ -44,7 +48,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: subnode-manager serve --root DIR --listen ADDR:PORT [--admin-token-file F]\n"
 		   "         [--join-token-file F] [--grace S] [--steady S] [--members N]\n"
-		   "         [--rotation-interval S] [--genesis-seed HEX]\n"
+		   "         [--rotation-interval S] [--genesis-seed HEX] [--public-read]\n"
+		   "         [--events-max N]\n"
 		   "         [--http-timeout S] [--http-client-connections N] [--http-max-args N]\n"
 		   "         [--log-level error|warn|info|debug]\n"
 		   "       subnode-manager verify (--root DIR | --log FILE|-)\n"
@@ -128,6 +133,7 @@ static int cmd_serve(int argc, char **argv, struct sn_err *err)
 		{ "members", 1, 0, 'm' }, { "genesis-seed", 1, 0, 'G' }, { "log-level", 1, 0, 'L' },
 		{ "rotation-interval", 1, 0, 'R' }, { "http-timeout", 1, 0, 1000 },
 		{ "http-client-connections", 1, 0, 1001 }, { "http-max-args", 1, 0, 1002 },
+		{ "public-read", 0, 0, 'P' }, { "events-max", 1, 0, 'E' },
 		{ 0, 0, 0, 0 } };
 	static const char *const http_keys[] = { "http_timeout", "http_client_connections",
 						  "http_max_args" };
@@ -136,6 +142,8 @@ static int cmd_serve(int argc, char **argv, struct sn_err *err)
 	const char *root = NULL, *listen_addr = NULL, *admin_f = NULL, *join_f = NULL;
 	struct mgr_config cfg;
 	mgr_config_defaults(&cfg);
+	bool public_read = false;
+	unsigned long long events_max = 64;
 	int c, r;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -158,6 +166,11 @@ static int cmd_serve(int argc, char **argv, struct sn_err *err)
 			break;
 		}
 		case 'G': cfg.genesis_hex = optarg; break;
+		case 'P': public_read = true; break;
+		case 'E':
+			if (sn_parse_u64(optarg, &events_max) || events_max > 1024)
+				return sn_err_msg(err, EINVAL, "--events-max: want 0 to 1024");
+			break;
 		case 'L':
 			if (!strcmp(optarg, "debug")) sn_log_set_level(SN_LOG_DEBUG);
 			else if (!strcmp(optarg, "info")) sn_log_set_level(SN_LOG_INFO);
@@ -174,7 +187,7 @@ static int cmd_serve(int argc, char **argv, struct sn_err *err)
 	}
 	if (!root || !listen_addr)
 		return sn_err_msg(err, EINVAL, "serve needs --root DIR and --listen ADDR:PORT");
-	struct mgr_api api = { .max_wait_ms = 30000 };
+	struct mgr_api api = { .max_wait_ms = 30000, .public_read = public_read };
 	_cleanup_free_ char *adm = admin_f ? strdup(admin_f) : sn_path_join(root, "admin.token");
 	_cleanup_free_ char *jn = join_f ? strdup(join_f) : sn_path_join(root, "join.token");
 	if (!adm || !jn)
@@ -192,7 +205,7 @@ static int cmd_serve(int argc, char **argv, struct sn_err *err)
 		return r;
 	}
 	sn_info("subnode-manager: serving on %s, state in %s", listen_addr, root);
-	r = serve_run(&api, &lim, fd, err);
+	r = serve_run(&api, &lim, fd, (int)events_max, err);
 	mgr_close(api.m);
 	return r;
 }

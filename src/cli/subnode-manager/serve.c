@@ -14,14 +14,21 @@
  * its workers wait on file descriptors, while a watch waits on the store's
  * condition variable — moving the watch onto the hub needs the store to
  * signal an fd (an eventfd per watcher), the next step.
+ *
+ * Besides the API: the dashboard's page and files at / and /ui/ (web.c,
+ * built into the binary), its live feed at /v1/events (events.c), and the
+ * Content-Security-Policy and other headers of web.h on every response.
  */
 #include "serve.h"
+#include "events.h"
+#include "web.h"
 #include "api/limits.h"
 #include "api/request.h"
 #include "base/cleanup.h"
 #include "base/log.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
@@ -48,11 +55,24 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct mgr_resp *r
 		free(r->body);
 		return MHD_NO;
 	}
-	if (r->content_type)
-		MHD_add_response_header(resp, "Content-Type", r->content_type);
-	enum MHD_Result ok = MHD_queue_response(conn, (unsigned)r->status, resp);
-	MHD_destroy_response(resp);
-	return ok;
+	return web_queue(conn, (unsigned)r->status, resp, r->content_type, false);
+}
+
+/* {"message": msg} with status. */
+static enum MHD_Result send_message(struct MHD_Connection *conn, int status, const char *msg)
+{
+	struct mgr_resp r = { .status = status, .content_type = "application/json" };
+	json_t *j = json_pack("{ss}", "message", msg);
+	r.body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	return r.body ? send_resp(conn, &r) : MHD_NO;
+}
+
+static enum MHD_Result send_asset(struct MHD_Connection *conn, const struct web_asset *a)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(a->len, (void *)a->data,
+								    MHD_RESPMEM_PERSISTENT);
+	return resp ? web_queue(conn, MHD_HTTP_OK, resp, a->type, true) : MHD_NO;
 }
 
 /* A request: its raw URI's verdict (api/limits.h), then its body. */
@@ -89,6 +109,11 @@ static enum MHD_Result first_call(struct mgr_api *api, struct MHD_Connection *co
 		q->answered = true;
 		return api_send_verdict(conn, q->verdict);
 	}
+	/* the page's files and the event feed are not API routes: served
+	 * (or refused) on the last call, and they carry no body */
+	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	if (get && (web_find(url) || strcmp(url, "/v1/events") == 0))
+		return MHD_YES;
 	struct mgr_req req = { .method = method, .path = url, .bearer = bearer_of(conn) };
 	struct mgr_resp r;
 	if (mgr_api_authorize(api, &req, &r) == 0)
@@ -118,15 +143,22 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 		*data_size = 0;
 		return MHD_YES;
 	}
+	if (up->too_big)
+		return send_message(conn, 413, "request body: larger than 1 MiB");
 	struct mgr_resp r = { 0 };
-	if (up->too_big) {
-		r.status = 413;
-		r.content_type = "application/json";
-		r.body = strdup("{\"message\":\"request body: larger than 1 MiB\"}");
-		return send_resp(conn, &r);
+	const char *bearer = bearer_of(conn);
+	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	const struct web_asset *file = get ? web_find(url) : NULL;
+	if (file)
+		return send_asset(conn, file);
+	if (get && strcmp(url, "/v1/events") == 0) {
+		struct sn_err err = { 0 };
+		if (mgr_api_may_view(api, bearer && *bearer ? bearer : NULL, &err) == 0)
+			return events_start(conn, api);
+		return send_message(conn, 401, err.msg);
 	}
 	struct mgr_req req = { .method = method, .path = url, .query = query_get,
-			       .query_ctx = conn, .bearer = bearer_of(conn), .body = up->data,
+			       .query_ctx = conn, .bearer = bearer, .body = up->data,
 			       .body_len = up->len };
 	mgr_api_handle(api, &req, &r);   /* a watch holds this thread up to 30 s */
 	api_conn_touch(conn);
@@ -144,17 +176,19 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
-static volatile sig_atomic_t stopping;
+static volatile int stopping;   /* set by a signal; read by event streams too */
 
 static void on_signal(int sig)
 {
 	stopping = 1;
 }
 
-int serve_run(struct mgr_api *api, const struct api_limits *lim, int listen_fd, struct sn_err *err)
+int serve_run(struct mgr_api *api, const struct api_limits *lim, int listen_fd, int events_max,
+	      struct sn_err *err)
 {
 	struct MHD_OptionItem lo[API_LIMITS_MHD_OPTIONS];
 	api_limits_mhd_options(lim, true, lo);
+	events_setup(events_max, &stopping);
 	struct MHD_Daemon *d = MHD_start_daemon(
 		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL,
 		0, NULL, NULL, handler, api, MHD_OPTION_LISTEN_SOCKET, listen_fd,

@@ -7,7 +7,9 @@
 #include "manager/api.h"
 
 /* Serve api on the listening socket until SIGTERM/SIGINT, with the limits
- * lim (api/limits.h), running the failure detector meanwhile. */
-int serve_run(struct mgr_api *api, const struct api_limits *lim, int listen_fd, struct sn_err *err);
+ * lim (api/limits.h), running the failure detector meanwhile; at most
+ * events_max event streams at once. */
+int serve_run(struct mgr_api *api, const struct api_limits *lim, int listen_fd, int events_max,
+	      struct sn_err *err);
 
 #endif
